@@ -1,0 +1,1 @@
+"""The `aia` command. Nothing else imports this package."""

@@ -1,0 +1,3 @@
+"""Imports every verb module so that each registers itself on the `aia` group."""
+
+# One line per verb module; each module decorates its commands with @cli.command.

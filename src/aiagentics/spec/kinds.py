@@ -1,0 +1,200 @@
+"""The resource kinds: every field of every kind is declared here, once.
+
+JSON Schema (`aia schema`), validation of YAML documents and the API's request
+bodies all derive from these models.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+API_VERSION = "aiagentics.io/v1"
+KINDS = ("Agent", "Tool", "Memory", "Webhook", "File")
+NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
+WEBHOOK_EVENTS = ("run.completed", "run.failed", "tool.requested")
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN, description="A resource name.")]
+
+
+class Strict(BaseModel):
+    """Base of every spec model: unknown fields are errors, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Metadata(Strict):
+    name: Name = Field(description="Unique per kind in a project: ^[a-z][a-z0-9_-]{0,62}$")
+    description: str = Field("", max_length=2000)
+    labels: dict[str, str] = Field(default_factory=dict)
+    protect: bool = Field(False, description="When true, `aia apply` refuses to delete it.")
+
+
+class Guardrails(Strict):
+    max_steps: int = Field(10, ge=1, le=100, description="Model calls per run.")
+    max_output_tokens: int | None = Field(None, ge=1, le=1_000_000)
+    timeout_seconds: float = Field(300, gt=0, le=86_400)
+
+
+class ScriptedToolCall(Strict):
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class ScriptStep(Strict):
+    """One model call of the `scripted` model: either content or tool calls."""
+
+    content: str | None = None
+    tool_calls: list[ScriptedToolCall] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ScriptStep:
+        if (self.content is None) == (self.tool_calls is None):
+            raise ValueError("a script step has exactly one of `content` or `tool_calls`")
+        return self
+
+
+class ModelOptions(BaseModel):
+    """Options passed to the model; providers ignore the ones they do not know."""
+
+    model_config = ConfigDict(extra="allow")
+
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, ge=0, le=1)
+    max_tokens: int | None = Field(None, ge=1)
+    script: list[ScriptStep] | None = Field(None, description="Steps of the `scripted` model.")
+
+
+class AgentSpec(Strict):
+    model: str = Field("scripted", min_length=1, description="alias, provider/model or scripted")
+    instructions: str | None = Field(None, description="A Jinja2 template.")
+    instructions_template: str | None = Field(None, description="A file under templates/.")
+    tools: list[Name] = Field(default_factory=list)
+    memory: Name | None = None
+    files: list[Name] = Field(default_factory=list)
+    guardrails: Guardrails = Field(default_factory=Guardrails)
+    model_options: ModelOptions = Field(default_factory=ModelOptions)
+
+    @model_validator(mode="after")
+    def _one_instruction_source(self) -> AgentSpec:
+        if self.instructions is not None and self.instructions_template is not None:
+            raise ValueError("give `instructions` or `instructions_template`, not both")
+        return self
+
+
+class ToolSpec(Strict):
+    type: Literal["http", "client", "webhook"]
+    description: str = Field("", max_length=4000)
+    parameters: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}},
+        description="JSON Schema of the arguments (type object).",
+    )
+    handler_url: str | None = None
+    method: Literal["POST", "PUT", "PATCH", "GET"] = "POST"
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout_seconds: float = Field(30, gt=0, le=600)
+
+    @field_validator("parameters")
+    @classmethod
+    def _object_schema(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if value.get("type") != "object":
+            raise ValueError("parameters must be a JSON Schema with type: object")
+        return value
+
+    @field_validator("handler_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("handler_url must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _handler_for_http(self) -> ToolSpec:
+        if self.type == "http" and not self.handler_url:
+            raise ValueError("an http tool needs `handler_url`")
+        return self
+
+
+class KVMemory(Strict):
+    scope: Literal["user", "session", "project"] = "user"
+    ttl_seconds: int | None = Field(None, ge=1)
+
+
+class VectorMemory(Strict):
+    files: list[Name] = Field(default_factory=list)
+    top_k: int = Field(5, ge=1, le=50)
+    chunk_size: int = Field(800, ge=50, le=20_000)
+    chunk_overlap: int = Field(100, ge=0, le=10_000)
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> VectorMemory:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        return self
+
+
+class MemorySpec(Strict):
+    kv: KVMemory | None = None
+    vector: VectorMemory | None = None
+
+
+class WebhookSpec(Strict):
+    url: str
+    events: list[Literal["run.completed", "run.failed", "tool.requested"]] = Field(min_length=1)
+    secret: str | None = Field(None, description="whsec_<base64>; generated when absent")
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _whsec(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("whsec_"):
+            raise ValueError("secret must look like whsec_<base64>")
+        return value
+
+
+class FileSpec(Strict):
+    path: str = Field(min_length=1, description="Relative to the project root.")
+    purpose: Literal["retrieval", "code", "attachment"] = "retrieval"
+
+
+SPEC_MODELS: dict[str, type[Strict]] = {
+    "Agent": AgentSpec,
+    "Tool": ToolSpec,
+    "Memory": MemorySpec,
+    "Webhook": WebhookSpec,
+    "File": FileSpec,
+}
+
+
+def document_model(kind: str) -> type[BaseModel]:
+    """The envelope model (`apiVersion`/`kind`/`metadata`/`spec`) of one kind."""
+    return _DOCUMENT_MODELS[kind]
+
+
+def _make_document(kind: str, spec: type[Strict]) -> type[BaseModel]:
+    return type(
+        f"{kind}Document",
+        (Strict,),
+        {
+            "__annotations__": {
+                "apiVersion": Literal["aiagentics.io/v1"],
+                "kind": Literal[kind],  # type: ignore[valid-type]
+                "metadata": Metadata,
+                "spec": spec,
+            },
+            "__doc__": f"An {kind} resource file document.",
+        },
+    )
+
+
+_DOCUMENT_MODELS: dict[str, type[BaseModel]] = {
+    kind: _make_document(kind, model) for kind, model in SPEC_MODELS.items()
+}
