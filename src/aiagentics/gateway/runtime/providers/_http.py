@@ -1,0 +1,156 @@
+"""Shared HTTP plumbing of the real providers: opening a streamed POST with retries.
+
+429, 5xx and connection errors are retried with exponential backoff and jitter
+(honouring `Retry-After`) until the first event arrives; once anything has been
+streamed a failure is reported, never retried (the caller has already seen tokens).
+Read timeouts turn a stalled stream into a `ProviderError` instead of a hang.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource, ServerSentEvent
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
+
+from aiagentics.gateway.runtime.providers.base import ProviderError, StreamEvent
+
+_END = object()
+
+
+@dataclass(slots=True, frozen=True)
+class RetryPolicy:
+    """How often and how patiently a model call is retried before its first event."""
+
+    attempts: int = 3
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+
+
+def make_client(connect_timeout: float = 10.0, read_timeout: float = 60.0) -> httpx.AsyncClient:
+    """An httpx client whose read timeout bounds the silence between two stream chunks."""
+    timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=30.0, pool=10.0)
+    return httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=200))
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def error_from_response(response: httpx.Response, body: bytes) -> ProviderError:
+    """A ProviderError carrying the provider's own message when it sent one."""
+    message = body.decode("utf-8", "replace")[:500]
+    with contextlib.suppress(ValueError, AttributeError, TypeError):
+        import json
+
+        payload = json.loads(body)
+        err = payload.get("error", payload)
+        message = err.get("message", message) if isinstance(err, dict) else str(err)
+    status = response.status_code
+    return ProviderError(
+        f"model provider answered HTTP {status}: {message}",
+        code="rate_limited" if status == 429 else "provider_error",
+        status=status,
+        retryable=status == 429 or status >= 500,
+        retry_after=_retry_after(response),
+    )
+
+
+def _transport_error(exc: httpx.HTTPError, streamed: bool) -> ProviderError:
+    if isinstance(exc, httpx.TimeoutException):
+        what = "timed out waiting for the model provider"
+    elif isinstance(exc, httpx.ConnectError):
+        what = "could not connect to the model provider"
+    else:
+        what = "the model provider's stream was interrupted"
+    return ProviderError(f"{what}: {exc!r}", code="provider_unavailable", retryable=not streamed)
+
+
+def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+    backoff = wait_exponential(multiplier=policy.initial_delay, max=policy.max_delay) + wait_random(
+        0, policy.initial_delay
+    )
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, ProviderError) and exc.retry_after is not None:
+            return min(exc.retry_after, policy.max_delay)
+        return backoff(state)
+
+    return wait
+
+
+async def _sse_events(response: httpx.Response) -> AsyncIterator[ServerSentEvent]:
+    try:
+        async for sse in EventSource(response).aiter_sse():
+            yield sse
+    except httpx.HTTPError as exc:
+        raise _transport_error(exc, streamed=True) from exc
+
+
+async def stream_sse(
+    client: httpx.AsyncClient,
+    url: str,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    parse: Callable[[AsyncIterator[ServerSentEvent]], AsyncIterator[StreamEvent]],
+    policy: RetryPolicy,
+) -> AsyncIterator[StreamEvent]:
+    """POST `body`, parse the SSE response with `parse`, retrying until the first event."""
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(policy.attempts),
+        wait=_wait(policy),
+        retry=retry_if_exception(lambda e: isinstance(e, ProviderError) and e.retryable),
+        reraise=True,
+    )
+    response: httpx.Response | None = None
+    events: AsyncIterator[StreamEvent] | None = None
+    first: object = _END
+    async for attempt in retrying:
+        with attempt:
+            try:
+                request = client.build_request("POST", url, json=body, headers=headers)
+                response = await client.send(request, stream=True)
+                if response.status_code >= 400:
+                    raw = await response.aread()
+                    await response.aclose()
+                    raise error_from_response(response, raw)
+                events = parse(_sse_events(response))
+                first = await anext(events, _END)
+            except httpx.HTTPError as exc:
+                if response is not None:
+                    await response.aclose()
+                raise _transport_error(exc, streamed=False) from exc
+            except ProviderError as exc:
+                if response is not None:
+                    await response.aclose()
+                # An interrupted stream before the first event is as safe to retry as a 5xx.
+                if exc.code == "provider_unavailable":
+                    exc.retryable = True
+                raise
+    assert response is not None and events is not None
+    try:
+        if first is _END:
+            return
+        yield first  # type: ignore[misc]
+        async for event in events:
+            yield event
+    finally:
+        await response.aclose()

@@ -1,0 +1,210 @@
+"""The real providers against fake servers that speak their streaming wire formats."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+from tests.fakes.provider_server import FakeProviderServer, Status, Turn
+
+from aiagentics.gateway.runtime.providers import (
+    AnthropicProvider,
+    FinishEvent,
+    ModelRequest,
+    OpenAIProvider,
+    ProviderError,
+    ProviderRegistry,
+    RetryPolicy,
+    ScriptedProvider,
+    TextDelta,
+    ToolCallEvent,
+    ToolDefinition,
+    UsageEvent,
+)
+
+FAST = RetryPolicy(attempts=3, initial_delay=0.01, max_delay=0.05)
+TOOLS = [ToolDefinition("lookup", "Look a payment up", {"type": "object", "properties": {}})]
+THREAD = [
+    {"role": "system", "content": "Be brief."},
+    {"role": "user", "content": "Summarize failed payments"},
+]
+
+
+@pytest.fixture(params=["openai", "anthropic"])
+def fake(request: pytest.FixtureRequest) -> Iterator[FakeProviderServer]:
+    with FakeProviderServer(request.param) as server:
+        yield server
+
+
+def make(fake: FakeProviderServer, read_timeout: float = 5.0) -> OpenAIProvider | AnthropicProvider:
+    cls = AnthropicProvider if fake.flavor == "anthropic" else OpenAIProvider
+    return cls(fake.base_url, "sk-test", retry=FAST, read_timeout=read_timeout)
+
+
+async def collect(provider: object, request: ModelRequest) -> list[object]:
+    events = []
+    async for event in provider.stream(request):  # type: ignore[attr-defined]
+        events.append(event)
+    await provider.aclose()  # type: ignore[attr-defined]
+    return events
+
+
+async def test_text_stream_and_usage(fake: FakeProviderServer) -> None:
+    fake.queue(Turn(text="Seven payments failed today.", input_tokens=21, output_tokens=6))
+    events = await collect(make(fake), ModelRequest("m-1", THREAD, TOOLS))
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert text == "Seven payments failed today."
+    assert sum(isinstance(e, TextDelta) for e in events) > 1  # streamed, not one blob
+    assert UsageEvent(21, 6) in events
+    assert events[-1] == FinishEvent("stop")
+    sent = fake.requests[0]
+    assert sent["json"]["stream"] is True and sent["json"]["model"] == "m-1"
+    if fake.flavor == "openai":
+        assert sent["path"] == "/v1/chat/completions"
+        assert sent["headers"]["authorization"] == "Bearer sk-test"
+        assert sent["json"]["stream_options"] == {"include_usage": True}
+        assert sent["json"]["tools"][0]["function"]["name"] == "lookup"
+    else:
+        assert sent["path"] == "/v1/messages"
+        assert sent["headers"]["x-api-key"] == "sk-test"
+        assert sent["headers"]["anthropic-version"] == "2023-06-01"
+        assert sent["json"]["system"] == "Be brief."
+        assert sent["json"]["tools"][0]["input_schema"] == {"type": "object", "properties": {}}
+
+
+async def test_tool_call_deltas_are_assembled(fake: FakeProviderServer) -> None:
+    args = {"status": "failed", "limit": 50, "note": "a longer value to split"}
+    fake.queue(Turn(tool_calls=[("lookup", args), ("lookup", {"limit": 1})]))
+    events = await collect(make(fake), ModelRequest("m", THREAD, TOOLS))
+    calls = [e for e in events if isinstance(e, ToolCallEvent)]
+    assert [c.name for c in calls] == ["lookup", "lookup"]
+    assert json.loads(calls[0].arguments) == args
+    assert json.loads(calls[1].arguments) == {"limit": 1}
+    assert calls[0].id != calls[1].id
+    assert events[-1] == FinishEvent("tool_calls")
+
+
+async def test_tool_turns_are_sent_in_the_provider_format(fake: FakeProviderServer) -> None:
+    thread = [
+        *THREAD,
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "c1", "name": "lookup", "arguments": {"limit": 2}}],
+        },
+        {"role": "tool", "tool_call_id": "c1", "name": "lookup", "content": '{"rows": 7}'},
+    ]
+    await collect(make(fake), ModelRequest("m", thread, TOOLS))
+    messages = fake.requests[0]["json"]["messages"]
+    if fake.flavor == "openai":
+        assert messages[2]["tool_calls"][0]["function"] == {
+            "name": "lookup",
+            "arguments": '{"limit": 2}',
+        }
+        assert messages[3] == {"role": "tool", "tool_call_id": "c1", "content": '{"rows": 7}'}
+    else:
+        assert messages[1]["content"][0] == {
+            "type": "tool_use",
+            "id": "c1",
+            "name": "lookup",
+            "input": {"limit": 2},
+        }
+        assert messages[2]["role"] == "user"
+        assert messages[2]["content"][0]["type"] == "tool_result"
+
+
+async def test_429_and_500_are_retried_before_streaming(fake: FakeProviderServer) -> None:
+    fake.queue(Status(429, "slow down", retry_after="0"), Status(500, "boom"), Turn(text="fine"))
+    events = await collect(make(fake), ModelRequest("m", THREAD))
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "fine"
+    assert len(fake.requests) == 3
+
+
+async def test_persistent_errors_give_up_with_the_provider_message(
+    fake: FakeProviderServer,
+) -> None:
+    fake.queue(Status(503, "overloaded"), Status(503, "overloaded"), Status(503, "overloaded"))
+    with pytest.raises(ProviderError) as info:
+        await collect(make(fake), ModelRequest("m", THREAD))
+    assert info.value.status == 503 and "overloaded" in info.value.message
+    assert len(fake.requests) == 3
+
+
+async def test_client_errors_are_not_retried(fake: FakeProviderServer) -> None:
+    fake.queue(Status(400, "bad model"))
+    with pytest.raises(ProviderError, match="bad model"):
+        await collect(make(fake), ModelRequest("m", THREAD))
+    assert len(fake.requests) == 1
+
+
+async def test_stream_dropped_mid_way_is_an_error_not_a_retry(fake: FakeProviderServer) -> None:
+    fake.queue(Turn(text="one two three four five six seven", drop_after=4))
+    received: list[object] = []
+    provider = make(fake)
+    with pytest.raises(ProviderError, match=r"interrupted|ended before"):
+        async for event in provider.stream(ModelRequest("m", THREAD)):
+            received.append(event)
+    await provider.aclose()
+    assert any(isinstance(e, TextDelta) for e in received)
+    assert len(fake.requests) == 1
+
+
+async def test_stalled_stream_times_out(fake: FakeProviderServer) -> None:
+    fake.queue(Turn(text="one two three four five six", stall_after=4))
+    started = time.monotonic()
+    with pytest.raises(ProviderError, match="timed out"):
+        await collect(make(fake, read_timeout=0.3), ModelRequest("m", THREAD))
+    assert time.monotonic() - started < 3
+
+
+async def test_connection_refused_is_a_clear_error() -> None:
+    provider = OpenAIProvider("http://127.0.0.1:9", retry=FAST)
+    with pytest.raises(ProviderError, match="could not connect"):
+        await collect(provider, ModelRequest("m", THREAD))
+
+
+async def test_scripted_follows_the_script_then_echoes() -> None:
+    script = [
+        {"tool_calls": [{"name": "lookup", "arguments": {"limit": 50}}]},
+        {"content": "7 payments failed today."},
+    ]
+    provider = ScriptedProvider()
+    first = await collect(provider, ModelRequest("scripted", THREAD, options={"script": script}))
+    assert isinstance(first[0], ToolCallEvent) and json.loads(first[0].arguments) == {"limit": 50}
+    thread = [*THREAD, {"role": "assistant", "content": None, "tool_calls": []}]
+    second = await collect(provider, ModelRequest("scripted", thread, options={"script": script}))
+    assert [e.text for e in second if isinstance(e, TextDelta)] == [
+        "7 ",
+        "payments ",
+        "failed ",
+        "today.",
+    ]
+    thread.append({"role": "assistant", "content": "x"})
+    third = await collect(
+        provider, ModelRequest("scripted", thread, options={"script": script}, run_input="hi there")
+    )
+    assert "".join(e.text for e in third if isinstance(e, TextDelta)) == "hi there"
+
+
+def test_registry_resolves_aliases_and_provider_config() -> None:
+    registry = ProviderRegistry(
+        {"fast": "acme/llama-3", "smart": "claude/claude-x"},
+        {
+            "acme": {"base_url": "http://127.0.0.1:1/v1", "api_key_env": "ACME_KEY"},
+            "claude": {"base_url": "http://127.0.0.1:2", "api": "anthropic"},
+        },
+        environ={"ACME_KEY": "k1"},
+    )
+    provider, model = registry.resolve("fast")
+    assert isinstance(provider, OpenAIProvider) and model == "llama-3"
+    assert provider.api_key == "k1" and provider.url == "http://127.0.0.1:1/v1/chat/completions"
+    provider, model = registry.resolve("smart")
+    assert isinstance(provider, AnthropicProvider) and model == "claude-x"
+    assert provider.url == "http://127.0.0.1:2/v1/messages"
+    assert isinstance(registry.resolve("scripted")[0], ScriptedProvider)
+    with pytest.raises(ProviderError, match="unknown model provider 'nowhere'"):
+        registry.resolve("nowhere/x")
+    with pytest.raises(ProviderError, match="unknown model"):
+        registry.resolve("gpt")
