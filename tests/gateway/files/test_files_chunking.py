@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -28,7 +29,7 @@ def test_chunks_respect_size_positions_and_word_boundaries(size: int, overlap: i
         assert c.end == len(text) or text[c.end] == " "  # ends at a word
     # Every word of the text is in some chunk, and chunks move forward.
     assert chunks[0].start == 0 and chunks[-1].end == len(text)
-    for a, b in zip(chunks, chunks[1:], strict=False):
+    for a, b in itertools.pairwise(chunks):
         assert a.start < b.start <= a.end + 1
         if overlap:
             assert b.start < a.end  # they share text
