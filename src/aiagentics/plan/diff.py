@@ -115,12 +115,15 @@ def diff_body(
     return changes, write_only
 
 
-def diff_metadata(want: Mapping[str, Any], have: Mapping[str, Any]) -> list[FieldChange]:
+def diff_metadata(
+    kind: str, want: Mapping[str, Any], have: Mapping[str, Any], sensitive: Iterable[str] = ()
+) -> list[FieldChange]:
     """Changed metadata keys, ignoring the hashes (they follow the fields, compared above)."""
     changes = []
     for key in sorted(set(want) | set(have)):
         if key in VOLATILE_LABELS:
             continue
         if not _same(want.get(key), have.get(key)):
-            changes.append(FieldChange(f"metadata.{key}", have.get(key), want.get(key)))
+            path = f"metadata.{key}"
+            changes.append(field_change(kind, path, have.get(key), want.get(key), sensitive))
     return changes

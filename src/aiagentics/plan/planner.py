@@ -227,7 +227,12 @@ def _compare(
     normalized = normalize_remote(resource.kind, obj, remote.name_of)
     changes, write_only = diff_body(resource.kind, resource.body, normalized, resource.sensitive)
     have_meta = obj.get("metadata") or {}
-    changes += diff_metadata(desired_metadata(project, resource, content_hash), have_meta)
+    changes += diff_metadata(
+        resource.kind,
+        desired_metadata(project, resource, content_hash),
+        have_meta,
+        resource.sensitive,
+    )
     if resource.kind == "File":
         have_hash = have_meta.get(CONTENT_HASH_KEY) or obj.get("sha256")
         if content_hash is not None and have_hash != content_hash:

@@ -1,0 +1,156 @@
+"""Carry a Plan out through the API client, in dependency order, reporting through a hook."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiagentics.client import KIND_PATHS, ApiClient, ApiError, NotFoundError
+from aiagentics.compiler.state import CompiledResource, DesiredState
+from aiagentics.plan import Action, ActionType, Plan, desired_metadata, map_refs
+
+
+class ApplyRefused(Exception):
+    """The plan has problems (a conflict, a protected delete): nothing was changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyEvent:
+    """Progress of an apply: `start`, `done` or `failed` for action `index` of `total`."""
+
+    type: str
+    action: Action
+    index: int
+    total: int
+    remote_id: str | None = None
+    error: ApiError | None = None
+
+
+@dataclass(slots=True)
+class ApplyResult:
+    """What was done (with the ids involved), what failed, and what was left undone."""
+
+    done: list[tuple[Action, str | None]] = field(default_factory=list)
+    failed: Action | None = None
+    error: ApiError | None = None
+    not_done: list[Action] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed is None
+
+
+Hook = Callable[[ApplyEvent], None]
+
+
+def apply_plan(
+    plan: Plan,
+    desired: DesiredState,
+    client: ApiClient,
+    *,
+    read_file: Callable[[str], bytes] | None = None,
+    file_hashes: dict[str, str] | None = None,
+    on_event: Hook | None = None,
+) -> ApplyResult:
+    """Apply every change of `plan` (already in apply order); stop at the first failure.
+
+    Names are mapped to ids as resources are created. A failure midway leaves
+    what was done in place, labelled as owned, so planning again converges.
+    """
+    if plan.problems:
+        raise ApplyRefused("; ".join(p.message for p in plan.problems))
+    ids: dict[str, str] = {a.address: a.id for a in plan.actions if a.id}
+    hashes = file_hashes or {}
+    changes = list(plan.changes)
+    result = ApplyResult()
+    emit = on_event or (lambda _e: None)
+
+    def lookup(kind: str, name: str) -> str:
+        try:
+            return ids[f"{kind}/{name}"]
+        except KeyError:
+            raise ApiError(
+                0, f"{kind}/{name} has no id: it was not created", code="unresolved"
+            ) from None
+
+    for index, action in enumerate(changes):
+        emit(ApplyEvent("start", action, index, len(changes), action.id))
+        try:
+            remote_id = _carry_out(
+                action, desired, client, lookup, read_file, hashes.get(action.address), plan.project
+            )
+        except ApiError as exc:
+            result.failed, result.error = action, exc
+            result.not_done = changes[index + 1 :]
+            emit(ApplyEvent("failed", action, index, len(changes), action.id, exc))
+            return result
+        if remote_id is not None:
+            ids[action.address] = remote_id
+        result.done.append((action, remote_id))
+        emit(ApplyEvent("done", action, index, len(changes), remote_id))
+    return result
+
+
+def _carry_out(
+    action: Action,
+    desired: DesiredState,
+    client: ApiClient,
+    lookup: Callable[[str, str], str],
+    read_file: Callable[[str], bytes] | None,
+    content_hash: str | None,
+    project: str,
+) -> str | None:
+    path = KIND_PATHS[action.kind]
+    if action.type is ActionType.DELETE:
+        _delete(client, f"{path}/{action.id}")
+        return None
+    resource = desired.by_address[action.address]
+    metadata = desired_metadata(project, resource, content_hash)
+    body = map_refs(resource.kind, resource.body, lookup)
+    if action.type is ActionType.UPDATE:
+        tops = {c.path.split(".")[0] for c in action.changes} - {"metadata", "content"}
+        # Write-only fields (secrets) cannot be compared: resend them with every update.
+        tops |= {k for k in body if k in {"secret"}}
+        update = {k: body[k] for k in tops if k in body}
+        update["metadata"] = metadata
+        client.update(f"{path}/{action.id}", update)
+        return action.id
+    if action.type is ActionType.REPLACE:
+        _delete(client, f"{path}/{action.id}")
+    return _create(client, path, resource, body, metadata, read_file)
+
+
+def _delete(client: ApiClient, path: str) -> None:
+    # Already gone (404): the goal of a delete is reached, so a rerun converges.
+    with contextlib.suppress(NotFoundError):
+        client.delete(path)
+
+
+def _create(
+    client: ApiClient,
+    path: str,
+    resource: CompiledResource,
+    body: dict[str, Any],
+    metadata: dict[str, Any],
+    read_file: Callable[[str], bytes] | None,
+) -> str:
+    if resource.kind == "File":
+        if read_file is None:
+            raise ApiError(0, f"{resource.address}: no way to read {body.get('path')}")
+        relative = str(body.get("path"))
+        fields = {
+            "purpose": str(body.get("purpose") or "retrieval"),
+            "name": resource.name,
+            "metadata": json.dumps(metadata),
+        }
+        if body.get("description"):
+            fields["description"] = str(body["description"])
+        created = client.upload(
+            path, filename=relative.rsplit("/", 1)[-1], content=read_file(relative), fields=fields
+        )
+    else:
+        created = client.create(path, {**body, "metadata": metadata})
+    return str(created["id"])
