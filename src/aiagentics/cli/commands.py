@@ -1,3 +1,4 @@
 """Imports every verb module so that each registers itself on the `aia` group."""
 
 # One line per verb module; each module decorates its commands with @cli.command.
+from aiagentics.cli import plan  # noqa: F401

@@ -1,0 +1,339 @@
+"""`aia plan` and `aia apply`: diff the files against the API, and make the API match them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+from aiagentics.apply import ApplyEvent, ApplyRefused, ApplyResult, apply_plan
+from aiagentics.cli.context import CliContext
+from aiagentics.cli.main import cli
+from aiagentics.client import ApiClient, ApiError, read_resources, resolve_connection
+from aiagentics.compiler.state import DesiredState
+from aiagentics.plan import (
+    ActionType,
+    Plan,
+    PlanFileError,
+    RemoteState,
+    load_plan,
+    make_plan,
+    plan_lines,
+    plan_to_json,
+    save_plan,
+)
+from aiagentics.project import ConfigError, Project, load_project
+
+STYLES = {
+    "create": "green",
+    "update": "yellow",
+    "delete": "red",
+    "replace": "magenta",
+    "header": "bold",
+    "diff+": "green",
+    "diff-": "red",
+    "diff@": "cyan",
+    "problem": "bold red",
+    "field": "",
+    "note": "",
+}
+STATS_ENV = "AIAGENTICS_STATS"
+
+
+class Failed(Exception):
+    """A CLI failure already explained to the user: exit 1."""
+
+
+@dataclass(slots=True)
+class Session:
+    """What plan, apply and export share: the project, its compiled state and a client."""
+
+    project: Project
+    desired: DesiredState
+    client: ApiClient
+    file_hashes: dict[str, str]
+
+    def read_file(self, relative: str) -> bytes:
+        return (self.project.root / relative).read_bytes()
+
+
+def console_for(err: bool = False) -> Console:
+    """A Rich console; plain (no colour) when not a terminal so logs and tests stay readable."""
+    return Console(stderr=err, highlight=False, soft_wrap=True)
+
+
+def fail(message: str, console: Console | None = None) -> NoReturn:
+    (console or console_for(err=True)).print(Text(f"error: {message}", style="bold red"))
+    raise Failed(message)
+
+
+def load(ctx: CliContext) -> Project:
+    """The project at `-C`; a config error is a clear message, not a traceback."""
+    try:
+        return load_project(ctx.directory)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def compile_or_fail(project: Project, env: str | None, err: Console) -> DesiredState:
+    """Compile; on any error show the diagnostics (as `aia validate` does) and stop before the API."""
+    from aiagentics.compiler import compile_project
+
+    result = compile_project(project, env)
+    if result.state is None:
+        try:
+            from aiagentics.cli.diagnostics_view import render_diagnostics
+
+            render_diagnostics(result.diagnostics, err, project.root)
+        except ImportError:
+            for d in result.diagnostics:
+                err.print(Text(str(d), style="red"))
+        fail(f"the files have errors: nothing was sent to the API ({project.root})", err)
+    return result.state
+
+
+def file_hashes(project: Project, desired: DesiredState) -> dict[str, str]:
+    """sha256 of the bytes of every File resource (uploads happen only when it changes)."""
+    out = {}
+    for r in desired.of_kind("File"):
+        out[r.address] = hashlib.sha256(
+            (project.root / str(r.body["path"])).read_bytes()
+        ).hexdigest()
+    return out
+
+
+def open_session(ctx: CliContext, err: Console) -> Session:
+    """Load, compile (before any API call), and connect."""
+    project = load(ctx)
+    desired = compile_or_fail(project, ctx.env, err)
+    root = click.get_current_context().find_root()
+    flag_key = (
+        ctx.api_key
+        if root.get_parameter_source("api_key") == click.core.ParameterSource.COMMANDLINE
+        else None
+    )
+    flag_url = (
+        ctx.base_url
+        if root.get_parameter_source("base_url") == click.core.ParameterSource.COMMANDLINE
+        else None
+    )
+    conn = resolve_connection(project, ctx.env, base_url=flag_url, api_key=flag_key)
+    if conn.api_key is None:
+        fail(f"no API key: pass --api-key or set {conn.api_key_source}", err)
+    client = ApiClient(conn.base_url, conn.api_key)
+    return Session(project, desired, client, file_hashes(project, desired))
+
+
+def read_remote(session: Session) -> RemoteState:
+    """The project's state as the API reports it: one paginated list per kind."""
+    return RemoteState(read_resources(session.client))
+
+
+def render_plan(plan: Plan, console: Console) -> None:
+    """The human view of a plan, coloured by role."""
+    for line in plan_lines(plan):
+        console.print(Text(line.text, style=STYLES.get(line.style, "")))
+
+
+def report_stats(session: Session, started: float, enabled: bool) -> None:
+    if enabled or os.environ.get(STATS_ENV):
+        s = session.client.stats
+        methods = ", ".join(f"{m} {n}" for m, n in sorted(s.by_method.items()))
+        click.echo(
+            f"stats: {s.requests} HTTP calls ({methods}); {time.perf_counter() - started:.3f} s",
+            err=True,
+        )
+
+
+def run_guarded(fn: Any, *args: Any, json_errors: bool = False, **kwargs: Any) -> Any:
+    """Map failures to exit 1 with a clear message (a JSON error object under --json)."""
+    err = console_for(err=True)
+    try:
+        return fn(*args, **kwargs)
+    except Failed:
+        sys.exit(1)
+    except ApiError as exc:
+        if json_errors:
+            click.echo(json.dumps({"format_version": "1", "error": exc.to_dict()}, indent=2))
+        err.print(Text(f"error: {exc}", style="bold red"))
+        sys.exit(1)
+
+
+@cli.command("plan")
+@click.option(
+    "--out", "out", type=click.Path(dir_okay=False), help="Save the plan for `aia apply FILE`."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as versioned JSON.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 no changes, 2 changes, 1 error.")
+@click.option(
+    "--stats", is_flag=True, hidden=True, help="Print HTTP call count and time to stderr."
+)
+@click.pass_obj
+def plan_cmd(
+    ctx: CliContext, out: str | None, as_json: bool, detailed_exitcode: bool, stats: bool
+) -> None:
+    """Diff the files against what the API reports: + create, ~ update, - delete, -/+ replace."""
+    code = run_guarded(_plan, ctx, out, as_json, detailed_exitcode, stats, json_errors=as_json)
+    sys.exit(code)
+
+
+def _plan(ctx: CliContext, out: str | None, as_json: bool, detailed: bool, stats: bool) -> int:
+    started = time.perf_counter()
+    err = console_for(err=True)
+    session = open_session(ctx, err)
+    with session.client:
+        plan = make_plan(session.desired, read_remote(session), session.file_hashes)
+        report_stats(session, started, stats)
+    if as_json:
+        click.echo(json.dumps(plan_to_json(plan), indent=2))
+    else:
+        render_plan(plan, console_for())
+    if out:
+        if plan.problems:
+            fail("the plan has errors: not saved", err)
+        save_plan(plan, Path(out), session.client.base_url)
+        if not as_json:
+            console_for().print(
+                f"Saved the plan to {out}; apply it exactly with `aia apply {out}`."
+            )
+    if plan.problems:
+        return 1
+    return 2 if detailed and plan.has_changes else 0
+
+
+@cli.command("apply")
+@click.argument("planfile", required=False, type=click.Path(dir_okay=False))
+@click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
+@click.option("--stats", is_flag=True, hidden=True)
+@click.pass_obj
+def apply_cmd(ctx: CliContext, planfile: str | None, yes: bool, stats: bool) -> None:
+    """Carry out a fresh plan (asks unless --yes), or exactly a saved one."""
+    sys.exit(run_guarded(_apply, ctx, planfile, yes, stats))
+
+
+def _apply(ctx: CliContext, planfile: str | None, yes: bool, stats: bool) -> int:
+    started = time.perf_counter()
+    out, err = console_for(), console_for(err=True)
+    saved = None
+    if planfile:
+        try:
+            saved = load_plan(Path(planfile))
+        except PlanFileError as exc:
+            fail(str(exc), err)
+    session = open_session(ctx, err)
+    with session.client:
+        if saved is not None:
+            if saved.plan.project != session.desired.project:
+                fail(
+                    f"{planfile} is a plan of project {saved.plan.project!r}, not {session.desired.project!r}",
+                    err,
+                )
+            if saved.base_url != session.client.base_url:
+                fail(
+                    f"{planfile} was made against {saved.base_url}, not {session.client.base_url}",
+                    err,
+                )
+        plan = make_plan(session.desired, read_remote(session), session.file_hashes)
+        if saved is not None:
+            _check_saved(saved, plan, planfile or "", err)
+        render_plan(plan, out)
+        if plan.problems:
+            fail("the plan has errors: nothing was changed", err)
+        if not plan.has_changes:
+            return 0
+        if saved is None and not yes:
+            if not sys.stdin.isatty():
+                fail(
+                    "refusing to apply without --yes: stdin is not a terminal (nothing was changed)",
+                    err,
+                )
+            if not click.confirm("Apply these changes?", default=False):
+                out.print("Cancelled: nothing was changed.")
+                return 1
+        try:
+            result = apply_plan(
+                plan,
+                session.desired,
+                session.client,
+                read_file=session.read_file,
+                file_hashes=session.file_hashes,
+                on_event=lambda e: _progress(e, out),
+            )
+        except ApplyRefused as exc:
+            fail(str(exc), err)
+        report_stats(session, started, stats)
+    return _report(result, out, err)
+
+
+def _check_saved(saved: Any, plan: Plan, planfile: str, err: Console) -> None:
+    """Refuse (changing nothing) when the files or the remote moved since the plan was saved."""
+    if saved.state_hash != plan.state_hash:
+        fail(f"the files changed since {planfile} was made: nothing was changed; plan again", err)
+    if saved.remote != plan.remote:
+        moved = sorted(
+            k
+            for k in set(saved.remote) | set(plan.remote)
+            if saved.remote.get(k) != plan.remote.get(k)
+        )
+        fail(
+            f"the remote changed since {planfile} was made ({', '.join(moved)}): "
+            "nothing was changed; plan again",
+            err,
+        )
+    want = [(a.type, a.address) for a in saved.plan.changes]
+    have = [(a.type, a.address) for a in plan.changes]
+    if want != have:
+        fail(f"{planfile} no longer matches a fresh plan: nothing was changed; plan again", err)
+
+
+def _progress(event: ApplyEvent, out: Console) -> None:
+    a = event.action
+    step = f"[{event.index + 1}/{event.total}]"
+    if event.type == "start":
+        verb = {
+            "create": "creating",
+            "update": "updating",
+            "delete": "deleting",
+            "replace": "replacing",
+        }[a.type.value]
+        out.print(Text(f"{step} {a.type.symbol} {a.address}: {verb}…", style=STYLES[a.type.value]))
+    elif event.type == "done":
+        out.print(
+            Text(f"{step} {a.address}: done" + (f" ({event.remote_id})" if event.remote_id else ""))
+        )
+
+
+def _report(result: ApplyResult, out: Console, err: Console) -> int:
+    counts = {t: 0 for t in ActionType}
+    for action, _ in result.done:
+        counts[action.type] += 1
+    done = (
+        f"{counts[ActionType.CREATE]} created, {counts[ActionType.UPDATE]} updated, "
+        f"{counts[ActionType.DELETE]} deleted, {counts[ActionType.REPLACE]} replaced"
+    )
+    if result.ok:
+        out.print(Text(f"Apply complete: {done}.", style="bold green"))
+        return 0
+    assert result.failed is not None
+    err.print(
+        Text(f"error: apply failed at {result.failed.address}: {result.error}", style="bold red")
+    )
+    err.print(
+        f"Done before the failure: {done}"
+        + "".join(f"\n  {a.type.symbol} {a.address}" for a, _ in result.done)
+    )
+    err.print(
+        f"Not done: {result.failed.address} (failed)"
+        + "".join(f"\n  {a.type.symbol} {a.address}" for a in result.not_done)
+    )
+    err.print("Fix the cause and run `aia apply` again: it continues from what exists.")
+    return 1
