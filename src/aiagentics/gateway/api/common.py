@@ -1,0 +1,75 @@
+"""What every controller shares: documented error responses, pagination, id checks, deleted objects."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Parameter
+
+from aiagentics.gateway.errors import ErrorBody, InvalidRequest, NotFound
+from aiagentics.gateway.ids import has_prefix
+
+_DESCRIPTIONS = {
+    400: "Invalid request (malformed JSON, wrong types, unknown fields, bad references); `param` names the field",
+    401: "Missing, unknown, revoked or expired API key",
+    403: "The key lacks the scope this route needs",
+    404: "No such object in the key's project and environment",
+    409: "Conflict: duplicate name, or an Idempotency-Key reused with another body",
+    413: "Request body over the configured limit",
+    422: "Not acceptable in the object's current state",
+    429: "Rate limited; see Retry-After",
+    500: "Internal error; the request id identifies it in the server log",
+}
+COMMON = (400, 401, 403, 413, 429, 500)
+
+
+def error_responses(*codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries of the error statuses a route can answer (plus the common ones)."""
+    return {
+        code: ResponseSpec(
+            data_container=ErrorBody, description=_DESCRIPTIONS[code], generate_examples=False
+        )
+        for code in sorted({*COMMON, *codes})
+    }
+
+
+Limit = Parameter(
+    int, query="limit", ge=1, le=100, default=20, description="Page size, 1 to 100.", required=False
+)
+StartingAfter = Parameter(
+    str,
+    query="starting_after",
+    required=False,
+    default=None,
+    description="Id of the last object of the previous page.",
+    max_length=100,
+)
+
+
+class Deleted(msgspec.Struct):
+    """The answer to a DELETE."""
+
+    id: str
+    object: str
+    deleted: Literal[True] = True
+
+
+def list_body(data: list[Any], has_more: bool) -> dict[str, Any]:
+    """`{"object": "list", "data": [...], "has_more": bool}`."""
+    return {"object": "list", "data": data, "has_more": has_more}
+
+
+def check_id(value: str, prefix: str, what: str) -> None:
+    """404 for an id that cannot be one of ours (wrong prefix or shape)."""
+    if not has_prefix(value, prefix):
+        raise NotFound(f"no such {what}: {value!r}")
+
+
+def check_cursor(value: str | None, prefix: str) -> None:
+    """400 for a `starting_after` that is not an id of this kind."""
+    if value is not None and not has_prefix(value, prefix):
+        raise InvalidRequest(
+            f"starting_after must be an id starting with {prefix}_", param="starting_after"
+        )

@@ -1,0 +1,22 @@
+"""/v1/memory_stores: memory definitions (kv and vector; vector files referenced by id)."""
+
+from __future__ import annotations
+
+from aiagentics.gateway.api import models as m
+from aiagentics.gateway.api.resources import Reference, ResourceType, build_controller
+
+MEMORY_STORES = ResourceType(
+    kind="memory_store",
+    object="memory_store",
+    prefix="mem",
+    path="/v1/memory_stores",
+    tag="memory",
+    create_model=m.MemoryStoreCreate,
+    update_model=m.MemoryStoreUpdate,
+    object_model=m.MemoryStoreObject,
+    list_model=m.MemoryStoreList,
+    references=(Reference("vector.files", "file", "file"),),
+    referenced_by=(("agent", "memory"),),
+)
+
+MemoryStoreController = build_controller(MEMORY_STORES)

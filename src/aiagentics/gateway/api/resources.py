@@ -1,0 +1,284 @@
+"""One controller shape for every definition kind: create, retrieve, update, delete, list, versions.
+
+`build_controller(ResourceType(...))` returns a Litestar Controller class. A kind's module
+declares its models, references and hooks; the handlers stay thin: validate, authorize,
+check references, call the store, render.
+"""
+
+# No `from __future__ import annotations` here: Litestar reads the handlers' annotations,
+# which name models created at runtime, so they must be real objects at definition time.
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Controller, HttpMethod, delete, get, post, route
+from litestar.params import Parameter
+from pydantic import BaseModel
+
+from aiagentics.gateway.api.common import (
+    Deleted,
+    check_cursor,
+    check_id,
+    error_responses,
+    list_body,
+)
+from aiagentics.gateway.api.models import validate
+from aiagentics.gateway.auth import AuthContext, require
+from aiagentics.gateway.errors import Conflict, InvalidRequest, NotFound
+from aiagentics.gateway.services import Services
+from aiagentics.gateway.store.base import VERSIONED, DuplicateId, DuplicateName, Kind, Resource
+
+Hook = Callable[[Services, AuthContext, dict[str, Any], Resource | None], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A field holding ids of another kind (`path` is dotted for nested fields)."""
+
+    path: str
+    kind: Kind
+    what: str
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """Everything that differs between the definition kinds."""
+
+    kind: Kind
+    object: str
+    prefix: str
+    path: str
+    tag: str
+    create_model: type[BaseModel]
+    update_model: type[BaseModel]
+    object_model: type[BaseModel]
+    list_model: type[BaseModel]
+    created_model: type[BaseModel] | None = None
+    references: tuple[Reference, ...] = ()
+    # (kind, dotted field) pairs of other kinds that may point at this kind.
+    referenced_by: tuple[tuple[Kind, str], ...] = ()
+    # Turns the validated body into the stored data (e.g. seal a secret); may add
+    # `_response_extra` (merged into the create response only).
+    prepare: Hook | None = None
+    hidden: frozenset[str] = field(default_factory=frozenset)
+
+
+def render(rt: ResourceType, res: Resource) -> dict[str, Any]:
+    """The API object of a stored resource."""
+    out: dict[str, Any] = {
+        "id": res.id,
+        "object": rt.object,
+        "created_at": res.created_at,
+        "updated_at": res.updated_at,
+        "name": res.name,
+    }
+    if rt.hidden:
+        out.update({k: v for k, v in res.data.items() if k not in rt.hidden})
+    else:
+        out.update(res.data)
+    if rt.kind in VERSIONED:
+        out["version"] = res.version
+    return out
+
+
+def _ids_at(data: dict[str, Any], path: str) -> list[tuple[str, str]]:
+    """(param, id) pairs found at a dotted path of the body."""
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return []
+        node = node.get(part)
+    if isinstance(node, str):
+        return [(path, node)]
+    if isinstance(node, list):
+        return [(f"{path}[{i}]", v) for i, v in enumerate(node) if isinstance(v, str)]
+    return []
+
+
+async def check_references(
+    services: Services, auth: AuthContext, rt: ResourceType, data: dict[str, Any]
+) -> None:
+    """400 with `param` when a referenced id does not exist in the caller's scope."""
+    for ref in rt.references:
+        pairs = _ids_at(data, ref.path)
+        missing = set(await services.store.missing(ref.kind, auth.scope, [i for _, i in pairs]))
+        for param, value in pairs:
+            if value in missing:
+                raise InvalidRequest(
+                    f"{param}: no such {ref.what}: {value}", param=param, code="resource_missing"
+                )
+
+
+def build_controller(rt: ResourceType) -> type[Controller]:
+    """The Controller class serving `rt.path`."""
+    Create, Update, Obj, Lst = rt.create_model, rt.update_model, rt.object_model, rt.list_model
+    Created = rt.created_model or Obj
+    what = rt.object.replace("_", " ")
+
+    async def _save(
+        services: Services, auth: AuthContext, body: dict[str, Any], current: Resource | None
+    ) -> dict[str, Any]:
+        await check_references(services, auth, rt, body)
+        data = dict(body)
+        if rt.prepare is not None:
+            data = await rt.prepare(services, auth, data, current)
+        extra = data.pop("_response_extra", {})
+        name = data.pop("name", None)
+        try:
+            if current is None:
+                res = await services.store.create(rt.kind, auth.scope, name, data)
+            else:
+                res = await services.store.update(rt.kind, auth.scope, current.id, name, data)
+        except DuplicateName:
+            raise Conflict(
+                f"a {what} named {name!r} already exists", param="name", code="name_taken"
+            ) from None
+        except DuplicateId:
+            raise Conflict(f"this {what} id already exists", code="id_taken") from None
+        if res is None:
+            raise NotFound(f"no such {what}: {current.id if current else ''}")
+        return {**render(rt, res), **extra}
+
+    async def _load(services: Services, auth: AuthContext, id: str) -> Resource:
+        check_id(id, rt.prefix, what)
+        res = await services.store.get(rt.kind, auth.scope, id)
+        if res is None:
+            raise NotFound(f"no such {what}: {id}")
+        return res
+
+    class ResourceController(Controller):
+        path = rt.path
+        tags = [rt.tag]
+
+        @post(
+            "/",
+            guards=[require("admin")],
+            status_code=200,
+            responses=error_responses(409),
+            summary=f"Create a {what}",
+            operation_id=f"create_{rt.kind}",
+        )
+        async def create(self, data: Create, services: Services, auth: AuthContext) -> Created:  # type: ignore[valid-type]
+            body = data.model_dump(mode="json")  # type: ignore[attr-defined]
+            return await _save(services, auth, body, None)  # type: ignore[return-value]
+
+        @get(
+            "/{id:str}",
+            guards=[require("read")],
+            responses=error_responses(404),
+            summary=f"Retrieve a {what}",
+            operation_id=f"get_{rt.kind}",
+        )
+        async def retrieve(self, id: str, services: Services, auth: AuthContext) -> Obj:  # type: ignore[valid-type]
+            return render(rt, await _load(services, auth, id))  # type: ignore[return-value]
+
+        @route(
+            "/{id:str}",
+            http_method=[HttpMethod.POST, HttpMethod.PATCH],
+            guards=[require("admin")],
+            status_code=200,
+            responses=error_responses(404, 409),
+            summary=f"Update a {what} (the fields sent replace the stored ones)",
+            operation_id=lambda _h, method, _p: f"update_{rt.kind}_{method.lower()}",
+        )
+        async def update(self, id: str, data: Update, services: Services, auth: AuthContext) -> Obj:  # type: ignore[valid-type]
+            current = await _load(services, auth, id)
+            changes = data.model_dump(mode="json", exclude_unset=True)  # type: ignore[attr-defined]
+            merged = {**current.data, "name": current.name, **changes}
+            for hidden in rt.hidden:
+                merged.pop(hidden, None)
+            body = validate(Create, merged).model_dump(mode="json")
+            if "secret" in Create.model_fields and "secret" not in changes:
+                body.pop("secret", None)  # keep the stored (sealed) secret
+            out = await _save(services, auth, body, current)
+            out.pop("secret", None)
+            return out  # type: ignore[return-value]
+
+        @delete(
+            "/{id:str}",
+            guards=[require("admin")],
+            status_code=200,
+            responses=error_responses(404, 409),
+            summary=f"Delete a {what}",
+            operation_id=f"delete_{rt.kind}",
+        )
+        async def remove(self, id: str, services: Services, auth: AuthContext) -> Deleted:
+            await _load(services, auth, id)
+            for kind, field_path in rt.referenced_by:
+                users = await services.store.referrers(kind, auth.scope, field_path, id)
+                if users:
+                    raise Conflict(
+                        f"this {what} is used by {kind.replace('_', ' ')} {users[0]}"
+                        + (f" and {len(users) - 1} more" if len(users) > 1 else ""),
+                        code="resource_in_use",
+                    )
+            if not await services.store.delete(rt.kind, auth.scope, id):
+                raise NotFound(f"no such {what}: {id}")
+            return Deleted(id=id, object=rt.object)
+
+        @get(
+            "/",
+            guards=[require("read")],
+            responses=error_responses(),
+            summary=f"List {what}s (newest first)",
+            operation_id=f"list_{rt.kind}s",
+        )
+        async def list_all(
+            self,
+            services: Services,
+            auth: AuthContext,
+            limit: int = Parameter(
+                query="limit", ge=1, le=100, default=20, description="Page size, 1 to 100."
+            ),
+            starting_after: str | None = Parameter(
+                query="starting_after",
+                default=None,
+                max_length=100,
+                description="Id of the last object of the previous page.",
+            ),
+        ) -> Lst:  # type: ignore[valid-type]
+            check_cursor(starting_after, rt.prefix)
+            page = await services.store.list(
+                rt.kind, auth.scope, limit=limit, starting_after=starting_after
+            )
+            return list_body([render(rt, r) for r in page.items], page.has_more)  # type: ignore[return-value]
+
+    if rt.kind in VERSIONED:
+
+        class VersionedController(ResourceController):
+            @get(
+                "/{id:str}/versions",
+                guards=[require("read")],
+                responses=error_responses(404),
+                summary=f"List the versions of a {what} (newest first)",
+                operation_id=f"list_{rt.kind}_versions",
+            )
+            async def versions(
+                self,
+                id: str,
+                services: Services,
+                auth: AuthContext,
+                limit: int = Parameter(
+                    query="limit", ge=1, le=100, default=20, description="Page size, 1 to 100."
+                ),
+                starting_after: int | None = Parameter(
+                    query="starting_after",
+                    default=None,
+                    ge=1,
+                    description="Version number of the last item of the previous page.",
+                ),
+            ) -> Lst:  # type: ignore[valid-type]
+                check_id(id, rt.prefix, what)
+                page = await services.store.versions(
+                    rt.kind, auth.scope, id, limit=limit, starting_after=starting_after
+                )
+                if page is None:
+                    raise NotFound(f"no such {what}: {id}")
+                return list_body([render(rt, r) for r in page.items], page.has_more)  # type: ignore[return-value]
+
+        VersionedController.__name__ = f"{rt.object.title().replace('_', '')}Controller"
+        return VersionedController
+
+    ResourceController.__name__ = f"{rt.object.title().replace('_', '')}Controller"
+    return ResourceController

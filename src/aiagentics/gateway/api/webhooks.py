@@ -1,0 +1,56 @@
+"""/v1/webhooks: endpoints subscribed to run events (CRUD; delivery lives in gateway/webhooks/).
+
+The signing secret (`whsec_<base64>`) is generated when absent, returned once in the create
+response and stored sealed as `secret_sealed` (unseal with `services.sealer.unseal`).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from typing import Any
+
+from aiagentics.gateway.api import models as m
+from aiagentics.gateway.api.resources import ResourceType, build_controller
+from aiagentics.gateway.auth import AuthContext
+from aiagentics.gateway.services import Services
+from aiagentics.gateway.store.base import Resource
+
+SEALED_FIELD = "secret_sealed"
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: whsec_ + base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+async def _seal_secret(
+    services: Services, auth: AuthContext, data: dict[str, Any], current: Resource | None
+) -> dict[str, Any]:
+    secret = data.pop("secret", None)
+    if secret is None and current is not None:
+        data[SEALED_FIELD] = current.data[SEALED_FIELD]
+        return data
+    secret = secret or new_webhook_secret()
+    data[SEALED_FIELD] = services.sealer.seal(secret)
+    if current is None:
+        data["_response_extra"] = {"secret": secret}
+    return data
+
+
+WEBHOOKS = ResourceType(
+    kind="webhook",
+    object="webhook",
+    prefix="whk",
+    path="/v1/webhooks",
+    tag="webhooks",
+    create_model=m.WebhookCreate,
+    update_model=m.WebhookUpdate,
+    object_model=m.WebhookObject,
+    list_model=m.WebhookList,
+    created_model=m.WebhookCreated,
+    prepare=_seal_secret,
+    hidden=frozenset({SEALED_FIELD, "secret"}),
+)
+
+WebhookController = build_controller(WEBHOOKS)

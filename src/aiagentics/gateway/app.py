@@ -1,0 +1,93 @@
+"""`create_app(settings) -> Litestar`: the gateway. Nothing happens at import time.
+
+Controllers are listed in ONE list, `CONTROLLERS`; another component adds its controller
+with one import line and one entry (imports stay inside `controllers()` so that importing
+this module stays cheap and free of side effects).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme, Server
+
+from aiagentics import __version__
+from aiagentics.gateway.auth import provide_auth
+from aiagentics.gateway.errors import handle_exception
+from aiagentics.gateway.services import Services, build_services, provide_services
+from aiagentics.gateway.settings import SETTINGS_ENV, GatewaySettings
+
+
+def controllers() -> list[Any]:
+    """Every route handler/controller of the API (CONTROLLERS, resolved lazily)."""
+    from aiagentics.gateway.api.agents import AgentController
+    from aiagentics.gateway.api.files import FileController
+    from aiagentics.gateway.api.health import health
+    from aiagentics.gateway.api.keys import KeyController
+    from aiagentics.gateway.api.memory_stores import MemoryStoreController
+    from aiagentics.gateway.api.tools import ToolController
+    from aiagentics.gateway.api.webhooks import WebhookController
+
+    CONTROLLERS: list[Any] = [
+        health,
+        AgentController,
+        ToolController,
+        MemoryStoreController,
+        WebhookController,
+        FileController,
+        KeyController,
+        # -- other components: one entry each --
+    ]
+    return CONTROLLERS
+
+
+def create_app(settings: GatewaySettings, services: Services | None = None) -> Litestar:
+    """The gateway app for `settings` (its Services are built here unless given)."""
+    from aiagentics.gateway.middleware import GatewayMiddleware
+
+    services = services or build_services(settings)
+    app = Litestar(
+        route_handlers=controllers(),
+        dependencies={
+            "services": Provide(provide_services),
+            "auth": Provide(provide_auth),
+        },
+        exception_handlers={Exception: handle_exception},
+        on_startup=[services.start],
+        on_shutdown=[services.stop],
+        openapi_config=OpenAPIConfig(
+            title="AI Agentics API",
+            version=__version__,
+            path="/schema",
+            servers=[Server(url="/")],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="An API key: sk_test_... or sk_live_...",
+                    )
+                }
+            ),
+            security=[{"bearer": []}],
+            use_handler_docstrings=True,
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+        logging_config=None,
+    )
+    app.state.services = services
+    # Outermost layer, so that 404s of unknown routes and 405s also get ids and rate headers.
+    app.asgi_handler = GatewayMiddleware(app.asgi_handler, services)
+    return app
+
+
+def create_app_from_env() -> Litestar:
+    """uvicorn factory for worker processes: settings come JSON-encoded in the environment."""
+    logging.basicConfig(level=logging.INFO)
+    return create_app(GatewaySettings.from_env_json(os.environ[SETTINGS_ENV]))

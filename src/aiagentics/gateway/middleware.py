@@ -1,0 +1,281 @@
+"""The ASGI layer in front of every route: request id, body limit, auth, rate limit, idempotency.
+
+One pure-ASGI middleware (cheaper than a Litestar middleware stack) that
+  1. gives the request an id (`scope["state"]["request_id"]`, header X-Request-Id),
+  2. refuses a Content-Length above the route's limit (413),
+  3. authenticates /v1/* except /v1/health (`scope["state"]["auth"]`, else 401),
+  4. spends a token of the caller's bucket (429 with Retry-After when empty),
+  5. for a POST with `Idempotency-Key`: replays the stored response of the same key and
+     body, refuses another body (409), and stores the new response (non-streaming, < 500),
+  6. adds X-Request-Id and X-RateLimit-Limit/-Remaining/-Reset to every response.
+Scope checks per route are Litestar guards (`auth.require`), not here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from typing import Any
+
+from aiagentics.gateway.auth import authenticate
+from aiagentics.gateway.errors import (
+    ApiError,
+    Conflict,
+    InvalidRequest,
+    PayloadTooLarge,
+    RateLimited,
+    ServerError,
+    error_response_bytes,
+)
+from aiagentics.gateway.ids import new_id
+from aiagentics.gateway.services import Services
+
+log = logging.getLogger("aiagentics.gateway")
+
+Scope = dict[str, Any]
+PUBLIC_PATHS = frozenset({"/v1/health"})
+UPLOAD_PATHS = frozenset({"/v1/files"})
+MULTIPART_OVERHEAD = 1_000_000
+MAX_IDEMPOTENCY_KEY = 255
+
+
+class GatewayMiddleware:
+    """Wraps the Litestar app; see the module docstring."""
+
+    def __init__(self, app: Any, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    def body_limit(self, path: str, method: str) -> int:
+        """The largest body this route accepts."""
+        settings = self.services.settings
+        if method == "POST" and path in UPLOAD_PATHS:
+            return settings.max_file_bytes + MULTIPART_OVERHEAD
+        return settings.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = new_id("req")
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        path: str = scope["path"]
+        method: str = scope["method"]
+        headers = _headers(scope)
+        extra: list[tuple[bytes, bytes]] = [(b"x-request-id", request_id.encode())]
+
+        try:
+            who = f"ip:{(scope.get('client') or ('?', 0))[0]}"
+            auth = None
+            auth_error: ApiError | None = None
+            if path.startswith("/v1/") and path not in PUBLIC_PATHS:
+                try:
+                    auth = await authenticate(self.services.store, headers.get("authorization"))
+                except ApiError as err:
+                    auth_error = err
+                except Exception as exc:  # the store failing must still get our error shape
+                    log.exception("authentication of request %s failed", request_id)
+                    raise ServerError("internal server error") from exc
+                else:
+                    state["auth"] = auth
+                    who = auth.key_id
+            decision = self.services.rate_limiter.take(who)
+            extra += [
+                (b"x-ratelimit-limit", str(decision.limit).encode()),
+                (b"x-ratelimit-remaining", str(decision.remaining).encode()),
+                (b"x-ratelimit-reset", str(decision.reset_seconds).encode()),
+            ]
+            if not decision.allowed:
+                raise RateLimited(
+                    f"too many requests: retry after {decision.retry_after} s",
+                    retry_after=decision.retry_after,
+                )
+            if auth_error is not None:
+                raise auth_error
+            length = headers.get("content-length")
+            limit = self.body_limit(path, method)
+            if length is not None and length.isdigit() and int(length) > limit:
+                raise PayloadTooLarge(
+                    f"request body of {length} bytes is over the limit of {limit} bytes"
+                )
+        except ApiError as err:
+            await _send_error(send, err, request_id, extra)
+            return
+
+        idem_key = headers.get("idempotency-key")
+        if method == "POST" and idem_key is not None and auth is not None:
+            await self._idempotent(
+                scope, receive, send, extra, idem_key, f"{auth.project}/{auth.environment}"
+            )
+            return
+        await self.app(
+            scope, _limited(receive, self.body_limit(path, method)), _adding(send, extra)
+        )
+
+    async def _idempotent(
+        self,
+        scope: Scope,
+        receive: Any,
+        send: Any,
+        extra: list[tuple[bytes, bytes]],
+        key: str,
+        owner: str,
+    ) -> None:
+        request_id = scope["state"]["request_id"]
+        if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+            err = InvalidRequest(
+                f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters",
+                param="Idempotency-Key",
+            )
+            await _send_error(send, err, request_id, extra)
+            return
+        limit = self.body_limit(scope["path"], scope["method"])
+        body, complete = await _read_body(receive, limit)
+        if not complete:
+            await _send_error(send, PayloadTooLarge("request body too large"), request_id, extra)
+            return
+        digest = hashlib.sha256()
+        digest.update(
+            f"{scope['method']} {scope['path']}?{scope.get('query_string', b'').decode('latin-1')}\n".encode()
+        )
+        digest.update(body)
+        body_hash = digest.hexdigest()
+        store = self.services.store
+        now = int(time.time())
+        stored = await store.idempotency_begin(owner, key, body_hash, now)
+        if stored is not None:
+            if stored.body_hash != body_hash:
+                err = Conflict(
+                    "this Idempotency-Key was used with another request body",
+                    param="Idempotency-Key",
+                    code="idempotency_key_reused",
+                )
+            elif stored.status is None:
+                err = Conflict(
+                    "a request with this Idempotency-Key is still being processed",
+                    param="Idempotency-Key",
+                    code="idempotency_key_in_use",
+                )
+            else:
+                replay_headers = [
+                    (k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers
+                ] + [*extra, (b"idempotent-replayed", b"true")]
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": stored.status,
+                        "headers": replay_headers,
+                    }
+                )
+                await send({"type": "http.response.body", "body": stored.body})
+                return
+            await _send_error(send, err, request_id, extra)
+            return
+
+        sent = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        captured: dict[str, Any] = {
+            "status": None,
+            "headers": [],
+            "body": bytearray(),
+            "stream": False,
+        }
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = [
+                    (k.decode("latin-1"), v.decode("latin-1"))
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in _VOLATILE
+                ]
+                captured["stream"] = any(
+                    k.lower() == b"content-type" and v.startswith(b"text/event-stream")
+                    for k, v in message.get("headers", [])
+                )
+            elif message["type"] == "http.response.body" and not captured["stream"]:
+                captured["body"] += message.get("body", b"")
+            await send(message)
+
+        try:
+            await self.app(scope, replay, _adding(capture, extra))
+        except BaseException:
+            await store.idempotency_abandon(owner, key)
+            raise
+        status = captured["status"]
+        if status is None or status >= 500 or captured["stream"]:
+            await store.idempotency_abandon(owner, key)
+        else:
+            await store.idempotency_finish(
+                owner, key, status, captured["headers"], bytes(captured["body"])
+            )
+
+
+_VOLATILE = frozenset(
+    {b"x-request-id", b"x-ratelimit-limit", b"x-ratelimit-remaining", b"x-ratelimit-reset", b"date"}
+)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+def _adding(send: Any, extra: list[tuple[bytes, bytes]]) -> Any:
+    async def wrapped(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return wrapped
+
+
+def _limited(receive: Any, limit: int) -> Any:
+    """`receive` that raises 413 once more than `limit` body bytes arrived (chunked bodies too)."""
+    seen = 0
+
+    async def wrapped() -> dict[str, Any]:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise PayloadTooLarge(f"request body is over the limit of {limit} bytes")
+        return message
+
+    return wrapped
+
+
+async def _read_body(receive: Any, limit: int) -> tuple[bytes, bool]:
+    chunks = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return bytes(chunks), False
+        chunks += message.get("body", b"")
+        if len(chunks) > limit:
+            return b"", False
+        if not message.get("more_body", False):
+            return bytes(chunks), True
+
+
+async def _send_error(
+    send: Any, err: ApiError, request_id: str, extra: list[tuple[bytes, bytes]]
+) -> None:
+    body = error_response_bytes(err, request_id)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *extra,
+        *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in err.headers.items()),
+    ]
+    await send({"type": "http.response.start", "status": err.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

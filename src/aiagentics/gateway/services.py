@@ -1,0 +1,99 @@
+"""`Services`: everything a handler needs, built once per app by `build_services(settings)`.
+
+Kept in `app.state.services`; handlers ask for it with the dependency `services`.
+Components add a field here (with a None default) and one construction line in
+`build_services`, marked below. A component with `start()`/`stop()` coroutines appends
+itself to `services.components`: `Services.start()` runs the migrations of every
+registered component, bootstraps the admin key, then starts components in order;
+`stop()` stops them in reverse order and closes the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aiagentics.gateway.settings import GatewaySettings
+from aiagentics.gateway.store.base import Store
+from aiagentics.gateway.store.db import Database
+
+log = logging.getLogger("aiagentics.gateway")
+
+
+class Component(Protocol):
+    """Something with a lifecycle inside the gateway."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Services:
+    """The gateway's parts, shared by every handler of one app."""
+
+    settings: GatewaySettings
+    db: Database
+    store: Store
+    sealer: Any  # aiagentics.gateway.sealing.Sealer (seal/unseal webhook secrets)
+    rate_limiter: Any  # aiagentics.gateway.ratelimit.RateLimiter
+    components: list[Component] = field(default_factory=list)
+    # -- fields other components add (C: runs; E: webhooks, memory, files_index, outbound) --
+    runs: Any = None
+    webhooks: Any = None
+    memory: Any = None
+    files_index: Any = None
+    outbound: Any = None
+    started: bool = False
+
+    async def start(self) -> None:
+        """Migrate, bootstrap the admin key, start every component (idempotent)."""
+        if self.started:
+            return
+        from aiagentics.gateway.auth import bootstrap_admin_key
+        from aiagentics.gateway.store.migrations import apply_migrations
+
+        apply_migrations(self.db)
+        await bootstrap_admin_key(
+            self.store,
+            self.settings.default_project,
+            self.settings.default_environment,
+            self.settings.bootstrap_api_key,
+        )
+        for component in self.components:
+            await component.start()
+        self.started = True
+
+    async def stop(self) -> None:
+        """Stop components in reverse order, then close the database."""
+        for component in reversed(self.components):
+            try:
+                await component.stop()
+            except Exception:  # one broken component must not keep the others running
+                log.exception("stopping %r failed", component)
+        self.db.close()
+        self.started = False
+
+
+def build_services(settings: GatewaySettings) -> Services:
+    """Open the database and construct every component (nothing is started yet)."""
+    from aiagentics.gateway.ratelimit import RateLimiter
+    from aiagentics.gateway.sealing import Sealer
+    from aiagentics.gateway.store.sqlite import SQLiteStore
+
+    db = Database(settings.database_path)
+    services = Services(
+        settings=settings,
+        db=db,
+        store=SQLiteStore(db),
+        sealer=Sealer.from_settings(settings),
+        rate_limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+    )
+    # -- components: one line each (construct, set the field, append to components) --
+    return services
+
+
+async def provide_services(request: Any) -> Services:
+    """Litestar dependency `services`."""
+    return request.app.state.services
