@@ -1,4 +1,5 @@
 """Imports every verb module so that each registers itself on the `aia` group."""
 
 # One line per verb module; each module decorates its commands with @cli.command.
+from aiagentics.cli import validate  # noqa: F401
 from aiagentics.cli import plan  # noqa: F401

@@ -1,0 +1,14 @@
+"""The compiler: a project's spec files -> a validated, ordered, hashed desired state."""
+
+from aiagentics.compiler.compile import CompileResult, compile_project, spec_hash
+from aiagentics.compiler.state import APPLY_ORDER, CompiledResource, DesiredState, SourceRef
+
+__all__ = [
+    "APPLY_ORDER",
+    "CompileResult",
+    "CompiledResource",
+    "DesiredState",
+    "SourceRef",
+    "compile_project",
+    "spec_hash",
+]

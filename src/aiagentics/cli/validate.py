@@ -1,0 +1,106 @@
+"""`aia validate` and `aia schema`."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+from aiagentics.cli.context import CliContext
+from aiagentics.cli.diagnostics_view import render_diagnostics, summary
+from aiagentics.cli.main import cli
+from aiagentics.compiler import CompileResult, compile_project
+from aiagentics.project import ConfigError, load_project
+from aiagentics.spec.diagnostics import Diagnostic
+from aiagentics.spec.schema import all_schemas, schema_filename
+
+
+def compile_for_cli(ctx: CliContext) -> tuple[CompileResult, Path]:
+    """Load the project of the CLI context and compile it; a bad config becomes a diagnostic."""
+    try:
+        project = load_project(ctx.directory)
+    except ConfigError as exc:
+        diagnostic = Diagnostic(exc.file, exc.line, exc.column, "invalid-config", exc.message)
+        return CompileResult(None, [diagnostic]), ctx.directory
+    return compile_project(project, env=ctx.env), project.root
+
+
+@cli.command("validate")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for pipelines and editors.",
+)
+@click.pass_obj
+def validate(ctx: CliContext, output_format: str) -> None:
+    """Parse, validate, resolve references and render templates; exit 1 on any error."""
+    result, root = compile_for_cli(ctx)
+    errors = sum(1 for d in result.diagnostics if d.is_error)
+    warnings = len(result.diagnostics) - errors
+    if output_format == "json":
+        resources = result.state.resources if result.state else ()
+        click.echo(
+            json.dumps(
+                {
+                    "valid": result.ok,
+                    "errors": errors,
+                    "warnings": warnings,
+                    "diagnostics": [d.to_dict() for d in result.diagnostics],
+                    "resources": [
+                        {
+                            "address": r.address,
+                            "file": r.source.file,
+                            "line": r.source.line,
+                            "spec_hash": r.spec_hash,
+                        }
+                        for r in resources
+                    ],
+                },
+                indent=2,
+            )
+        )
+    else:
+        console = Console(highlight=False)
+        render_diagnostics(result.diagnostics, console, root)
+        if result.state is not None:
+            counts = Counter(r.kind for r in result.state.resources)
+            detail = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+            line = Text("✓ valid: ", style="bold green")
+            line.append(
+                f"{len(result.state.resources)} resources ({detail or 'none'}) in {result.files} files"
+            )
+            if warnings:
+                line.append(", ").append_text(summary(0, warnings))
+            console.print(line, soft_wrap=True)
+        else:
+            console.print(summary(errors, warnings), soft_wrap=True)
+    if not result.ok:
+        raise SystemExit(1)
+
+
+@cli.command("schema")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write one FILE per kind (agent.schema.json, ...) into this folder.",
+)
+def schema(out_dir: Path | None) -> None:
+    """JSON Schema of each kind, for editors' YAML completion."""
+    schemas = all_schemas()
+    if out_dir is None:
+        click.echo(json.dumps(schemas, indent=2))
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for kind, document in schemas.items():
+        path = out_dir / schema_filename(kind)
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        click.echo(f"wrote {path}")

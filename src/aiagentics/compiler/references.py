@@ -1,0 +1,84 @@
+"""Resolving references between resources by name: agent tools/memory/files, memory files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from aiagentics.spec.diagnostics import Diagnostic
+from aiagentics.spec.loader import Loc
+from aiagentics.spec.validate import Resource, did_you_mean
+
+Declared = Mapping[str, Mapping[str, Resource]]  # kind -> name -> resource
+
+
+def resolve_references(
+    resource: Resource, declared: Declared, model_aliases: Iterable[str]
+) -> tuple[tuple[str, ...], list[Diagnostic]]:
+    """(addresses this resource depends on, diagnostics for names that do not exist)."""
+    spec = resource.model.spec if resource.model is not None else None  # type: ignore[attr-defined]
+    if spec is None:
+        return (), []
+    wanted: list[tuple[str, str, Loc]] = []
+    diagnostics: list[Diagnostic] = []
+    if resource.kind == "Agent":
+        wanted += [("Tool", n, ("spec", "tools", i)) for i, n in enumerate(spec.tools)]
+        if spec.memory is not None:
+            wanted.append(("Memory", spec.memory, ("spec", "memory")))
+        wanted += [("File", n, ("spec", "files", i)) for i, n in enumerate(spec.files)]
+        diagnostics += _check_script(resource, spec)
+        diagnostics += _check_model(resource, spec.model, model_aliases)
+    elif resource.kind == "Memory" and spec.vector is not None:
+        wanted += [
+            ("File", n, ("spec", "vector", "files", i)) for i, n in enumerate(spec.vector.files)
+        ]
+    refs: list[str] = []
+    for kind, name, loc in wanted:
+        if name in declared.get(kind, {}):
+            refs.append(f"{kind}/{name}")
+            continue
+        known = list(declared.get(kind, {}))
+        hint = did_you_mean(name, known) or (
+            f"declare it with `kind: {kind}` in a spec folder"
+            if not known
+            else f"known {kind} names: {', '.join(sorted(known)[:8])}"
+        )
+        diagnostics.append(
+            resource.document.diagnostic(
+                loc, "missing-reference", f"{kind} {name!r} is not defined in this project", hint
+            )
+        )
+    return tuple(dict.fromkeys(refs)), diagnostics
+
+
+def _check_script(resource: Resource, spec: object) -> list[Diagnostic]:
+    # A scripted step calling a tool the agent does not have would fail at run time: say so now.
+    script = spec.model_options.script or []  # type: ignore[attr-defined]
+    tools = set(spec.tools)  # type: ignore[attr-defined]
+    out: list[Diagnostic] = []
+    for i, step in enumerate(script):
+        for j, call in enumerate(step.tool_calls or []):
+            if call.name not in tools:
+                loc = ("spec", "model_options", "script", i, "tool_calls", j, "name")
+                out.append(
+                    resource.document.diagnostic(
+                        loc,
+                        "missing-reference",
+                        f"script calls tool {call.name!r}, which is not in this agent's tools",
+                        did_you_mean(call.name, tools) or "add it to spec.tools",
+                    )
+                )
+    return out
+
+
+def _check_model(resource: Resource, model: str, aliases: Iterable[str]) -> list[Diagnostic]:
+    known = list(aliases)
+    if model == "scripted" or "/" in model or model in known:
+        return []
+    hint = did_you_mean(model, [*known, "scripted"]) or (
+        "use `provider/model` (openai/gpt-4.1), `scripted`, or an alias from [models] in aiagentics.toml"
+    )
+    return [
+        resource.document.diagnostic(
+            ("spec", "model"), "unknown-model", f"unknown model {model!r}", hint
+        )
+    ]

@@ -1,0 +1,30 @@
+"""JSON Schema of each kind, derived from the pydantic models (for editors' YAML completion)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiagentics.spec.kinds import API_VERSION, KINDS, document_model
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def schema_filename(kind: str) -> str:
+    """`agent.schema.json` for `Agent`."""
+    return f"{kind.lower()}.schema.json"
+
+
+def kind_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema of one kind's whole document (envelope and spec)."""
+    schema = document_model(kind).model_json_schema()
+    return {
+        "$schema": DRAFT,
+        "$id": schema_filename(kind),
+        **schema,
+        "title": f"aiagentics {kind} ({API_VERSION})",
+    }
+
+
+def all_schemas() -> dict[str, dict[str, Any]]:
+    """Kind -> JSON Schema, for every kind."""
+    return {kind: kind_schema(kind) for kind in KINDS}
