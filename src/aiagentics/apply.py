@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiagentics.client import KIND_PATHS, ApiClient, ApiError, NotFoundError
@@ -64,7 +65,7 @@ def apply_plan(
         raise ApplyRefused("; ".join(p.message for p in plan.problems))
     ids: dict[str, str] = {a.address: a.id for a in plan.actions if a.id}
     hashes = file_hashes or {}
-    changes = list(plan.changes)
+    steps = _steps(plan)
     result = ApplyResult()
     emit = on_event or (lambda _e: None)
 
@@ -76,22 +77,43 @@ def apply_plan(
                 0, f"{kind}/{name} has no id: it was not created", code="unresolved"
             ) from None
 
-    for index, action in enumerate(changes):
-        emit(ApplyEvent("start", action, index, len(changes), action.id))
+    for index, action in enumerate(steps):
+        emit(ApplyEvent("start", action, index, len(steps), action.id))
         try:
             remote_id = _carry_out(
                 action, desired, client, lookup, read_file, hashes.get(action.address), plan.project
             )
         except ApiError as exc:
             result.failed, result.error = action, exc
-            result.not_done = changes[index + 1 :]
-            emit(ApplyEvent("failed", action, index, len(changes), action.id, exc))
+            result.not_done = steps[index + 1 :]
+            emit(ApplyEvent("failed", action, index, len(steps), action.id, exc))
             return result
         if remote_id is not None:
             ids[action.address] = remote_id
         result.done.append((action, remote_id))
-        emit(ApplyEvent("done", action, index, len(changes), remote_id))
+        emit(ApplyEvent("done", action, index, len(steps), remote_id))
     return result
+
+
+def _steps(plan: Plan) -> list[Action]:
+    """The plan's changes in order, each replace split in two: create-before-destroy.
+
+    Names are unique and the API refuses to delete what is still referenced, so a
+    replace renames the old object aside and creates the new one in its place;
+    the old one is deleted at the very end, once its users point at the new one.
+    """
+    steps = list(plan.changes)
+    for action in plan.changes:
+        if action.type is ActionType.REPLACE:
+            steps.append(
+                replace(action, type=ActionType.DELETE, reason="the replaced object", changes=())
+            )
+    return steps
+
+
+def aside_name(name: str, remote_id: str) -> str:
+    """The name a replaced object takes while its successor is created (valid, unique)."""
+    return f"{name[:40]}-replaced-{hashlib.sha256(remote_id.encode()).hexdigest()[:8]}"
 
 
 def _carry_out(
@@ -119,7 +141,7 @@ def _carry_out(
         client.update(f"{path}/{action.id}", update)
         return action.id
     if action.type is ActionType.REPLACE:
-        _delete(client, f"{path}/{action.id}")
+        client.update(f"{path}/{action.id}", {"name": aside_name(action.name, str(action.id))})
     return _create(client, path, resource, body, metadata, read_file)
 
 

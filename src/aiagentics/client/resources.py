@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 # Kind (as in the YAML files) -> collection path under /v1.
 KIND_PATHS: dict[str, str] = {
     "File": "files",
-    "Memory": "memory",
+    "Memory": "memory_stores",
     "Tool": "tools",
     "Webhook": "webhooks",
     "Agent": "agents",

@@ -21,7 +21,7 @@ SERVER_FIELDS = frozenset(
 # Fields that cannot change in place: a change means delete, then create.
 REPLACE_FIELDS: dict[str, frozenset[str]] = {
     "Tool": frozenset({"type"}),
-    "File": frozenset({"purpose", "content"}),
+    "File": frozenset({"content"}),
 }
 # Long text shown as a unified diff rather than before/after.
 TEXT_FIELDS = frozenset({"instructions", "description"})
