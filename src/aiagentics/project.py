@@ -40,6 +40,10 @@ class GatewaySection(_Section):
     port: int = Field(8787, ge=0, le=65535)
     database: str = "sqlite:///.aiagentics/gateway.db"
     allow_private_network: bool = False
+    rate_limit_per_second: float = Field(100.0, gt=0)
+    rate_limit_burst: int = Field(200, ge=1)
+    max_body_bytes: int = Field(1_000_000, ge=1024)
+    max_file_bytes: int = Field(20_000_000, ge=1)
 
 
 class EnvSection(_Section):

@@ -4,3 +4,5 @@
 from aiagentics.cli import validate  # noqa: F401
 from aiagentics.cli import plan  # noqa: F401
 from aiagentics.cli import scaffold_cmds  # noqa: F401
+from aiagentics.cli import serve  # noqa: F401
+from aiagentics.cli import keys  # noqa: F401

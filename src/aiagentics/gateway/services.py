@@ -97,3 +97,29 @@ def build_services(settings: GatewaySettings) -> Services:
 async def provide_services(request: Any) -> Services:
     """Litestar dependency `services`."""
     return request.app.state.services
+
+
+def prepare_database(settings: GatewaySettings) -> str | None:
+    """Migrate and bootstrap the admin key once, before any worker starts.
+
+    Run by `aia serve` in the parent process so that, with several workers, the
+    generated key is created and printed exactly once. Returns that secret, if any.
+    """
+    import asyncio
+
+    from aiagentics.gateway.auth import bootstrap_admin_key
+    from aiagentics.gateway.store.migrations import apply_migrations
+
+    services = build_services(settings)
+    try:
+        apply_migrations(services.db)
+        return asyncio.run(
+            bootstrap_admin_key(
+                services.store,
+                settings.default_project,
+                settings.default_environment,
+                settings.bootstrap_api_key,
+            )
+        )
+    finally:
+        services.db.close()

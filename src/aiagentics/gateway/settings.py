@@ -95,6 +95,10 @@ class GatewaySettings:
             port=gw.port,
             database=str(base / _sqlite_path(gw.database)),
             allow_private_network=gw.allow_private_network,
+            rate_limit_per_second=gw.rate_limit_per_second,
+            rate_limit_burst=gw.rate_limit_burst,
+            max_body_bytes=gw.max_body_bytes,
+            max_file_bytes=gw.max_file_bytes,
             bootstrap_api_key=env.get(project.config.api.api_key_env) or None,
             model_aliases=dict(project.config.models),
             providers={

@@ -1,0 +1,91 @@
+"""`aia serve`: the gateway on uvicorn (no reload; resources come through the API)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import click
+
+from aiagentics.cli.context import CliContext
+from aiagentics.cli.main import cli
+from aiagentics.project import ConfigError, Project, find_root, load_project
+
+
+def load_optional_project(directory: Path) -> Project | None:
+    """The project at or above `directory`, None when there is none; a broken one is an error."""
+    if find_root(directory) is None:
+        return None
+    try:
+        return load_project(directory)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cli.command("serve")
+@click.option(
+    "--host", default=None, help="Interface to bind (default: [gateway] host, 127.0.0.1)."
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Port (default: [gateway] port, 8787).",
+)
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=None, help="Worker processes (default 1)."
+)
+@click.option(
+    "--database",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="SQLite file (default: [gateway] database, .aiagentics/gateway.db under the project root).",
+)
+@click.option("--access-log/--no-access-log", default=False, help="Log every request.")
+@click.pass_obj
+def serve(
+    obj: CliContext,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    database: str | None,
+    access_log: bool,
+) -> None:
+    """Run the gateway for production on uvicorn; Ctrl-C or SIGTERM shuts it down gracefully."""
+    import uvicorn
+
+    from aiagentics.gateway.services import prepare_database
+    from aiagentics.gateway.settings import SETTINGS_ENV, GatewaySettings
+
+    project = load_optional_project(obj.directory)
+    settings = GatewaySettings.from_project(project, root=obj.directory).replace(
+        host=host,
+        port=port,
+        workers=workers,
+        database=str(Path(database).resolve()) if database else None,
+        bootstrap_api_key=obj.api_key,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        prepare_database(settings)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"cannot open the database {settings.database}: {exc}") from None
+    # Workers (and the single in-process app) rebuild the settings from this variable.
+    os.environ[SETTINGS_ENV] = settings.to_env_json()
+    click.echo(
+        f"aia: serving the gateway on http://{settings.host}:{settings.port}/v1 "
+        f"(database {settings.database}, {settings.workers} worker(s))",
+        err=True,
+    )
+    uvicorn.run(
+        "aiagentics.gateway.app:create_app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+        access_log=access_log,
+        log_level="info",
+        lifespan="on",
+    )

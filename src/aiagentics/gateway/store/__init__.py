@@ -1,0 +1,1 @@
+"""Storage: the Store interface, the SQLite database, per-component migrations."""
