@@ -64,7 +64,7 @@ def serve(
         port=port,
         workers=workers,
         database=str(Path(database).resolve()) if database else None,
-        bootstrap_api_key=obj.api_key,
+        bootstrap_api_key=obj.api_key or None,
     )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -30,7 +30,9 @@ def controllers() -> list[Any]:
     from aiagentics.gateway.api.health import health
     from aiagentics.gateway.api.keys import KeyController
     from aiagentics.gateway.api.memory_stores import MemoryStoreController
+    from aiagentics.gateway.api.runs import RunController
     from aiagentics.gateway.api.tools import ToolController
+    from aiagentics.gateway.api.traces import get_trace
     from aiagentics.gateway.api.webhooks import WebhookController
 
     CONTROLLERS: list[Any] = [
@@ -42,6 +44,8 @@ def controllers() -> list[Any]:
         FileController,
         KeyController,
         # -- other components: one entry each --
+        RunController,
+        get_trace,
     ]
     return CONTROLLERS
 

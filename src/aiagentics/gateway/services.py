@@ -91,6 +91,10 @@ def build_services(settings: GatewaySettings) -> Services:
         rate_limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
     )
     # -- components: one line each (construct, set the field, append to components) --
+    from aiagentics.gateway.runtime.service import RunService
+
+    services.runs = RunService(settings, db, services.store)
+    services.components.append(services.runs)
     return services
 
 

@@ -40,15 +40,17 @@ def registered() -> dict[str, list[str]]:
 def split_statements(script: str) -> list[str]:
     """Split a script into complete statements (trigger bodies included) using SQLite's own parser."""
     statements: list[str] = []
-    current = ""
-    for line in script.splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
-            if current.strip().strip(";").strip():
-                statements.append(current.strip())
-            current = ""
-    if current.strip():
-        statements.append(current.strip())
+    start = 0
+    for index, char in enumerate(script):
+        # Cut at every `;` that ends a complete statement (not one inside a string or trigger).
+        if char == ";" and sqlite3.complete_statement(script[start : index + 1]):
+            statement = script[start : index + 1].strip()
+            if statement.strip(";").strip():
+                statements.append(statement)
+            start = index + 1
+    tail = script[start:].strip()
+    if tail:
+        statements.append(tail)
     return statements
 
 

@@ -1,0 +1,191 @@
+"""/v1/runs: start, watch (SSE), resume, cancel and list runs. Thin: the RunService does the work."""
+
+# No `from __future__ import annotations`: Litestar reads these annotations at runtime.
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
+from litestar.response import Response
+from litestar.response.sse import ServerSentEvent, ServerSentEventMessage
+
+from aiagentics.gateway.api.common import check_cursor, check_id, error_responses, list_body
+from aiagentics.gateway.auth import AuthContext, require
+from aiagentics.gateway.errors import InvalidRequest
+from aiagentics.gateway.runtime.records import STATUSES
+from aiagentics.gateway.runtime.service import RunService
+from aiagentics.gateway.services import Services
+
+
+class RunCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Start a run of an agent (by `agent_id`, or by name with `agent`)."""
+
+    input: str | list[dict[str, Any]]
+    agent_id: str | None = None
+    agent: str | None = None
+    stream: bool = False
+    metadata: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class ToolOutput(msgspec.Struct, forbid_unknown_fields=True):
+    """The result of one tool call the run asked for."""
+
+    tool_call_id: str
+    output: Any = None
+
+
+class SubmitToolOutputs(msgspec.Struct, forbid_unknown_fields=True):
+    """Outputs for every pending tool call; `stream: true` continues the event stream."""
+
+    tool_outputs: list[ToolOutput]
+    stream: bool = False
+
+
+def sse_response(service: RunService, run_id: str, after: int) -> ServerSentEvent:
+    """The run's events after `after` as SSE (ends after requires_action or the end)."""
+
+    async def messages() -> AsyncIterator[ServerSentEventMessage]:
+        async for event in service.follow(run_id, after):
+            if event is None:
+                yield ServerSentEventMessage(data=None, comment="keep-alive")
+            else:
+                yield ServerSentEventMessage(
+                    data=event.raw.decode(), event=event.event, id=event.seq
+                )
+
+    return ServerSentEvent(
+        messages(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
+
+
+def _last_event_id(request: Request[Any, Any, Any], after: int | None) -> int:
+    if after is not None:
+        return after
+    value = request.headers.get("last-event-id")
+    if value is None or value == "":
+        return 0
+    if not value.isdigit():
+        raise InvalidRequest(
+            "Last-Event-ID must be an event id (an integer)", param="Last-Event-ID"
+        )
+    return int(value)
+
+
+class RunController(Controller):
+    path = "/v1/runs"
+    tags = ["runs"]
+
+    @post(
+        "/",
+        guards=[require("run")],
+        status_code=200,
+        responses=error_responses(404),
+        summary="Start a run (stream: true answers with its server-sent events)",
+        operation_id="create_run",
+    )
+    async def create(self, data: RunCreate, services: Services, auth: AuthContext) -> Any:
+        """Start a run; without `stream` it answers at once with the run (in_progress)."""
+        if data.agent_id is not None:
+            check_id(data.agent_id, "agt", "agent")
+        run = await services.runs.create(
+            auth.scope,
+            agent_id=data.agent_id,
+            agent_name=data.agent,
+            input=data.input,
+            metadata=data.metadata,
+        )
+        if data.stream:
+            return sse_response(services.runs, run.id, 0)
+        return Response(run.to_api())
+
+    @get(
+        "/",
+        guards=[require("read")],
+        summary="List runs, newest first",
+        operation_id="list_runs",
+    )
+    async def list_runs(
+        self,
+        services: Services,
+        auth: AuthContext,
+        limit: int = Parameter(int, query="limit", ge=1, le=100, default=20, required=False),
+        starting_after: str | None = Parameter(
+            str, query="starting_after", required=False, default=None
+        ),
+        agent_id: str | None = Parameter(str, query="agent_id", required=False, default=None),
+        status: str | None = Parameter(str, query="status", required=False, default=None),
+    ) -> dict[str, Any]:
+        """Runs of the key's project and environment."""
+        check_cursor(starting_after, "run")
+        if status is not None and status not in STATUSES:
+            raise InvalidRequest(f"status must be one of {', '.join(STATUSES)}", param="status")
+        runs, more = await services.runs.list(
+            auth.scope, limit=limit, starting_after=starting_after, agent_id=agent_id, status=status
+        )
+        return list_body([r.to_api() for r in runs], more)
+
+    @get(
+        "/{run_id:str}",
+        guards=[require("read")],
+        responses=error_responses(404),
+        summary="Retrieve a run: status, messages, output, usage, required_action",
+        operation_id="get_run",
+    )
+    async def retrieve(self, run_id: str, services: Services, auth: AuthContext) -> dict[str, Any]:
+        """One run."""
+        check_id(run_id, "run", "run")
+        return (await services.runs.get(auth.scope, run_id)).to_api()
+
+    @get(
+        "/{run_id:str}/events",
+        guards=[require("read")],
+        responses=error_responses(404),
+        summary="Replay and follow a run's events (SSE), from Last-Event-ID when given",
+        operation_id="run_events",
+    )
+    async def events(
+        self,
+        run_id: str,
+        request: Request[Any, Any, Any],
+        services: Services,
+        auth: AuthContext,
+        after: int | None = Parameter(int, query="after", ge=0, required=False, default=None),
+    ) -> ServerSentEvent:
+        """Server-sent events of the run."""
+        check_id(run_id, "run", "run")
+        await services.runs.get(auth.scope, run_id)
+        return sse_response(services.runs, run_id, _last_event_id(request, after))
+
+    @post(
+        "/{run_id:str}/cancel",
+        guards=[require("run")],
+        status_code=200,
+        responses=error_responses(404, 409),
+        summary="Cancel a run; its model stream and pending tool calls are aborted",
+        operation_id="cancel_run",
+    )
+    async def cancel(self, run_id: str, services: Services, auth: AuthContext) -> dict[str, Any]:
+        """Cancel; 409 when the run has already finished."""
+        check_id(run_id, "run", "run")
+        return (await services.runs.cancel(auth.scope, run_id)).to_api()
+
+    @post(
+        "/{run_id:str}/submit_tool_outputs",
+        guards=[require("run")],
+        status_code=200,
+        responses=error_responses(404, 409),
+        summary="Give the outputs of the tool calls a run waits for, and resume it",
+        operation_id="submit_tool_outputs",
+    )
+    async def submit_tool_outputs(
+        self, run_id: str, data: SubmitToolOutputs, services: Services, auth: AuthContext
+    ) -> Any:
+        """Resume a run in requires_action."""
+        check_id(run_id, "run", "run")
+        outputs = [{"tool_call_id": o.tool_call_id, "output": o.output} for o in data.tool_outputs]
+        run, after = await services.runs.submit_tool_outputs(auth.scope, run_id, outputs)
+        if data.stream:
+            return sse_response(services.runs, run.id, after)
+        return Response(run.to_api())

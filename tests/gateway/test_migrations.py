@@ -1,0 +1,66 @@
+"""Per-component migrations: applied in order, once, and only the new steps on an upgrade."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aiagentics.gateway.store.db import Database
+from aiagentics.gateway.store.migrations import apply_migrations, register, split_statements
+
+
+def test_applies_each_step_once_and_upgrades(tmp_path: Path) -> None:
+    db = Database(tmp_path / "m.db")
+    v1 = {
+        "widgets": [
+            "CREATE TABLE widgets (id TEXT PRIMARY KEY); CREATE INDEX w_id ON widgets (id);"
+        ]
+    }
+    assert apply_migrations(db, v1) == {"widgets": 1}
+    db.execute("INSERT INTO widgets (id) VALUES ('a')")
+    assert apply_migrations(db, v1) == {"widgets": 1}  # no-op: would fail if re-run
+    v2 = {"widgets": [*v1["widgets"], "ALTER TABLE widgets ADD COLUMN size INTEGER DEFAULT 3;"]}
+    assert apply_migrations(db, v2) == {"widgets": 2}
+    assert db.fetchone("SELECT size FROM widgets WHERE id = 'a'")[0] == 3  # type: ignore[index]
+    rows = db.fetchall("SELECT component, version FROM schema_migrations ORDER BY version")
+    assert [tuple(r) for r in rows] == [("widgets", 1), ("widgets", 2)]
+
+
+def test_failed_step_rolls_back(tmp_path: Path) -> None:
+    db = Database(tmp_path / "m.db")
+    bad = {"broken": ["CREATE TABLE ok_table (id INTEGER);", "CREATE TABLE nope (;"]}
+    with pytest.raises(Exception, match="syntax"):
+        apply_migrations(db, bad)
+    # The component's transaction rolled back as a whole: nothing recorded, no table.
+    assert db.fetchone("SELECT 1 FROM sqlite_master WHERE name = 'ok_table'") is None
+    assert db.fetchone("SELECT 1 FROM schema_migrations WHERE component = 'broken'") is None
+
+
+def test_register_rejects_a_changed_list() -> None:
+    register("test-component-x", ["SELECT 1;"])
+    register("test-component-x", ["SELECT 1;"])
+    with pytest.raises(ValueError, match="twice"):
+        register("test-component-x", ["SELECT 2;"])
+
+
+def test_split_statements_keeps_trigger_bodies() -> None:
+    script = """
+    CREATE TABLE t (a INTEGER);
+    CREATE TRIGGER trg AFTER INSERT ON t BEGIN
+        UPDATE t SET a = a + 1;
+    END;
+    """
+    statements = split_statements(script)
+    assert (
+        len(statements) == 2
+        and statements[1].startswith("CREATE TRIGGER")
+        and "END;" in statements[1]
+    )
+
+
+def test_database_pragmas(tmp_path: Path) -> None:
+    db = Database(tmp_path / "p.db")
+    assert db.fetchone("PRAGMA journal_mode")[0] == "wal"  # type: ignore[index]
+    assert db.fetchone("PRAGMA foreign_keys")[0] == 1  # type: ignore[index]
+    assert db.fetchone("PRAGMA synchronous")[0] == 1  # type: ignore[index]  # NORMAL
