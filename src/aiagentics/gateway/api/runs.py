@@ -43,6 +43,14 @@ class SubmitToolOutputs(msgspec.Struct, forbid_unknown_fields=True):
     stream: bool = False
 
 
+class EventStream(ServerSentEvent):
+    """SSE whose media type wins over the handler's (POST handlers also answer JSON)."""
+
+    def to_asgi_response(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["media_type"] = "text/event-stream"
+        return super().to_asgi_response(*args, **kwargs)
+
+
 def sse_response(service: RunService, run_id: str, after: int) -> ServerSentEvent:
     """The run's events after `after` as SSE (ends after requires_action or the end)."""
 
@@ -55,9 +63,7 @@ def sse_response(service: RunService, run_id: str, after: int) -> ServerSentEven
                     data=event.raw.decode(), event=event.event, id=event.seq
                 )
 
-    return ServerSentEvent(
-        messages(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    )
+    return EventStream(messages())
 
 
 def _last_event_id(request: Request[Any, Any, Any], after: int | None) -> int:

@@ -1,0 +1,98 @@
+"""The ordered event log of a run: `RunEvent`, the public event names, and `RunChannel`.
+
+Every event is persisted before it is published; SSE streams, the stored run, the
+trace and webhook listeners are views of this log. Events whose name is in
+`INTERNAL_EVENTS` (model step records for the trace) are stored but never streamed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+RUN_CREATED = "run.created"
+TOKEN = "token"
+TOOL_REQUESTED = "tool.requested"
+TOOL_COMPLETED = "tool.completed"
+RUN_REQUIRES_ACTION = "run.requires_action"
+RUN_COMPLETED = "run.completed"
+RUN_FAILED = "run.failed"
+RUN_CANCELLED = "run.cancelled"
+MODEL_STEP = "model.step"  # internal: one model call, for the trace
+
+PUBLIC_EVENTS = (
+    RUN_CREATED,
+    TOKEN,
+    TOOL_REQUESTED,
+    TOOL_COMPLETED,
+    RUN_REQUIRES_ACTION,
+    RUN_COMPLETED,
+    RUN_FAILED,
+    RUN_CANCELLED,
+)
+INTERNAL_EVENTS = frozenset({MODEL_STEP})
+# A stream ends after one of these (the caller resumes a requires_action run).
+STOP_EVENTS = frozenset({RUN_REQUIRES_ACTION, RUN_COMPLETED, RUN_FAILED, RUN_CANCELLED})
+TERMINAL_EVENTS = frozenset({RUN_COMPLETED, RUN_FAILED, RUN_CANCELLED})
+
+_encode = msgspec.json.encode
+_decode = msgspec.json.decode
+
+
+@dataclass(slots=True)
+class RunEvent:
+    """One entry of a run's log; `data` always carries `run_id`; `raw` is its JSON."""
+
+    run_id: str
+    seq: int
+    event: str
+    raw: bytes
+    created_at: float
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The decoded payload."""
+        return _decode(self.raw)
+
+    @classmethod
+    def new(cls, run_id: str, seq: int, event: str, data: dict[str, Any], at: float) -> RunEvent:
+        """Encode a payload once (the same bytes go to SQLite and to every SSE watcher)."""
+        return cls(run_id, seq, event, _encode({"run_id": run_id, **data}), at)
+
+
+class RunChannel:
+    """The live tail of one running segment of a run, shared by every watcher."""
+
+    __slots__ = ("_changed", "events", "run_id")
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        self.events: list[RunEvent] = []
+        self._changed = asyncio.Event()
+
+    def publish(self, event: RunEvent) -> None:
+        """Append a (persisted) event and wake every watcher."""
+        self.events.append(event)
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def after(self, seq: int) -> list[RunEvent]:
+        """Events with a sequence number above `seq`."""
+        events = self.events
+        if not events or events[-1].seq <= seq:
+            return []
+        # Sequence numbers are dense inside a segment, so the position is computed, not searched.
+        start = max(0, seq - events[0].seq + 1)
+        return events[start:]
+
+    async def wait(self, timeout: float) -> bool:
+        """Wait until something is published (True) or `timeout` passes (False)."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._changed.wait()
+            return True
+        except TimeoutError:
+            return False

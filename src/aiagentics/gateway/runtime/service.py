@@ -1,0 +1,408 @@
+"""`RunService`: creates, resumes, cancels and serves runs; owns the running tasks.
+
+Seams for other components:
+- `add_listener(async fn(run: RunRecord, event: RunEvent))`: called after each event
+  except `token` is persisted (webhook outbox: run.completed, run.failed, tool.requested;
+  `tool.requested` data carries the tool `type`, so `webhook` tools can be told apart).
+- `add_context_provider(async fn(agent: dict, run: RunRecord) -> list[message dict])`:
+  messages inserted after the system instructions when a run starts (retrieval).
+- `add_tool_provider(async fn(agent: dict, run: RunRecord) -> list[tool dict])`: extra
+  tools pinned into a run at creation (`{name, type, description, parameters}`), run by
+  the executor registered for their `type` with `tools.register(type, executor)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from aiagentics.gateway.errors import Conflict, NotFound, RateLimited
+from aiagentics.gateway.ids import new_id
+from aiagentics.gateway.runtime import submit
+from aiagentics.gateway.runtime.events import (
+    INTERNAL_EVENTS,
+    RUN_CANCELLED,
+    RUN_COMPLETED,
+    RUN_CREATED,
+    RUN_FAILED,
+    RUN_REQUIRES_ACTION,
+    STOP_EVENTS,
+    TOKEN,
+    RunChannel,
+    RunEvent,
+)
+from aiagentics.gateway.runtime.loop import run_segment
+from aiagentics.gateway.runtime.outbound_client import outbound_client
+from aiagentics.gateway.runtime.providers import ProviderRegistry
+from aiagentics.gateway.runtime.records import TERMINAL, RunRecord, RunState
+from aiagentics.gateway.runtime.snapshot import agent_snapshot, initial_messages
+from aiagentics.gateway.runtime.tools import DEFAULT_MAX_RESPONSE_BYTES, ToolRegistry
+from aiagentics.gateway.runtime.trace import build_trace
+from aiagentics.gateway.settings import GatewaySettings
+from aiagentics.gateway.store.base import Scope, Store
+from aiagentics.gateway.store.db import Database
+from aiagentics.gateway.store.runs import RunStore
+
+log = logging.getLogger("aiagentics.runtime")
+
+Listener = Callable[[RunRecord, RunEvent], Awaitable[None]]
+ContextProvider = Callable[[dict[str, Any], RunRecord], Awaitable[list[dict[str, Any]]]]
+ToolProvider = Callable[[dict[str, Any], RunRecord], Awaitable[list[dict[str, Any]]]]
+
+
+class RunService:
+    """The run engine of one gateway process."""
+
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        db: Database,
+        store: Store,
+        *,
+        providers: ProviderRegistry | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.runs = RunStore(db)
+        self.providers = providers or ProviderRegistry(settings.model_aliases, settings.providers)
+        max_bytes = int(getattr(settings, "tool_max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES))
+        self.tools = ToolRegistry(max_bytes)
+        self.keepalive_seconds = float(getattr(settings, "sse_keepalive_seconds", 15.0))
+        self.poll_seconds = 0.2
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._max_bytes = max_bytes
+        self._client: httpx.AsyncClient | None = None
+        self._listeners: list[Listener] = []
+        self._context_providers: list[ContextProvider] = []
+        self._tool_providers: list[ToolProvider] = []
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._live: dict[str, RunRecord] = {}
+        self._channels: dict[str, RunChannel] = {}
+        self._stopping = False
+
+    # -- seams ----------------------------------------------------------------------------
+    def add_listener(self, listener: Listener) -> None:
+        """Call `listener(run, event)` after every persisted event except `token`."""
+        self._listeners.append(listener)
+
+    def add_context_provider(self, provider: ContextProvider) -> None:
+        """Let `provider(agent, run)` add messages to a run's thread when it starts."""
+        self._context_providers.append(provider)
+
+    def add_tool_provider(self, provider: ToolProvider) -> None:
+        """Let `provider(agent, run)` pin extra tool definitions into a new run."""
+        self._tool_providers.append(provider)
+
+    # -- lifecycle ------------------------------------------------------------------------
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The outbound client of `http` tools (created on first use)."""
+        if self._client is None:
+            self._client = outbound_client(self.settings, self._max_bytes)
+        return self._client
+
+    async def start(self) -> None:
+        """Fail the runs a previous process left in progress (requires_action ones stay)."""
+        self._stopping = False
+        for run in self.runs.active():
+            if self._owner_alive(run.owner):
+                continue
+            run.last_seq = self.runs.last_seq(run.id)
+            run.state.error = {
+                "code": "gateway_restarted",
+                "message": "the gateway stopped while this run was in progress; start a new run",
+            }
+            await self._end(run, "failed")
+
+    async def stop(self) -> None:
+        """Fail the runs still going (the process is leaving) and close connections."""
+        self._stopping = True
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+        await self.providers.aclose()
+
+    def _owner_alive(self, owner: str | None) -> bool:
+        # Another live worker process on this host still drives its own runs.
+        if not owner:
+            return False
+        host, _, rest = owner.partition(":")
+        pid_text = rest.partition(":")[0]
+        if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+            return False
+        try:
+            os.kill(int(pid_text), 0)
+        except OSError:
+            return False
+        return True
+
+    # -- the event log ---------------------------------------------------------------------
+    async def emit(self, run: RunRecord, event: str, data: dict[str, Any]) -> RunEvent:
+        """Append an event to the run's log, publish it to watchers, tell the listeners."""
+        run.last_seq += 1
+        record = RunEvent.new(run.id, run.last_seq, event, data, time.time())
+        self.runs.append(record)
+        channel = self._channels.get(run.id)
+        if channel is not None:
+            channel.publish(record)
+        if event != TOKEN:
+            for listener in self._listeners:
+                try:
+                    await listener(run, record)
+                except Exception:  # a listener's failure is its own, never the run's
+                    log.exception("run listener %r failed on %s", listener, event)
+        return record
+
+    async def context_messages(self, run: RunRecord) -> list[dict[str, Any]]:
+        """Messages the context providers add when the run starts."""
+        messages: list[dict[str, Any]] = []
+        for provider in self._context_providers:
+            messages.extend(await provider(run.agent, run))
+        return messages
+
+    async def finish(
+        self, run: RunRecord, status: str, error: dict[str, Any] | None = None
+    ) -> None:
+        """End the segment with a terminal status (called by the loop)."""
+        if status == "cancelled" and self._stopping:
+            status, error = (
+                "failed",
+                {
+                    "code": "gateway_restarted",
+                    "message": "the gateway stopped while this run was in progress; start a new run",
+                },
+            )
+        run.state.error = error
+        await self._end(run, status)
+
+    async def await_tool_outputs(self, run: RunRecord) -> None:
+        """Park the run in requires_action (called by the loop)."""
+        run.status = "requires_action"
+        self.runs.save(run)
+        await self.emit(
+            run,
+            RUN_REQUIRES_ACTION,
+            {"status": run.status, "required_action": run.state.required_action},
+        )
+
+    async def _end(self, run: RunRecord, status: str) -> None:
+        run.status = status
+        run.completed_at = time.time()
+        run.state.pending = {}
+        run.state.required_action = None
+        self.runs.save(run)
+        if status == "completed":
+            data = {"status": status, "output": run.state.output, "usage": run.state.usage}
+            await self.emit(run, RUN_COMPLETED, data)
+        elif status == "failed":
+            await self.emit(run, RUN_FAILED, {"status": status, "error": run.state.error})
+        else:
+            await self.emit(run, RUN_CANCELLED, {"status": status})
+
+    # -- runs -------------------------------------------------------------------------------
+    async def create(
+        self,
+        scope: Scope,
+        *,
+        agent_id: str | None = None,
+        agent_name: str | None = None,
+        input: Any,
+        metadata: dict[str, Any] | None = None,
+    ) -> RunRecord:
+        """Start a run of an agent (by id or name); it runs in the background."""
+        agent, tools = await agent_snapshot(self.store, scope, agent_id, agent_name)
+        run = RunRecord(
+            id=new_id("run"),
+            project=scope.project,
+            environment=scope.environment,
+            agent_id=agent["id"],
+            agent_version=int(agent["version"]),
+            agent=agent,
+            status="in_progress",
+            input=input,
+            metadata=dict(metadata or {}),
+            created_at=time.time(),
+            owner=self.owner,
+        )
+        for provider in self._tool_providers:
+            tools.extend(await provider(agent, run))
+        agent["tools"] = tools
+        run.started_at = run.created_at
+        run.state = RunState(messages=initial_messages(agent, input))
+        if not self.runs.insert(run, max_active=self.settings.max_concurrent_runs):
+            raise RateLimited(
+                f"this project already has {self.settings.max_concurrent_runs} runs in progress",
+                retry_after=1,
+                code="too_many_runs",
+            )
+        self._channels[run.id] = RunChannel(run.id)
+        await self.emit(
+            run,
+            RUN_CREATED,
+            {
+                "id": run.id,
+                "object": "run",
+                "status": run.status,
+                "agent_id": run.agent_id,
+                "agent_version": run.agent_version,
+                "created_at": int(run.created_at),
+            },
+        )
+        self._launch(run)
+        return run
+
+    def _launch(self, run: RunRecord) -> None:
+        self._live[run.id] = run
+        self._channels.setdefault(run.id, RunChannel(run.id))
+        self._tasks[run.id] = asyncio.create_task(self._drive(run), name=f"run {run.id}")
+
+    async def _drive(self, run: RunRecord) -> None:
+        try:
+            await run_segment(self, run)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._tasks.pop(run.id, None)
+            self._live.pop(run.id, None)
+            self._channels.pop(run.id, None)
+
+    async def get(self, scope: Scope, run_id: str) -> RunRecord:
+        """The run (the live one while it runs here); NotFound otherwise."""
+        live = self._live.get(run_id)
+        if live is not None and (live.project, live.environment) == (
+            scope.project,
+            scope.environment,
+        ):
+            return live
+        run = self.runs.get(run_id, scope.project, scope.environment)
+        if run is None:
+            raise NotFound(f"no run {run_id!r}", param="run_id")
+        return run
+
+    async def list(
+        self,
+        scope: Scope,
+        *,
+        limit: int = 20,
+        starting_after: str | None = None,
+        agent_id: str | None = None,
+        status: str | None = None,
+    ) -> tuple[list[RunRecord], bool]:
+        """Runs of the scope, newest first, and whether there are more."""
+        runs, more = self.runs.list(
+            scope.project,
+            scope.environment,
+            limit=limit,
+            starting_after=starting_after,
+            agent_id=agent_id,
+            status=status,
+        )
+        return [self._live.get(r.id, r) for r in runs], more
+
+    async def wait(self, run_id: str) -> None:
+        """Wait until the run's current segment (if it runs here) has ended."""
+        task = self._tasks.get(run_id)
+        if task is not None:
+            await asyncio.wait({task})
+
+    async def cancel(self, scope: Scope, run_id: str) -> RunRecord:
+        """Stop a run: its model stream and pending tool calls are aborted."""
+        run = await self.get(scope, run_id)
+        task = self._tasks.get(run_id)
+        if task is not None and task.cancel():
+            await asyncio.wait({task}, timeout=10)
+            return await self.get(scope, run_id)
+        if task is not None:
+            await asyncio.wait({task}, timeout=10)
+            run = await self.get(scope, run_id)
+        if run.status in TERMINAL:
+            raise Conflict(f"the run is already {run.status}", code="run_finished", param="run_id")
+        if not self.runs.transition(run_id, run.status, "cancelled", self.owner):
+            raise Conflict("the run changed while being cancelled; retry", code="run_changed")
+        run = self.runs.get(run_id) or run
+        run.last_seq = self.runs.last_seq(run_id)
+        await self._end(run, "cancelled")
+        return run
+
+    async def submit_tool_outputs(
+        self, scope: Scope, run_id: str, tool_outputs: Any
+    ) -> tuple[RunRecord, int]:
+        """Resume a run waiting in requires_action; returns (run, seq before the resume)."""
+        run = self.runs.get(run_id, scope.project, scope.environment)
+        if run is None:
+            raise NotFound(f"no run {run_id!r}", param="run_id")
+        if run.status != "requires_action":
+            raise Conflict(
+                f"the run is {run.status}, not waiting for tool outputs",
+                code="run_not_waiting",
+                param="run_id",
+            )
+        outputs = submit.check_outputs(run, tool_outputs)
+        if not self.runs.transition(run_id, "requires_action", "in_progress", self.owner):
+            raise Conflict(
+                "tool outputs were already submitted for this run", code="run_not_waiting"
+            )
+        run.status = "in_progress"
+        run.owner = self.owner
+        run.last_seq = self.runs.last_seq(run_id)
+        after = run.last_seq
+        self._channels[run.id] = RunChannel(run.id)
+        self._live[run.id] = run
+        await submit.apply_outputs(self, run, outputs)
+        self._launch(run)
+        return run, after
+
+    # -- watching -----------------------------------------------------------------------------
+    async def follow(self, run_id: str, after: int = 0) -> AsyncIterator[RunEvent | None]:
+        """Replay the run's public events after `after`, then follow live ones; yields None
+        as a keep-alive when idle. Ends after a requires_action or terminal event."""
+        seq = after
+        idle_since = time.monotonic()
+        while True:
+            channel = self._channels.get(run_id)
+            batch: list[RunEvent]
+            if channel is not None and channel.events and channel.events[0].seq <= seq + 1:
+                batch = channel.after(seq)
+            else:
+                batch = self.runs.events_after(run_id, seq)
+            for event in batch:
+                seq = event.seq
+                if event.event in INTERNAL_EVENTS:
+                    continue
+                yield event
+                if event.event in STOP_EVENTS:
+                    return
+            if batch:
+                idle_since = time.monotonic()
+                continue
+            if channel is None and run_id not in self._live:
+                run = self.runs.get(run_id)
+                if run is None or run.status in TERMINAL:
+                    return
+            left = self.keepalive_seconds - (time.monotonic() - idle_since)
+            if left <= 0:
+                idle_since = time.monotonic()
+                yield None
+                continue
+            if channel is not None:
+                await channel.wait(left)
+            else:
+                await asyncio.sleep(min(self.poll_seconds, left))
+
+    async def trace(self, scope: Scope, run_id: str) -> dict[str, Any]:
+        """The run's trace: every model and tool step with timings, inputs, outputs, tokens."""
+        run = await self.get(scope, run_id)
+        return build_trace(run, self.runs.events_after(run_id, 0, limit=1_000_000))
