@@ -13,6 +13,8 @@ from aiagentics.client import KIND_PATHS, ApiClient, ApiError, NotFoundError
 from aiagentics.compiler.state import CompiledResource, DesiredState
 from aiagentics.plan import Action, ActionType, Plan, desired_metadata, map_refs
 
+FILE_UPDATE_FIELDS = {"name", "description", "purpose"}
+
 
 class ApplyRefused(Exception):
     """The plan has problems (a conflict, a protected delete): nothing was changed."""
@@ -136,6 +138,8 @@ def _carry_out(
         tops = {c.path.split(".")[0] for c in action.changes} - {"metadata", "content"}
         # Write-only fields (secrets) cannot be compared: resend them with every update.
         tops |= {k for k in body if k in {"secret"}}
+        if resource.kind == "File":
+            tops &= FILE_UPDATE_FIELDS  # a file's content never changes in place
         update = {k: body[k] for k in tops if k in body}
         update["metadata"] = metadata
         client.update(f"{path}/{action.id}", update)

@@ -71,6 +71,6 @@ def test_wrong_key_is_401_with_a_clear_message(live_api: LiveApi) -> None:
 
 
 def test_unreachable_api() -> None:
-    with ApiClient("http://127.0.0.1:9/v1", "k", max_attempts=2, backoff_base=0.01) as client:
-        with pytest.raises(ApiConnectionError, match="cannot reach"):
-            client.get("agents")
+    client = ApiClient("http://127.0.0.1:9/v1", "k", max_attempts=2, backoff_base=0.01)
+    with client, pytest.raises(ApiConnectionError, match="cannot reach"):
+        client.get("agents")

@@ -305,7 +305,10 @@ def _progress(event: ApplyEvent, out: Console) -> None:
             "delete": "deleting",
             "replace": "replacing",
         }[a.type.value]
-        out.print(Text(f"{step} {a.type.symbol} {a.address}: {verb}…", style=STYLES[a.type.value]))
+        what = f" {a.id} ({a.reason})" if a.reason == "the replaced object" else ""
+        out.print(
+            Text(f"{step} {a.type.symbol} {a.address}: {verb}{what}…", style=STYLES[a.type.value])
+        )
     elif event.type == "done":
         out.print(
             Text(f"{step} {a.address}: done" + (f" ({event.remote_id})" if event.remote_id else ""))
@@ -315,7 +318,8 @@ def _progress(event: ApplyEvent, out: Console) -> None:
 def _report(result: ApplyResult, out: Console, err: Console) -> int:
     counts = {t: 0 for t in ActionType}
     for action, _ in result.done:
-        counts[action.type] += 1
+        if action.reason != "the replaced object":  # the second half of a replace
+            counts[action.type] += 1
     done = (
         f"{counts[ActionType.CREATE]} created, {counts[ActionType.UPDATE]} updated, "
         f"{counts[ActionType.DELETE]} deleted, {counts[ActionType.REPLACE]} replaced"

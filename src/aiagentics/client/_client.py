@@ -138,13 +138,15 @@ class ApiClient:
                     request_id=response.headers.get("x-request-id"),
                 ) from None
 
-        retrying = Retrying(
+        return self._retrying()(once)
+
+    def _retrying(self) -> Retrying:
+        return Retrying(
             retry=retry_if_exception(_retryable),
             wait=self._backoff,
             stop=stop_after_attempt(self._max_attempts),
             reraise=True,
         )
-        return retrying(once)
 
     # -- verbs ----------------------------------------------------------------------------
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -182,6 +184,20 @@ class ApiClient:
             data=dict(fields),
             idempotency_key=key,
         )
+
+    def request_bytes(self, path: str) -> bytes:
+        """GET raw bytes (a file's content), with the same retries and errors."""
+
+        def once() -> bytes:
+            try:
+                response = self._http.get(path.lstrip("/"))
+            except httpx.TransportError as exc:
+                raise ApiConnectionError(f"cannot reach the API at {self.base_url}: {exc}") from exc
+            if response.status_code >= 400:
+                raise error_from_response(response)
+            return response.content
+
+        return self._retrying()(once)
 
     def iter_list(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict]:
         """Every object of a list endpoint, following `has_more` with `starting_after`."""

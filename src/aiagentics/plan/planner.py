@@ -206,7 +206,7 @@ def _create(resource: CompiledResource, content_hash: str | None) -> Action:
     changes = [
         field_change(resource.kind, key, None, value, resource.sensitive)
         for key, value in resource.body.items()
-        if key != "metadata" and value not in (None, {}, [])
+        if key not in ("metadata", "name") and value not in (None, {}, [], "")
     ]
     return Action(
         ActionType.CREATE,

@@ -143,6 +143,11 @@ def _change_lines(action: Action, change: FieldChange, indent: str) -> list[Line
     style = {ActionType.CREATE: "create", ActionType.DELETE: "delete"}.get(action.type, "update")
     tail = "  # forces replacement" if change.forces_replace else ""
     note = f"  # {change.note}" if change.note and not change.forces_replace else ""
+    if change.note and change.before == change.after:
+        return [Line("field", f"{indent}~ {change.path} = {_value(change.after)}  # {change.note}")]
+    if change.note == "sha256":
+        before, after = (str(v)[:12] if v else v for v in (change.before, change.after))
+        return [Line("field", f"{indent}~ {change.path}: sha256 {before} -> {after}{tail}")]
     if action.type is ActionType.CREATE:
         if change.diff or (isinstance(change.after, str) and "\n" in change.after):
             out = [Line("field", f"{indent}+ {change.path} = <<EOT")]

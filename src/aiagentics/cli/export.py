@@ -1,0 +1,191 @@
+"""`aia export`: write the API's resources as YAML in the project layout, and adopt them."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+from rich.text import Text
+
+from aiagentics.cli.context import CliContext
+from aiagentics.cli.main import cli
+from aiagentics.cli.plan import Failed, compile_or_fail, console_for, fail, run_guarded
+from aiagentics.client import KIND_PATHS, ApiClient, read_resources, resolve_connection
+from aiagentics.plan import RemoteState, desired_metadata, owner_of, remote_name
+from aiagentics.plan.export import to_document
+from aiagentics.project import CONFIG_FILE, ConfigError, Project, load_project
+
+FOLDERS = {
+    "Agent": "agents",
+    "Tool": "tools",
+    "Memory": "memory",
+    "Webhook": "webhooks",
+    "File": "memory",
+}
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style for multi-line strings, so prompts read as they are."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value and not value.startswith((" ", "\n")) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump_yaml(document: dict[str, Any]) -> str:
+    """One document as YAML, keys in envelope order."""
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_") or "file"
+    return slug if slug[0].isalpha() else f"f-{slug}"
+
+
+@cli.command("export")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    help="Project directory to write (default: -C).",
+)
+@click.option(
+    "--name", "project_name", default=None, help="Project name for a new aiagentics.toml."
+)
+@click.option("--force", is_flag=True, help="Overwrite resource files that already exist.")
+@click.pass_obj
+def export_cmd(ctx: CliContext, out: str | None, project_name: str | None, force: bool) -> None:
+    """Write the API's resources as YAML files (agents/, tools/, memory/, webhooks/) and adopt them."""
+    try:
+        code = run_guarded(_export, ctx, Path(out) if out else ctx.directory, project_name, force)
+    except Failed:
+        code = 1
+    sys.exit(code)
+
+
+def _project_at(target: Path, name: str | None, base_url: str) -> Project:
+    if not (target / CONFIG_FILE).is_file():
+        target.mkdir(parents=True, exist_ok=True)
+        project = name or _slug(target.resolve().name)
+        (target / CONFIG_FILE).write_text(
+            f'[project]\nname = "{project}"\n\n[api]\nbase_url = "{base_url}"\n', encoding="utf-8"
+        )
+    try:
+        return load_project(target)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def _export(ctx: CliContext, target: Path, name: str | None, force: bool) -> int:
+    out, err = console_for(), console_for(err=True)
+    root = click.get_current_context().find_root()
+    src = click.core.ParameterSource.COMMANDLINE
+    source_project = None
+    if (ctx.directory / CONFIG_FILE).is_file():
+        source_project = load_project(ctx.directory)
+    conn = resolve_connection(
+        source_project,
+        ctx.env,
+        base_url=ctx.base_url if root.get_parameter_source("base_url") == src else None,
+        api_key=ctx.api_key if root.get_parameter_source("api_key") == src else None,
+    )
+    if conn.api_key is None:
+        fail(f"no API key: pass --api-key or set {conn.api_key_source}", err)
+    with ApiClient(conn.base_url, conn.api_key) as client:
+        remote = RemoteState(read_resources(client))
+        project = _project_at(target, name, conn.base_url)
+        written, skipped = _write(project, remote, client, force)
+        desired = compile_or_fail(project, ctx.env, err)
+        adopted = _adopt(project, desired, remote, client, written)
+    for path in written.values():
+        out.print(f"wrote {path}")
+    if skipped:
+        out.print(
+            Text(f"skipped {len(skipped)} resources owned by other projects: {', '.join(skipped)}")
+        )
+    out.print(
+        Text(
+            f"Exported {len(written)} resources to {project.root}; adopted {adopted} "
+            f"(labelled aia.project={project.name!r}). `aia plan` now shows no changes.",
+            style="bold green",
+        )
+    )
+    return 0
+
+
+def _write(
+    project: Project, remote: RemoteState, client: ApiClient, force: bool
+) -> tuple[dict[tuple[str, str], Path], list[str]]:
+    written: dict[tuple[str, str], Path] = {}
+    skipped: list[str] = []
+    plans: list[tuple[Path, dict[str, Any], bytes | None, Path | None]] = []
+    used_files: set[str] = set()
+    for kind in KIND_PATHS:
+        for obj in remote.objects.get(kind, []):
+            owner = owner_of(obj)
+            name = remote_name(obj)
+            if owner not in (None, project.name):
+                skipped.append(f"{kind}/{name}")
+                continue
+            if kind == "File" and not obj.get("name"):
+                name = _slug(Path(str(obj.get("filename") or obj["id"])).stem)
+            content_path = content = None
+            if kind == "File":
+                filename = str(obj.get("filename") or name)
+                if filename in used_files:
+                    filename = f"{name}-{filename}"
+                used_files.add(filename)
+                content_path = project.root / "files" / filename
+                content = client.request_bytes(f"files/{obj['id']}/content")
+            relative = content_path.relative_to(project.root).as_posix() if content_path else None
+            doc = to_document(kind, obj, name, remote.name_of, relative)
+            suffix = ".file.yaml" if kind == "File" else ".yaml"
+            path = project.root / FOLDERS[kind] / f"{name}{suffix}"
+            if path.exists() and not force:
+                fail(f"{path} exists: nothing was written (use --force to overwrite)")
+            plans.append((path, doc, content, content_path))
+            written[(kind, obj["id"])] = path
+    for path, doc, content, content_path in plans:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dump_yaml(doc), encoding="utf-8")
+        if content_path is not None and content is not None:
+            content_path.parent.mkdir(parents=True, exist_ok=True)
+            content_path.write_bytes(content)
+    return written, skipped
+
+
+def _adopt(
+    project: Project,
+    desired: Any,
+    remote: RemoteState,
+    client: ApiClient,
+    written: dict[tuple[str, str], Path],
+) -> int:
+    """Label each exported object as owned (metadata only), so plan manages it from now on."""
+    adopted = 0
+    for kind in KIND_PATHS:
+        for obj in remote.objects.get(kind, []):
+            if (kind, obj["id"]) not in written:
+                continue
+            path = written[(kind, obj["id"])]
+            resource = next(
+                (r for r in desired.of_kind(kind) if project.root / r.source.file == path), None
+            )
+            if resource is None:
+                continue
+            content_hash = obj.get("sha256") if kind == "File" else None
+            meta = desired_metadata(project.name, resource, content_hash)
+            if meta != (obj.get("metadata") or {}) or obj.get("name") != resource.name:
+                client.update(
+                    f"{KIND_PATHS[kind]}/{obj['id']}", {"name": resource.name, "metadata": meta}
+                )
+                adopted += 1
+    return adopted

@@ -1,0 +1,74 @@
+"""The API's objects as resource documents (for `aia export`): pure, references by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aiagentics.plan.model import LABEL_KEYS, PROTECT_KEY
+from aiagentics.plan.refs import map_refs
+from aiagentics.spec.kinds import API_VERSION, SPEC_MODELS
+
+JINJA_MARKS = ("{{", "{%", "{#")
+
+
+def _strip_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_strip_none(v) for v in value]
+    return value
+
+
+def _default(kind: str, field: str) -> Any:
+    info = SPEC_MODELS[kind].model_fields[field]
+    value = info.get_default(call_default_factory=True)
+    return _strip_none(value.model_dump(mode="json")) if hasattr(value, "model_dump") else value
+
+
+def escape_template(text: str) -> str:
+    """Text that Jinja2 renders back to exactly `text` (instructions are templates)."""
+    if not any(mark in text for mark in JINJA_MARKS):
+        return text
+    return "{% raw %}" + text + "{% endraw %}"
+
+
+def to_document(
+    kind: str,
+    obj: Mapping[str, Any],
+    name: str,
+    id_to_name: Callable[[str], str],
+    file_path: str | None = None,
+) -> dict[str, Any]:
+    """One resource document (`apiVersion`, `kind`, `metadata`, `spec`) for a remote object.
+
+    Spec fields equal to their default are left out; `aia.*` labels are dropped
+    (apply writes them back). A File's `path` is `file_path`, where the caller
+    saved its content.
+    """
+    body = map_refs(kind, dict(obj), lambda _k, value: id_to_name(value))
+    spec: dict[str, Any] = {}
+    for field in SPEC_MODELS[kind].model_fields:
+        if field == "path" and kind == "File":
+            spec["path"] = file_path
+            continue
+        if field not in body or (field == "description" and kind != "Tool"):
+            continue
+        value = _strip_none(body[field])
+        if value is None or (field != "type" and value == _default(kind, field)):
+            continue
+        if field == "instructions" and isinstance(value, str):
+            value = escape_template(value)
+        spec[field] = value
+    if kind == "Tool" and "description" in spec and spec["description"] == obj.get("description"):
+        spec.pop("description")  # the envelope's description is the tool's description
+    meta = obj.get("metadata") or {}
+    metadata: dict[str, Any] = {"name": name}
+    if obj.get("description"):
+        metadata["description"] = obj["description"]
+    labels = {k: v for k, v in meta.items() if k not in LABEL_KEYS}
+    if labels:
+        metadata["labels"] = labels
+    if str(meta.get(PROTECT_KEY, "")).lower() == "true":
+        metadata["protect"] = True
+    return {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": spec}
