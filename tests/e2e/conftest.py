@@ -147,11 +147,16 @@ def start_gateway(
 
 @pytest.fixture
 def gateway_factory(tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
-    """Start gateways with custom settings; every one is stopped at the end of the test."""
+    """Start gateways with custom settings; every one is stopped at the end of the test.
+
+    Keywords: settings ([gateway] values), env, api_key, args (extra `aia serve` flags),
+    config_extra (more aiagentics.toml text), directory (reuse a project, e.g. to restart).
+    """
     started: list[Gateway] = []
 
     def factory(**kw: Any) -> Gateway:
-        gw = start_gateway(tmp_path / f"gw{len(started)}", **kw)
+        directory = kw.pop("directory", None) or tmp_path / f"gw{len(started)}"
+        gw = start_gateway(directory, **kw)
         started.append(gw)
         return gw
 
@@ -164,3 +169,11 @@ def gateway_factory(tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
 def gateway(gateway_factory: Callable[..., Gateway]) -> Gateway:
     """A fresh gateway with default settings (admin key: `gateway.api_key`)."""
     return gateway_factory()
+
+
+@pytest.fixture(scope="module")
+def module_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """One gateway shared by the tests of a module (faster; tests must not assume an empty store)."""
+    gw = start_gateway(tmp_path_factory.mktemp("gateway"))
+    yield gw
+    gw.stop()
