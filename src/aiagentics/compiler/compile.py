@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -39,7 +40,20 @@ def compile_project(
     project: Project, env: str | None = None, environ: Mapping[str, str] | None = None
 ) -> CompileResult:
     """Compile every spec file of `project` for environment `env`; `environ` defaults to os.environ."""
-    environ = os.environ if environ is None else environ
+    # A compile allocates many short-lived containers and frees them all at the end; the cyclic
+    # collector would rescan them over and over (a third of the time at 4,000 resources).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _compile_project(project, env, os.environ if environ is None else environ)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _compile_project(
+    project: Project, env: str | None, environ: Mapping[str, str]
+) -> CompileResult:
     root = project.root
     diagnostics: list[Diagnostic] = []
     paths, problems = discover(root, project.spec_dirs())
@@ -128,8 +142,8 @@ def _compile(
     body["metadata"] = dict(metadata.labels)
     sensitive = frozenset(_body_path(loc) for loc in resource.sensitive)
     line, column = (
-        resource.document.root.start_mark.line + 1,
-        resource.document.root.start_mark.column + 1,
+        resource.document.line,
+        resource.document.column,
     )
     return CompiledResource(
         kind=resource.kind,

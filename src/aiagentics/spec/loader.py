@@ -57,13 +57,26 @@ class SourceFile:
 
 @dataclass(slots=True, eq=False)
 class LocatedDocument:
-    """One YAML document: plain `data` plus the node tree that knows where each value is."""
+    """One YAML document: plain `data`, where it starts, and (on demand) the node tree.
+
+    The node tree is composed again from the file's text only when a position
+    inside the document is asked for: keeping thousands of node trees alive
+    would make the garbage collector, not the parser, the cost of a compile.
+    """
 
     source: SourceFile
-    index: int
+    index: int  # the document's position in the file's stream (empty documents count)
     data: dict[str, Any]
-    root: MappingNode
+    line: int  # 1-based start of the document's mapping
+    column: int
     has_env: bool = False
+    _root: MappingNode | None = field(default=None, repr=False)
+
+    @property
+    def root(self) -> MappingNode:
+        if self._root is None:
+            self._root = _compose_again(self.source.text, self.index)
+        return self._root
 
     @property
     def file(self) -> str:
@@ -118,6 +131,9 @@ def node_at(root: Node, loc: Loc) -> tuple[Node | None, Node, bool]:
 
 def display_path(path: Path, root: Path) -> str:
     """`path` relative to the project root (POSIX separators) when inside it."""
+    text, base = str(path), str(root)
+    if text.startswith(base) and text[len(base) : len(base) + 1] == os.sep:
+        return text[len(base) + 1 :].replace(os.sep, "/")  # the common case, without relpath's cost
     try:
         return (
             Path(os.path.relpath(path, root)).as_posix() if path.is_absolute() else path.as_posix()
@@ -176,7 +192,10 @@ def discover(root: Path, folders: Iterable[Path]) -> tuple[list[Path], list[Diag
             if is_dir:
                 walk(path, inner)
             elif is_file and entry.name.endswith(SPEC_SUFFIXES):
-                real_file = os.path.realpath(path)
+                # the folder's real path is known: only a symlinked file needs resolving
+                real_file = (
+                    os.path.realpath(path) if entry.is_symlink() else os.path.join(real, entry.name)
+                )
                 if real_file not in seen_files:
                     seen_files.add(real_file)
                     files.append(path)
@@ -312,7 +331,12 @@ def parse_source(source: SourceFile) -> tuple[list[LocatedDocument], list[Diagno
                 )
                 continue
             diagnostics.extend(builder.diagnostics)
-            documents.append(LocatedDocument(source, index - 1, data, node, builder.has_env))
+            mark = node.start_mark
+            documents.append(
+                LocatedDocument(
+                    source, index - 1, data, mark.line + 1, mark.column + 1, builder.has_env
+                )
+            )
     except yaml.YAMLError as exc:
         diagnostics.append(_syntax_diagnostic(source, exc))
     finally:
@@ -332,6 +356,18 @@ def load_files(paths: Iterable[Path], root: Path) -> tuple[list[LocatedDocument]
             documents.extend(docs)
             diagnostics.extend(problems)
     return documents, diagnostics
+
+
+def _compose_again(text: str, index: int) -> MappingNode:
+    loader = yaml.CSafeLoader(text)
+    try:
+        for _ in range(index + 1):
+            loader.check_node()  # CParser needs it to step past the stream's start
+            node = loader.get_node()
+    finally:
+        loader.dispose()
+    assert isinstance(node, MappingNode)  # it was one when the document was first read
+    return node
 
 
 def _syntax_diagnostic(source: SourceFile, exc: yaml.YAMLError) -> Diagnostic:
