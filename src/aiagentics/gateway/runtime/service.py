@@ -14,6 +14,7 @@ Seams for other components:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -42,7 +43,7 @@ from aiagentics.gateway.runtime.events import (
 from aiagentics.gateway.runtime.loop import run_segment
 from aiagentics.gateway.runtime.outbound_client import outbound_client
 from aiagentics.gateway.runtime.providers import ProviderRegistry
-from aiagentics.gateway.runtime.records import TERMINAL, RunRecord, RunState
+from aiagentics.gateway.runtime.records import ACTIVE, TERMINAL, RunRecord, RunState
 from aiagentics.gateway.runtime.snapshot import agent_snapshot, initial_messages
 from aiagentics.gateway.runtime.tools import DEFAULT_MAX_RESPONSE_BYTES, ToolRegistry
 from aiagentics.gateway.runtime.trace import build_trace
@@ -267,17 +268,20 @@ class RunService:
     def _launch(self, run: RunRecord) -> None:
         self._live[run.id] = run
         self._channels.setdefault(run.id, RunChannel(run.id))
-        self._tasks[run.id] = asyncio.create_task(self._drive(run), name=f"run {run.id}")
+        task = asyncio.create_task(self._drive(run), name=f"run {run.id}")
+        self._tasks[run.id] = task
+        # Cleanup in a callback: a task cancelled before it started never runs its body.
+        task.add_done_callback(lambda _t: self._forget(run.id, task))
 
     async def _drive(self, run: RunRecord) -> None:
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await run_segment(self, run)
-        except asyncio.CancelledError:
-            pass
-        finally:
-            self._tasks.pop(run.id, None)
-            self._live.pop(run.id, None)
-            self._channels.pop(run.id, None)
+
+    def _forget(self, run_id: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(run_id) is task:
+            self._tasks.pop(run_id, None)
+            self._live.pop(run_id, None)
+            self._channels.pop(run_id, None)
 
     async def get(self, scope: Scope, run_id: str) -> RunRecord:
         """The run (the live one while it runs here); NotFound otherwise."""
@@ -322,11 +326,14 @@ class RunService:
         """Stop a run: its model stream and pending tool calls are aborted."""
         run = await self.get(scope, run_id)
         task = self._tasks.get(run_id)
-        if task is not None and task.cancel():
-            await asyncio.wait({task}, timeout=10)
-            return await self.get(scope, run_id)
         if task is not None:
+            live = self._live.get(run_id, run)
+            task.cancel()
             await asyncio.wait({task}, timeout=10)
+            if live.status in ACTIVE:  # cancelled before its first step: nobody recorded it
+                await self._end(live, "cancelled")
+            if live.status == "cancelled":
+                return live
             run = await self.get(scope, run_id)
         if run.status in TERMINAL:
             raise Conflict(f"the run is already {run.status}", code="run_finished", param="run_id")
