@@ -10,6 +10,8 @@ from aiagentics.plan.refs import map_refs
 from aiagentics.spec.kinds import API_VERSION, SPEC_MODELS
 
 JINJA_MARKS = ("{{", "{%", "{#")
+# Nested settings models whose keys each have a default (not free-form dicts like `parameters`).
+MODEL_FIELDS = frozenset({"guardrails", "model_options", "kv", "vector"})
 
 
 def _strip_none(value: Any) -> Any:
@@ -55,8 +57,12 @@ def to_document(
         if field not in body or (field == "description" and kind != "Tool"):
             continue
         value = _strip_none(body[field])
-        if value is None or (field != "type" and value == _default(kind, field)):
+        default = _default(kind, field)
+        if value is None or (field != "type" and value == default):
             continue
+        if isinstance(value, dict) and isinstance(default, dict) and field in MODEL_FIELDS:
+            # keep only what differs from the defaults: files stay short
+            value = {k: v for k, v in value.items() if k not in default or default[k] != v}
         if field == "instructions" and isinstance(value, str):
             value = escape_template(value)
         spec[field] = value

@@ -1,0 +1,51 @@
+"""Remote objects -> resource documents (pure)."""
+
+from __future__ import annotations
+
+from aiagentics.plan.export import escape_template, to_document
+
+
+def test_agent_document_uses_names_and_drops_defaults_and_labels() -> None:
+    obj = {
+        "id": "agt_1",
+        "name": "support",
+        "description": "Helps",
+        "model": "scripted",
+        "instructions": "Hi\n",
+        "tools": ["tool_1"],
+        "memory": None,
+        "files": [],
+        "guardrails": {"max_steps": 4, "max_output_tokens": None, "timeout_seconds": 300},
+        "model_options": {"temperature": None},
+        "metadata": {"team": "x", "aia.project": "p", "aia.spec_hash": "h", "aia.protect": "true"},
+    }
+    doc = to_document("Agent", obj, "support", {"tool_1": "refund"}.get)
+    assert doc["metadata"] == {
+        "name": "support",
+        "description": "Helps",
+        "labels": {"team": "x"},
+        "protect": True,
+    }
+    assert doc["spec"] == {
+        "instructions": "Hi\n",
+        "tools": ["refund"],
+        "guardrails": {"max_steps": 4},
+    }
+
+
+def test_tool_parameters_are_kept_whole() -> None:
+    params = {"type": "object", "properties": {"a": {"type": "string"}}}
+    obj = {
+        "id": "tool_1",
+        "name": "t",
+        "type": "client",
+        "parameters": params,
+        "method": "POST",
+        "metadata": {},
+    }
+    assert to_document("Tool", obj, "t", str)["spec"] == {"type": "client", "parameters": params}
+
+
+def test_jinja_markers_are_escaped() -> None:
+    assert escape_template("plain") == "plain"
+    assert escape_template("Hi {{ x }}") == "{% raw %}Hi {{ x }}{% endraw %}"
