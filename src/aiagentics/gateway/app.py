@@ -26,6 +26,7 @@ from aiagentics.gateway.settings import SETTINGS_ENV, GatewaySettings
 def controllers() -> list[Any]:
     """Every route handler/controller of the API (CONTROLLERS, resolved lazily)."""
     from aiagentics.gateway.api.agents import AgentController
+    from aiagentics.gateway.api.dev import dev_status
     from aiagentics.gateway.api.files import FileController
     from aiagentics.gateway.api.health import health
     from aiagentics.gateway.api.keys import KeyController
@@ -44,6 +45,7 @@ def controllers() -> list[Any]:
         FileController,
         KeyController,
         # -- other components: one entry each --
+        dev_status,
         RunController,
         get_trace,
     ]
@@ -52,6 +54,7 @@ def controllers() -> list[Any]:
 
 def create_app(settings: GatewaySettings, services: Services | None = None) -> Litestar:
     """The gateway app for `settings` (its Services are built here unless given)."""
+    from aiagentics.gateway.api.openapi import TruthfulJsonPlugin
     from aiagentics.gateway.middleware import GatewayMiddleware
 
     services = services or build_services(settings)
@@ -80,6 +83,7 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> L
             ),
             security=[{"bearer": []}],
             use_handler_docstrings=True,
+            render_plugins=[TruthfulJsonPlugin()],
         ),
         request_max_body_size=settings.max_body_bytes,
         debug=False,

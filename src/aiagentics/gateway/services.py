@@ -45,6 +45,7 @@ class Services:
     memory: Any = None
     files_index: Any = None
     outbound: Any = None
+    dev: Any = None  # aiagentics.gateway.dev.DevReloader under `aia dev`
     started: bool = False
 
     async def start(self) -> None:

@@ -30,6 +30,7 @@ from aiagentics.gateway.api.common import (
     list_body,
 )
 from aiagentics.gateway.api.models import validate
+from aiagentics.gateway.api.resources import refuse_if_declared
 from aiagentics.gateway.auth import AuthContext, require
 from aiagentics.gateway.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
 from aiagentics.gateway.middleware import MULTIPART_OVERHEAD
@@ -208,6 +209,7 @@ class FileController(Controller):
         self, id: str, data: m.FileUpdate, services: Services, auth: AuthContext
     ) -> m.FileObject:  # type: ignore[valid-type]
         current = await _load(services, auth, id)
+        refuse_if_declared(current, "file")
         changes = data.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
         for required in ("description", "metadata", "purpose"):
             if required in changes and changes[required] is None:
@@ -234,7 +236,7 @@ class FileController(Controller):
         operation_id="delete_file",
     )
     async def remove(self, id: str, services: Services, auth: AuthContext) -> Deleted:
-        await _load(services, auth, id)
+        refuse_if_declared(await _load(services, auth, id), "file")
         for kind, field_path in (("agent", "files"), ("memory_store", "vector.files")):
             users = await services.store.referrers(kind, auth.scope, field_path, id)  # type: ignore[arg-type]
             if users:

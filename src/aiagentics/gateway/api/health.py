@@ -15,7 +15,7 @@ class Health(msgspec.Struct):
     version: str
 
 
-@get("/v1/health", security=[], tags=["health"], sync_to_thread=False, summary="Health check")
+@get("/v1/health", security=[{}], tags=["health"], sync_to_thread=False, summary="Health check")
 def health() -> Health:
     """Liveness of the gateway; needs no API key."""
     return Health(status="ok", version=__version__)

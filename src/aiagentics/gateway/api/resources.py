@@ -82,6 +82,16 @@ def render(rt: ResourceType, res: Resource) -> dict[str, Any]:
     return out
 
 
+def refuse_if_declared(res: Resource, what: str) -> None:
+    """409 for an object that `aia dev` serves from a file: the file is the place to change it."""
+    source = (res.data.get("metadata") or {}).get("aia.dev_source")
+    if source:
+        raise Conflict(
+            f"this {what} is declared in {source} and served by `aia dev`; edit that file instead",
+            code="declared_in_file",
+        )
+
+
 def _ids_at(data: dict[str, Any], path: str) -> list[tuple[str, str]]:
     """(param, id) pairs found at a dotted path of the body."""
     node: Any = data
@@ -115,6 +125,7 @@ def build_controller(rt: ResourceType) -> type[Controller]:
     Create, Update, Obj, Lst = rt.create_model, rt.update_model, rt.object_model, rt.list_model
     Created = rt.created_model or Obj
     what = rt.object.replace("_", " ")
+    a_what = f"an {what}" if what[0] in "aeiou" else f"a {what}"
 
     async def _save(
         services: Services, auth: AuthContext, body: dict[str, Any], current: Resource | None
@@ -156,7 +167,7 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             guards=[require("admin")],
             status_code=200,
             responses=error_responses(409),
-            summary=f"Create a {what}",
+            summary=f"Create {a_what}",
             operation_id=f"create_{rt.kind}",
         )
         async def create(self, data: Create, services: Services, auth: AuthContext) -> Created:  # type: ignore[valid-type]
@@ -167,7 +178,7 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             "/{id:str}",
             guards=[require("read")],
             responses=error_responses(404),
-            summary=f"Retrieve a {what}",
+            summary=f"Retrieve {a_what}",
             operation_id=f"get_{rt.kind}",
         )
         async def retrieve(self, id: str, services: Services, auth: AuthContext) -> Obj:  # type: ignore[valid-type]
@@ -179,11 +190,12 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             guards=[require("admin")],
             status_code=200,
             responses=error_responses(404, 409),
-            summary=f"Update a {what} (the fields sent replace the stored ones)",
+            summary=f"Update {a_what} (the fields sent replace the stored ones)",
             operation_id=lambda _h, method, _p: f"update_{rt.kind}_{method.lower()}",
         )
         async def update(self, id: str, data: Update, services: Services, auth: AuthContext) -> Obj:  # type: ignore[valid-type]
             current = await _load(services, auth, id)
+            refuse_if_declared(current, what)
             changes = data.model_dump(mode="json", exclude_unset=True)  # type: ignore[attr-defined]
             merged = {**current.data, "name": current.name, **changes}
             for hidden in rt.hidden:
@@ -200,11 +212,11 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             guards=[require("admin")],
             status_code=200,
             responses=error_responses(404, 409),
-            summary=f"Delete a {what}",
+            summary=f"Delete {a_what}",
             operation_id=f"delete_{rt.kind}",
         )
         async def remove(self, id: str, services: Services, auth: AuthContext) -> Deleted:
-            await _load(services, auth, id)
+            refuse_if_declared(await _load(services, auth, id), what)
             for kind, field_path in rt.referenced_by:
                 users = await services.store.referrers(kind, auth.scope, field_path, id)
                 if users:
@@ -251,7 +263,7 @@ def build_controller(rt: ResourceType) -> type[Controller]:
                 "/{id:str}/versions",
                 guards=[require("read")],
                 responses=error_responses(404),
-                summary=f"List the versions of a {what} (newest first)",
+                summary=f"List the versions of {a_what} (newest first)",
                 operation_id=f"list_{rt.kind}_versions",
             )
             async def versions(
