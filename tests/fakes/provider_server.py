@@ -241,8 +241,8 @@ class FakeProviderServer:
         try:
             while await self._one_request(reader, writer):
                 pass
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass  # closed by the client, or the server is shutting down
         finally:
             if writer not in self._stalled:
                 writer.close()

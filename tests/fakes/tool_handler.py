@@ -95,8 +95,8 @@ class ToolHandlerServer:
                     + data
                 )
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass  # closed by the client, or the server is shutting down
         finally:
             writer.close()
 

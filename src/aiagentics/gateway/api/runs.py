@@ -22,7 +22,7 @@ from aiagentics.gateway.services import Services
 class RunCreate(msgspec.Struct, forbid_unknown_fields=True):
     """Start a run of an agent (by `agent_id`, or by name with `agent`)."""
 
-    input: str | list[dict[str, Any]]
+    input: str | list[dict[str, Any]] | None = None
     agent_id: str | None = None
     agent: str | None = None
     stream: bool = False

@@ -224,6 +224,7 @@ class RunService:
         metadata: dict[str, Any] | None = None,
     ) -> RunRecord:
         """Start a run of an agent (by id or name); it runs in the background."""
+        initial_messages({}, input)  # a bad input is reported before a missing agent
         agent, tools = await agent_snapshot(self.store, scope, agent_id, agent_name)
         run = RunRecord(
             id=new_id("run"),

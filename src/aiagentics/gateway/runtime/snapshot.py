@@ -46,6 +46,8 @@ async def agent_snapshot(
 def initial_messages(agent: dict[str, Any], input: Any) -> list[dict[str, Any]]:
     """The thread a run starts with: the instructions, then the input (text or messages)."""
     messages: list[dict[str, Any]] = []
+    if input is None:
+        raise InvalidRequest("`input` is required: a string or a list of messages", param="input")
     if agent.get("instructions"):
         messages.append({"role": "system", "content": str(agent["instructions"])})
     if isinstance(input, str):
