@@ -91,8 +91,6 @@ def _compile_project(
     compiled: list[CompiledResource] = []
     seen_template_problems: set[tuple[str, int, int, str]] = set()
     for resource in resources:
-        if resource.model is None:
-            continue
         refs, problems = resolve_references(resource, declared, aliases)
         diagnostics += problems
         instructions: str | None = None
@@ -105,9 +103,9 @@ def _compile_project(
                 if key not in seen_template_problems:
                     seen_template_problems.add(key)
                     diagnostics.append(problem)
-        elif resource.kind == "File":
+        elif resource.kind == "File" and resource.model is not None:
             diagnostics += _check_file_path(resource, root)
-        if not has_errors(diagnostics):
+        if resource.model is not None and not has_errors(diagnostics):
             compiled.append(_compile(resource, refs, instructions))
 
     diagnostics.sort(key=sort_key)

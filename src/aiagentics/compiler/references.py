@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from aiagentics.spec.diagnostics import Diagnostic
 from aiagentics.spec.loader import Loc
@@ -15,22 +16,34 @@ def resolve_references(
     resource: Resource, declared: Declared, model_aliases: Iterable[str]
 ) -> tuple[tuple[str, ...], list[Diagnostic]]:
     """(addresses this resource depends on, diagnostics for names that do not exist)."""
-    spec = resource.model.spec if resource.model is not None else None  # type: ignore[attr-defined]
-    if spec is None:
-        return (), []
     wanted: list[tuple[str, str, Loc]] = []
     diagnostics: list[Diagnostic] = []
+    spec: Any = resource.model.spec if resource.model is not None else None  # type: ignore[attr-defined]
     if resource.kind == "Agent":
-        wanted += [("Tool", n, ("spec", "tools", i)) for i, n in enumerate(spec.tools)]
-        if spec.memory is not None:
-            wanted.append(("Memory", spec.memory, ("spec", "memory")))
-        wanted += [("File", n, ("spec", "files", i)) for i, n in enumerate(spec.files)]
-        diagnostics += _check_script(resource, spec)
-        diagnostics += _check_model(resource, spec.model, model_aliases)
-    elif resource.kind == "Memory" and spec.vector is not None:
-        wanted += [
-            ("File", n, ("spec", "vector", "files", i)) for i, n in enumerate(spec.vector.files)
-        ]
+        if spec is not None:
+            tools, memory, files = (
+                list(enumerate(spec.tools)),
+                spec.memory,
+                list(enumerate(spec.files)),
+            )
+            diagnostics += _check_script(resource, spec)
+            diagnostics += _check_model(resource, spec.model, model_aliases)
+        else:  # invalid elsewhere: still check what can be read, so one run shows every problem
+            raw = _mapping(resource.document.data.get("spec"))
+            tools, files = _names(raw.get("tools")), _names(raw.get("files"))
+            memory = raw.get("memory") if isinstance(raw.get("memory"), str) else None
+        wanted += [("Tool", n, ("spec", "tools", i)) for i, n in tools]
+        if memory is not None:
+            wanted.append(("Memory", memory, ("spec", "memory")))
+        wanted += [("File", n, ("spec", "files", i)) for i, n in files]
+    elif resource.kind == "Memory":
+        if spec is not None:
+            vector_files = list(enumerate(spec.vector.files)) if spec.vector is not None else []
+        else:
+            vector_files = _names(
+                _mapping(_mapping(resource.document.data.get("spec")).get("vector")).get("files")
+            )
+        wanted += [("File", n, ("spec", "vector", "files", i)) for i, n in vector_files]
     refs: list[str] = []
     for kind, name, loc in wanted:
         if name in declared.get(kind, {}):
@@ -82,3 +95,15 @@ def _check_model(resource: Resource, model: str, aliases: Iterable[str]) -> list
             ("spec", "model"), "unknown-model", f"unknown model {model!r}", hint
         )
     ]
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _names(value: Any) -> list[tuple[int, str]]:
+    return (
+        [(i, v) for i, v in enumerate(value) if isinstance(v, str)]
+        if isinstance(value, list)
+        else []
+    )

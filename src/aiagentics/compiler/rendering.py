@@ -19,29 +19,55 @@ def render_instructions(
     env: str | None,
     root: Path,
 ) -> tuple[str | None, list[Diagnostic]]:
-    """(rendered instructions or None, diagnostics) for one valid Agent."""
-    document: Any = resource.model
-    spec, metadata = document.spec, document.metadata
+    """(rendered instructions or None, diagnostics) for one Agent (best effort when it is invalid)."""
+    view = _view(resource)
+    if view is None:
+        return None, []
+    instructions, template, metadata = view
     context = {
         "vars": template_vars,
         "env": env,
-        "agent": {
-            "name": metadata.name,
-            "description": metadata.description,
-            "labels": dict(metadata.labels),
-        },
+        "agent": metadata,
     }
-    if spec.instructions is not None:
+    if instructions is not None:
         loc = ("spec", "instructions")
-        result = renderer.render_inline(spec.instructions, context)
-    elif spec.instructions_template is not None:
+        result = renderer.render_inline(instructions, context)
+    elif template is not None:
         loc = ("spec", "instructions_template")
-        result = renderer.render_file(spec.instructions_template, context)
+        result = renderer.render_file(template, context)
     else:
         return None, []
     if isinstance(result, str):
         return result, []
     return None, [_place(resource, loc, result, root)]
+
+
+def _view(resource: Resource) -> tuple[str | None, str | None, dict[str, Any]] | None:
+    """(instructions, instructions_template, agent metadata) from the model, or from raw data."""
+    model: Any = resource.model
+    if model is not None:
+        metadata = model.metadata
+        labels = dict(metadata.labels)
+        return (
+            model.spec.instructions,
+            model.spec.instructions_template,
+            {"name": metadata.name, "description": metadata.description, "labels": labels},
+        )
+    data = resource.document.data
+    spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
+    meta = data["metadata"]  # a Resource exists only when metadata.name was readable
+    instructions, template = spec.get("instructions"), spec.get("instructions_template")
+    if not isinstance(instructions, str | None) or not isinstance(template, str | None):
+        return None
+    if (instructions is None) == (template is None) or "${" in (instructions or template or ""):
+        return None  # neither, both, or waiting for an environment value: nothing to check
+    labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+    description = meta.get("description") if isinstance(meta.get("description"), str) else ""
+    return (
+        instructions,
+        template,
+        {"name": meta["name"], "description": description, "labels": labels},
+    )
 
 
 def _place(
