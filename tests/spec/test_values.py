@@ -82,3 +82,15 @@ def test_substituted_number_is_validated(compile_files) -> None:
     text = TOOL + "  timeout_seconds: ${TIMEOUT:-12}\n"
     result = compile_files({"tools/t.yaml": text}, environ={"PAY_TOKEN": "x"})
     assert result.state.by_address["Tool/pay"].body["timeout_seconds"] == 12.0
+
+
+def test_a_bad_value_from_the_environment_is_never_printed(compile_files) -> None:
+    text = TOOL + "  timeout_seconds: ${TIMEOUT}\n  method: ${METHOD}\n"
+    environ = {"PAY_TOKEN": "x", "TIMEOUT": "hunter2", "METHOD": "s3cr3t"}
+    result = compile_files({"tools/t.yaml": text}, environ=environ)
+    assert [(d.line, d.code) for d in result.diagnostics] == [
+        (11, "invalid-type"),
+        (12, "invalid-value"),
+    ]
+    shown = " ".join(f"{d.message} {d.hint}" for d in result.diagnostics)
+    assert "hunter2" not in shown and "s3cr3t" not in shown and "(sensitive)" in shown

@@ -107,10 +107,11 @@ def validate_document(
         model = model_class.model_validate(data)
     except ValidationError as exc:
         skip = set(unresolved)
+        secret = set(sensitive)
         for error in exc.errors(include_url=False):
             if tuple(error["loc"]) in skip:
                 continue  # already reported as a missing environment variable
-            diagnostics.append(_diagnostic_for(document, model_class, error))
+            diagnostics.append(_diagnostic_for(document, model_class, error, secret))
     resource = _declared(kind, document, data)
     if resource is not None:
         resource.model = model if not unresolved else None
@@ -128,7 +129,10 @@ def _declared(kind: str, document: LocatedDocument, data: dict[str, Any]) -> Res
 
 
 def _diagnostic_for(
-    document: LocatedDocument, model: type[BaseModel], error: Mapping[str, Any]
+    document: LocatedDocument,
+    model: type[BaseModel],
+    error: Mapping[str, Any],
+    sensitive: set[Loc] = frozenset(),  # type: ignore[assignment]
 ) -> Diagnostic:
     loc: Loc = tuple(error["loc"])
     kind: str = error["type"]
@@ -152,6 +156,8 @@ def _diagnostic_for(
     if message.startswith(("Value error, ", "Assertion failed, ")):
         message = message.split(", ", 1)[1]
     value = error.get("input")
+    if any(loc[: len(secret)] == secret for secret in sensitive):
+        value = _Sensitive()  # it came from the environment: never print it
     if kind == "string_pattern_mismatch" and (loc[-1:] == ("name",) or _is_reference_field(loc)):
         return document.diagnostic(
             loc, "invalid-name", f"{where}: invalid name {value!r}", hint=_NAME_HINT
@@ -233,6 +239,11 @@ def _dotted(loc: Loc) -> str:
 
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
+
+
+class _Sensitive:
+    def __repr__(self) -> str:
+        return "(sensitive)"
 
 
 def _short(value: Any) -> str:
