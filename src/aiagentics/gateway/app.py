@@ -26,6 +26,7 @@ from aiagentics.gateway.settings import SETTINGS_ENV, GatewaySettings
 def controllers() -> list[Any]:
     """Every route handler/controller of the API (CONTROLLERS, resolved lazily)."""
     from aiagentics.gateway.api.agents import AgentController
+    from aiagentics.gateway.api.dev import dev_status
     from aiagentics.gateway.api.files import FileController
     from aiagentics.gateway.api.health import health
     from aiagentics.gateway.api.keys import KeyController
@@ -44,6 +45,7 @@ def controllers() -> list[Any]:
         FileController,
         KeyController,
         # -- other components: one entry each --
+        dev_status,
         RunController,
         get_trace,
     ]

@@ -44,12 +44,21 @@ def _empty(value: Any) -> bool:
     return value is None or value == {} or value == []
 
 
+def _pruned(value: Any) -> Any:
+    """`value` without None-valued keys at any depth: an absent key and a null are the same."""
+    if isinstance(value, Mapping):
+        return {k: _pruned(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_pruned(v) for v in value]
+    return value
+
+
 def _same(want: Any, have: Any) -> bool:
     if _empty(want) and _empty(have):
         return True
     if isinstance(want, bool) or isinstance(have, bool):
         return want is have
-    return want == have
+    return want == have or _pruned(want) == _pruned(have)
 
 
 def _walk(path: str, want: Any, have: Any, out: list[tuple[str, Any, Any]]) -> None:
