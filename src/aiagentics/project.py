@@ -125,7 +125,8 @@ def load_project(directory: Path) -> Project:
         )
     path = root / CONFIG_FILE
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except UnicodeDecodeError as exc:
         raise ConfigError(CONFIG_FILE, f"not valid UTF-8: {exc.reason}") from None
     except tomllib.TOMLDecodeError as exc:
@@ -136,7 +137,9 @@ def load_project(directory: Path) -> Project:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(CONFIG_FILE, f"{where}: {err['msg']}") from None
+        message = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        line, column = _toml_key_position(text, tuple(str(p) for p in err["loc"]))
+        raise ConfigError(CONFIG_FILE, f"{where}: {message}", line, column) from None
     return Project(root=root, config=config)
 
 
@@ -146,3 +149,28 @@ def _toml_position(message: str) -> tuple[int, int]:
 
     match = re.search(r"line (\d+), column (\d+)", message)
     return (int(match.group(1)), int(match.group(2))) if match else (1, 1)
+
+
+def _toml_key_position(text: str, loc: tuple[str, ...]) -> tuple[int, int]:
+    """Best-effort 1-based place of a dotted key in simple TOML (tables and `key = value` lines)."""
+    import re
+
+    table: tuple[str, ...] = ()
+    best = (1, 1)
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        header = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?", line)
+        if header:
+            table = tuple(p.strip().strip('"') for p in header.group(1).split("."))
+            if table == loc[: len(table)] and len(table) > 0:
+                best = (number, raw.index("[") + 1)
+            continue
+        key = re.match(r"^([A-Za-z0-9_\-\"\.]+)\s*=", line)
+        if key:
+            path = table + tuple(p.strip('"') for p in key.group(1).split("."))
+            if path == loc[: len(path)]:
+                column = raw.index(key.group(1)[0]) + 1
+                if path == loc:
+                    return number, column
+                best = (number, column)
+    return best

@@ -164,3 +164,19 @@ def test_schema_out_writes_one_file_per_kind(tmp_path: Path, kind: str) -> None:
     document = json.loads((tmp_path / "schemas" / f"{kind}.schema.json").read_text())
     assert document["$schema"].startswith("https://json-schema.org/")
     assert document["properties"]["kind"]["const"] == kind.capitalize()
+
+
+def test_invalid_config_value_points_at_its_key(tmp_path: Path) -> None:
+    (tmp_path / "aiagentics.toml").write_text('[project]\nname = "t"\n\n[gateway]\nport = 99999\n')
+    (tmp_path / "agents").mkdir()
+    code, out = run("-C", str(tmp_path / "agents"), "validate")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("aiagentics.toml:5:1: error: gateway.port:")
+    assert lines[2] == "  5 | port = 99999"
+
+
+def test_unknown_config_table(tmp_path: Path) -> None:
+    (tmp_path / "aiagentics.toml").write_text('[project]\nname = "t"\n[projet]\nx = 1\n')
+    code, out = run("-C", str(tmp_path), "validate")
+    assert code == 1 and out.startswith("aiagentics.toml:3:1: error: projet: unknown key")

@@ -14,7 +14,7 @@ from aiagentics.cli.context import CliContext
 from aiagentics.cli.diagnostics_view import render_diagnostics, summary
 from aiagentics.cli.main import cli
 from aiagentics.compiler import CompileResult, compile_project
-from aiagentics.project import ConfigError, load_project
+from aiagentics.project import ConfigError, find_root, load_project
 from aiagentics.spec.diagnostics import Diagnostic
 from aiagentics.spec.schema import all_schemas, schema_filename
 
@@ -25,7 +25,7 @@ def compile_for_cli(ctx: CliContext) -> tuple[CompileResult, Path]:
         project = load_project(ctx.directory)
     except ConfigError as exc:
         diagnostic = Diagnostic(exc.file, exc.line, exc.column, "invalid-config", exc.message)
-        return CompileResult(None, [diagnostic]), ctx.directory
+        return CompileResult(None, [diagnostic]), find_root(ctx.directory) or ctx.directory
     return compile_project(project, env=ctx.env), project.root
 
 
