@@ -14,6 +14,7 @@ from aiagentics.compiler.state import CompiledResource, DesiredState
 from aiagentics.plan import Action, ActionType, Plan, desired_metadata, map_refs
 
 FILE_UPDATE_FIELDS = {"name", "description", "purpose"}
+WRITE_ONLY_FIELDS = ("secret",)
 
 
 class ApplyRefused(Exception):
@@ -137,7 +138,8 @@ def _carry_out(
     if action.type is ActionType.UPDATE:
         tops = {c.path.split(".")[0] for c in action.changes} - {"metadata", "content"}
         # Write-only fields (secrets) cannot be compared: resend them with every update.
-        tops |= {k for k in body if k in {"secret"}}
+        # (Only when set: a null secret would make the server generate a new one.)
+        tops |= {k for k in WRITE_ONLY_FIELDS if body.get(k) is not None}
         if resource.kind == "File":
             tops &= FILE_UPDATE_FIELDS  # a file's content never changes in place
         update = {k: body[k] for k in tops if k in body}
