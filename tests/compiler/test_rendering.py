@@ -104,3 +104,23 @@ def test_error_in_a_shared_template_is_reported_once(compile_files) -> None:
 def test_plain_text_instructions_are_kept_as_is(compile_files) -> None:
     result = compile_files({"agents/a.yaml": agent('  instructions: "No templating here."\n')})
     assert result.state.resources[0].body["instructions"] == "No templating here."
+
+
+def test_include_without_a_templates_folder(compile_files) -> None:
+    result = compile_files({"agents/a.yaml": agent("  instructions: \"{% include 'x.j2' %}\"\n")})
+    assert where(result) == [("agents/a.yaml", 7, 18, "missing-template")]
+
+
+def test_template_runtime_error_is_a_diagnostic(compile_files) -> None:
+    result = compile_files({"agents/a.yaml": agent('  instructions: "{{ 1 // 0 }}"\n')})
+    assert [d.code for d in result.diagnostics] == ["template-error"]
+    assert "ZeroDivisionError" in result.diagnostics[0].message
+
+
+def test_recursive_include_is_a_diagnostic(compile_files) -> None:
+    files = {
+        "templates/loop.j2": "{% include 'loop.j2' %}",
+        "agents/a.yaml": agent("  instructions_template: loop.j2\n"),
+    }
+    result = compile_files(files)
+    assert [d.code for d in result.diagnostics] == ["template-error"]

@@ -22,6 +22,11 @@ _MISSING_ATTRIBUTE = re.compile(r"has no attribute '([^']+)'")
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined")
 
 
+class _NoTemplates(jinja2.BaseLoader):
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, None]:
+        raise jinja2.TemplateNotFound(template)
+
+
 @dataclass(frozen=True, slots=True)
 class TemplateProblem:
     """Why a template failed: `file`/`line` name a template file (None: the inline source), `line` is 1-based."""
@@ -38,7 +43,12 @@ class TemplateRenderer:
 
     def __init__(self, templates_dir: Path | None) -> None:
         self.templates_dir = templates_dir if templates_dir and templates_dir.is_dir() else None
-        loader = jinja2.FileSystemLoader(str(self.templates_dir)) if self.templates_dir else None
+        # with no templates folder, an include still fails as "not found", not "no loader"
+        loader = (
+            jinja2.FileSystemLoader(str(self.templates_dir))
+            if self.templates_dir
+            else _NoTemplates()
+        )
         self.env = SandboxedEnvironment(
             loader=loader,
             undefined=jinja2.StrictUndefined,
