@@ -310,7 +310,8 @@ def test_files_upload_download_delete(module_gateway: Any, api: httpx.Client) ->
     assert not list(module_gateway.root.parent.rglob("evil name.pdf"))
     got = api.get(f"files/{up['id']}/content")
     assert got.status_code == 200 and got.content == content
-    assert got.headers["content-type"].startswith("application/pdf")
+    assert got.headers["content-type"] == "application/octet-stream"
+    assert up["content_type"] == "application/pdf"
     assert "attachment" in got.headers["content-disposition"]
     assert _ok(api.get(f"files/{up['id']}"))["sha256"] == up["sha256"]
     renamed = _ok(

@@ -15,6 +15,7 @@ from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme, Server
+from litestar.plugins.pydantic import PydanticPlugin
 
 from aiagentics import __version__
 from aiagentics.gateway.auth import provide_auth
@@ -65,6 +66,8 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> L
             "auth": Provide(provide_auth),
         },
         exception_handlers={Exception: handle_exception},
+        # Strict: `false` is not 0.0 and "5" is not 5 (the documented schema is the contract).
+        plugins=[PydanticPlugin(validate_strict=True)],
         on_startup=[services.start],
         on_shutdown=[services.stop],
         openapi_config=OpenAPIConfig(

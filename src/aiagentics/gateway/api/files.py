@@ -189,10 +189,11 @@ class FileController(Controller):
         path = content_path(services, res.id)
         if not path.is_file():
             raise NotFound(f"the content of file {id} is gone")
+        # Always octet-stream (as documented); the uploaded type is in the file object.
         return File(
             path=path,
             filename=res.data["filename"],
-            media_type=res.data["content_type"],
+            media_type="application/octet-stream",
             content_disposition_type="attachment",
         )
 

@@ -219,7 +219,7 @@ KeyList = _list("KeyList", KeyObject)
 def validate(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
     """Validate merged data; the first error becomes a 400 with `param`."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, strict=True)
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])
