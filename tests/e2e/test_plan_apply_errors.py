@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,19 @@ def test_invalid_file_fails_before_any_api_call(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "tools/refund.yaml:7:" in result.stdout + result.stderr
     assert "nothing was sent to the API" in result.stderr and "cannot reach" not in result.stderr
+    as_json = aia(
+        root,
+        None,
+        "plan",
+        "--json",
+        env={"AIAGENTICS_API_KEY": "k", "AIAGENTICS_BASE_URL": "http://127.0.0.1:9/v1"},
+    )
+    data = json.loads(as_json.stdout)
+    assert as_json.returncode == 1 and data["error"]["code"] == "invalid_files"
+    assert (
+        data["diagnostics"][0]["file"] == "tools/refund.yaml"
+        and data["diagnostics"][0]["line"] == 7
+    )
 
 
 def test_unreachable_api_is_a_clear_error(tmp_path: Path) -> None:

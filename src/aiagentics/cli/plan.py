@@ -84,12 +84,23 @@ def load(ctx: CliContext) -> Project:
         fail(str(exc))
 
 
-def compile_or_fail(project: Project, env: str | None, err: Console) -> DesiredState:
+def compile_or_fail(
+    project: Project, env: str | None, err: Console, json_out: bool = False
+) -> DesiredState:
     """Compile; on any error show the diagnostics (as `aia validate` does) and stop before the API."""
     from aiagentics.compiler import compile_project
 
     result = compile_project(project, env)
     if result.state is None:
+        if json_out:  # a pipeline reads stdout: give it the diagnostics as data
+            error = {
+                "type": "invalid_files",
+                "code": "invalid_files",
+                "message": "the files have errors",
+            }
+            diagnostics = [d.to_dict() for d in result.diagnostics]
+            payload = {"format_version": "1", "error": error, "diagnostics": diagnostics}
+            click.echo(json.dumps(payload, indent=2))
         try:
             from aiagentics.cli.diagnostics_view import render_diagnostics
 
@@ -111,10 +122,10 @@ def file_hashes(project: Project, desired: DesiredState) -> dict[str, str]:
     return out
 
 
-def open_session(ctx: CliContext, err: Console) -> Session:
+def open_session(ctx: CliContext, err: Console, json_out: bool = False) -> Session:
     """Load, compile (before any API call), and connect."""
     project = load(ctx)
-    desired = compile_or_fail(project, ctx.env, err)
+    desired = compile_or_fail(project, ctx.env, err, json_out)
     root = click.get_current_context().find_root()
     flag_key = (
         ctx.api_key
@@ -189,7 +200,7 @@ def plan_cmd(
 def _plan(ctx: CliContext, out: str | None, as_json: bool, detailed: bool, stats: bool) -> int:
     started = time.perf_counter()
     err = console_for(err=True)
-    session = open_session(ctx, err)
+    session = open_session(ctx, err, as_json)
     with session.client:
         plan = make_plan(session.desired, read_remote(session), session.file_hashes)
         report_stats(session, started, stats)
