@@ -9,3 +9,4 @@ from aiagentics.cli import serve  # noqa: F401
 from aiagentics.cli import keys  # noqa: F401
 from aiagentics.cli import export  # noqa: F401
 from aiagentics.cli import dev  # noqa: F401
+from aiagentics.cli import run  # noqa: F401
