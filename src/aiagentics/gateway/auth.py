@@ -17,6 +17,7 @@ import time
 from typing import Any, Literal
 
 import msgspec
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
@@ -124,7 +125,7 @@ def current_auth(connection: ASGIConnection[Any, Any, Any, Any]) -> AuthContext:
     return auth
 
 
-async def provide_auth(request: Any) -> AuthContext:
+async def provide_auth(request: Request[Any, Any, Any]) -> AuthContext:
     """Litestar dependency `auth`."""
     return current_auth(request)
 

@@ -14,6 +14,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from litestar import Request
+
 from aiagentics.gateway.settings import GatewaySettings
 from aiagentics.gateway.store.base import Store
 from aiagentics.gateway.store.db import Database
@@ -99,7 +101,7 @@ def build_services(settings: GatewaySettings) -> Services:
     return services
 
 
-async def provide_services(request: Any) -> Services:
+async def provide_services(request: Request[Any, Any, Any]) -> Services:
     """Litestar dependency `services`."""
     return request.app.state.services
 

@@ -1,0 +1,125 @@
+"""In-process checks of what is hard to provoke over the wire: 500s, the error mapping, settings, sealing."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.testing import TestClient
+
+from aiagentics.gateway.app import create_app
+from aiagentics.gateway.errors import InvalidRequest, param_from_key, to_api_error
+from aiagentics.gateway.ratelimit import RateLimiter
+from aiagentics.gateway.sealing import Sealer
+from aiagentics.gateway.settings import GatewaySettings
+from aiagentics.project import load_project
+
+KEY = "sk_test_" + "u" * 40
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient[Any]]:
+    app = create_app(GatewaySettings(database=str(tmp_path / "gw.db"), bootstrap_api_key=KEY))
+    with TestClient(app) as c:
+        c.headers["Authorization"] = f"Bearer {KEY}"
+        yield c
+
+
+def test_unhandled_exception_is_a_500_with_request_id_and_no_details(
+    client: TestClient[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("db password is hunter2")
+
+    client.app.state.services.store.get = broken
+    with caplog.at_level(logging.ERROR, logger="aiagentics.gateway"):
+        r = client.get("/v1/agents/agt_" + "A" * 20)
+    assert r.status_code == 500
+    err = r.json()["error"]
+    assert err == {
+        "type": "api_error",
+        "code": "internal_error",
+        "message": "internal server error",
+        "param": None,
+        "request_id": r.headers["x-request-id"],
+    }
+    assert "hunter2" not in r.text
+    assert "hunter2" in caplog.text and r.headers["x-request-id"] in caplog.text
+
+
+def test_a_failing_key_lookup_is_a_500_in_our_shape(client: TestClient[Any]) -> None:
+    async def broken(*_: Any) -> Any:
+        raise OSError("disk gone")
+
+    client.app.state.services.store.key_by_hash = broken
+    r = client.get("/v1/agents")
+    assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error"
+    assert "disk gone" not in r.text and r.headers["x-request-id"].startswith("req_")
+
+
+def test_error_mapping() -> None:
+    assert param_from_key("tools.0.name") == "tools[0].name"
+    assert param_from_key("vector.files.2") == "vector.files[2]"
+    assert param_from_key(None) is None
+    err = to_api_error(
+        ValidationException(extra=[{"key": "guardrails.max_steps", "message": "too small"}])
+    )
+    assert isinstance(err, InvalidRequest) and err.param == "guardrails.max_steps"
+    assert err.message == "guardrails.max_steps: too small"
+    assert to_api_error(NotFoundException()).status == 404
+    assert to_api_error(KeyError("x")).status == 500
+
+
+def test_rate_limiter_refills() -> None:
+    limiter = RateLimiter(rate=2, burst=2)
+    assert [limiter.take("k", now=0).allowed for _ in range(3)] == [True, True, False]
+    denied = limiter.take("k", now=0)
+    assert denied.retry_after == 1 and denied.remaining == 0
+    assert limiter.take("k", now=0.5).allowed  # one token back after 1/rate seconds
+    assert limiter.take("other", now=0).allowed  # buckets are per caller
+
+
+def test_settings_from_project(tmp_path: Path) -> None:
+    (tmp_path / "aiagentics.toml").write_text(
+        '[project]\nname = "p"\n[models]\nfast = "openai/gpt-4.1-mini"\n'
+        '[providers.openai]\nbase_url = "http://127.0.0.1:9/v1"\napi_key_env = "OPENAI_API_KEY"\n'
+        '[gateway]\nport = 9999\ndatabase = "sqlite:///state/gw.db"\nallow_private_network = true\n'
+        "rate_limit_burst = 7\nmax_body_bytes = 5000\n"
+    )
+    s = GatewaySettings.from_project(
+        load_project(tmp_path), environ={"AIAGENTICS_API_KEY": "sk_test_zz"}
+    )
+    assert (
+        s.port == 9999
+        and s.allow_private_network
+        and s.rate_limit_burst == 7
+        and s.max_body_bytes == 5000
+    )
+    assert Path(s.database) == tmp_path.resolve() / "state" / "gw.db"
+    assert s.files_dir == tmp_path.resolve() / "state" / "files"
+    assert s.bootstrap_api_key == "sk_test_zz"
+    assert s.model_aliases == {"fast": "openai/gpt-4.1-mini"}
+    assert s.providers["openai"]["api_key_env"] == "OPENAI_API_KEY"
+    assert GatewaySettings.from_env_json(s.to_env_json()) == s
+    assert s.replace(port=None, host="0.0.0.0").port == 9999
+    none = GatewaySettings.from_project(None, root=tmp_path, environ={})
+    assert Path(none.database) == tmp_path.resolve() / ".aiagentics" / "gateway.db"
+    assert none.bootstrap_api_key is None
+
+
+def test_sealer_key_file_is_private_and_stable(tmp_path: Path) -> None:
+    settings = GatewaySettings(database=str(tmp_path / "d" / "gw.db"))
+    sealed = Sealer.from_settings(settings).seal("whsec_abc")
+    assert "whsec_abc" not in sealed
+    key_file = tmp_path / "d" / "secret.key"
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert Sealer.from_settings(settings).unseal(sealed) == "whsec_abc"
+    other = Sealer.from_settings(GatewaySettings(database=str(tmp_path / "e" / "gw.db")))
+    with pytest.raises(ValueError, match="cannot be opened"):
+        other.unseal(sealed)
