@@ -7,14 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from aiagentics.spec.loader import (
-    MAX_FILE_BYTES,
-    SourceFile,
-    discover,
-    load_files,
-    parse_source,
-    read_source,
-)
+from aiagentics.spec.discovery import discover
+from aiagentics.spec.loader import MAX_FILE_BYTES, SourceFile, load_files, parse_source, read_source
 
 from .conftest import where
 

@@ -16,7 +16,8 @@ from aiagentics.compiler.rendering import render_instructions
 from aiagentics.compiler.state import APPLY_ORDER, CompiledResource, DesiredState, SourceRef
 from aiagentics.project import Project
 from aiagentics.spec.diagnostics import Diagnostic, has_errors, sort_key
-from aiagentics.spec.loader import Loc, discover, display_path, load_files
+from aiagentics.spec.discovery import discover, display_path
+from aiagentics.spec.loader import Loc, load_files
 from aiagentics.spec.templates import TemplateRenderer
 from aiagentics.spec.validate import Resource, validate_document
 

@@ -2,42 +2,29 @@
 
 PyYAML's C parser composes each document into nodes that carry marks; we build
 plain Python data from those nodes ourselves (faster than PyYAML's generic
-constructor, and it lets us refuse duplicate keys and alias bombs) and keep the
-node tree beside the data. A pydantic error `loc` such as
-`("spec", "tools", 2)` is turned back into a position by walking that tree, so
-positions cost nothing unless a diagnostic needs one.
+constructor, and it lets us refuse duplicate keys and alias bombs). A pydantic
+error `loc` such as `("spec", "tools", 2)` is turned back into a position by
+walking the document's node tree, composed again from the text only when a
+diagnostic needs a position: positions cost nothing on the happy path.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from aiagentics.spec.diagnostics import Diagnostic
+from aiagentics.spec.discovery import display_path
+from aiagentics.spec.yaml_data import NULL_TAG, Builder, Refused
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_ALIAS_EXPANSION = 100_000  # nodes reached again through aliases, per document
-SPEC_SUFFIXES = (".yaml", ".yml")
 
 Loc = tuple[str | int, ...]
-
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-_BOOL = "tag:yaml.org,2002:bool"
-_NULL = "tag:yaml.org,2002:null"
-_MERGE = "tag:yaml.org,2002:merge"
-_TIMESTAMP = "tag:yaml.org,2002:timestamp"
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
-_SAFE = SafeConstructor()  # only for YAML 1.1's rarer int/float spellings (0x1f, 1_000, .inf)
 
 
 @dataclass(slots=True, eq=False)
@@ -129,120 +116,6 @@ def node_at(root: Node, loc: Loc) -> tuple[Node | None, Node, bool]:
     return key, node, True
 
 
-def display_path(path: Path, root: Path) -> str:
-    """`path` relative to the project root (POSIX separators) when inside it."""
-    text, base = str(path), str(root)
-    if text.startswith(base) and text[len(base) : len(base) + 1] == os.sep:
-        return text[len(base) + 1 :].replace(os.sep, "/")  # the common case, without relpath's cost
-    try:
-        return (
-            Path(os.path.relpath(path, root)).as_posix() if path.is_absolute() else path.as_posix()
-        )
-    except ValueError:  # another drive on Windows
-        return path.as_posix()
-
-
-def discover(root: Path, folders: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
-    """Every *.yaml / *.yml file under the spec folders, sorted, each once; symlink loops reported."""
-    files: list[Path] = []
-    diagnostics: list[Diagnostic] = []
-    seen_dirs: set[str] = set()
-    seen_files: set[str] = set()
-
-    def walk(directory: Path, ancestors: frozenset[str]) -> None:
-        real = os.path.realpath(directory)
-        if real in ancestors:
-            diagnostics.append(
-                Diagnostic(
-                    display_path(directory, root),
-                    1,
-                    1,
-                    "symlink-loop",
-                    "symlink loop: this folder leads back to one of its parents",
-                    hint="remove the symlink or point it outside the spec folders",
-                )
-            )
-            return
-        if real in seen_dirs:
-            return
-        seen_dirs.add(real)
-        try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except OSError as exc:
-            diagnostics.append(
-                Diagnostic(
-                    display_path(directory, root),
-                    1,
-                    1,
-                    "unreadable",
-                    f"cannot read folder: {exc.strerror}",
-                )
-            )
-            return
-        inner = ancestors | {real}
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            path = Path(entry.path)
-            try:
-                is_dir = entry.is_dir()
-                is_file = not is_dir and entry.is_file()
-            except OSError:
-                is_dir = is_file = False
-            if is_dir:
-                walk(path, inner)
-            elif is_file and entry.name.endswith(SPEC_SUFFIXES):
-                # the folder's real path is known: only a symlinked file needs resolving
-                real_file = (
-                    os.path.realpath(path) if entry.is_symlink() else os.path.join(real, entry.name)
-                )
-                if real_file not in seen_files:
-                    seen_files.add(real_file)
-                    files.append(path)
-            elif entry.is_symlink() and not os.path.exists(path):
-                if entry.name.endswith(SPEC_SUFFIXES):
-                    diagnostics.append(
-                        Diagnostic(
-                            display_path(path, root),
-                            1,
-                            1,
-                            "broken-symlink",
-                            "symlink points at nothing",
-                            severity="warning",
-                        )
-                    )
-                else:
-                    # a dangling link may be a loop (a -> b -> a): report what the OS says
-                    try:
-                        os.stat(path)
-                    except OSError as exc:
-                        if exc.errno == 40:  # ELOOP
-                            diagnostics.append(
-                                Diagnostic(
-                                    display_path(path, root),
-                                    1,
-                                    1,
-                                    "symlink-loop",
-                                    "symlink loop: this link resolves to itself",
-                                )
-                            )
-
-    for folder in folders:
-        if folder.is_dir():
-            walk(folder, frozenset())
-        elif folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-            diagnostics.append(
-                Diagnostic(
-                    display_path(folder, root),
-                    1,
-                    1,
-                    "not-a-folder",
-                    "spec path is not a folder (or is a broken or looping symlink)",
-                )
-            )
-    return files, diagnostics
-
-
 def read_source(path: Path, display: str) -> tuple[SourceFile | None, list[Diagnostic]]:
     """Read a spec file as UTF-8 text, refusing huge files and invalid bytes with a diagnostic."""
     try:
@@ -296,7 +169,7 @@ def parse_source(source: SourceFile) -> tuple[list[LocatedDocument], list[Diagno
             index += 1
             if (
                 isinstance(node, ScalarNode)
-                and node.tag == _NULL
+                and node.tag == NULL_TAG
                 and node.value in ("", "~", "null")
             ):
                 continue  # an empty document (a stray `---`)
@@ -313,10 +186,10 @@ def parse_source(source: SourceFile) -> tuple[list[LocatedDocument], list[Diagno
                     )
                 )
                 continue
-            builder = _Builder(source.display, aliases="&" in text)
+            builder = Builder(source.display, aliases="&" in text)
             try:
                 data = builder.build(node)
-            except _Refused as exc:
+            except Refused as exc:
                 diagnostics.append(exc.diagnostic)
                 continue
             except RecursionError:
@@ -385,152 +258,6 @@ def _syntax_diagnostic(source: SourceFile, exc: yaml.YAMLError) -> Diagnostic:
     if "tab" in str(problem):
         hint = "YAML does not allow tabs for indentation; indent with spaces"
     return Diagnostic(source.display, line, column, "yaml-syntax", message, hint)
-
-
-class _Refused(Exception):
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        self.diagnostic = diagnostic
-
-
-class _Builder:
-    """Nodes -> plain data (dict / list / str / int / float / bool / None)."""
-
-    __slots__ = ("aliases", "diagnostics", "expanded", "file", "has_env", "seen", "stack")
-
-    def __init__(self, file: str, *, aliases: bool) -> None:
-        self.file = file
-        self.aliases = aliases  # the text has an anchor: count what aliases expand to
-        self.diagnostics: list[Diagnostic] = []
-        self.has_env = False
-        self.expanded = 0
-        self.seen: set[int] = set()
-        self.stack: set[int] = set()
-
-    def build(self, node: Node) -> Any:
-        cls = node.__class__
-        if cls is ScalarNode:
-            if node.tag == _STR:
-                value = node.value
-                if "${" in value:
-                    self.has_env = True
-                return value
-            return self._scalar(node)
-        if self.aliases:
-            return self._build_counted(node)
-        if cls is MappingNode:
-            return self._mapping(node)
-        if cls is SequenceNode:
-            if node.tag != _SEQ:
-                self._unsupported(node)
-            build = self.build
-            return [build(item) for item in node.value]
-        raise _Refused(self._at(node, "unsupported-yaml", "unsupported YAML node"))
-
-    def _build_counted(self, node: Node) -> Any:
-        ident = id(node)
-        if ident in self.stack:
-            raise _Refused(self._at(node, "recursive-alias", "a YAML alias refers to itself"))
-        if ident in self.seen:
-            self.expanded += 1 + len(node.value)
-            if self.expanded > MAX_ALIAS_EXPANSION:
-                raise _Refused(
-                    self._at(
-                        node,
-                        "alias-bomb",
-                        f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION:,} nodes; "
-                        "refusing the document (an alias bomb?)",
-                    )
-                )
-        self.seen.add(ident)
-        self.stack.add(ident)
-        try:
-            if node.__class__ is MappingNode:
-                return self._mapping(node)
-            if node.tag != _SEQ:
-                self._unsupported(node)
-            return [self.build(item) for item in node.value]
-        finally:
-            self.stack.discard(ident)
-
-    def _mapping(self, node: MappingNode) -> dict[str, Any]:
-        if node.tag != _MAP:
-            self._unsupported(node)
-        out: dict[str, Any] = {}
-        merges: list[Any] = []
-        build = self.build
-        for knode, vnode in node.value:
-            if knode.__class__ is not ScalarNode:
-                self.diagnostics.append(
-                    self._at(knode, "invalid-key", "mapping keys must be plain strings")
-                )
-                continue
-            if knode.tag == _MERGE:
-                merged = build(vnode)
-                merges.extend(merged if isinstance(merged, list) else [merged])
-                continue
-            key = knode.value
-            if key in out:
-                first = _first_key(node, key)
-                self.diagnostics.append(
-                    self._at(
-                        knode,
-                        "duplicate-key",
-                        f"duplicate key '{key}' (first at line {first.start_mark.line + 1})",
-                        hint="a key may appear once per mapping; remove one of them",
-                    )
-                )
-            out[key] = build(vnode)
-        for merged in merges:
-            if isinstance(merged, dict):
-                for key, value in merged.items():
-                    out.setdefault(key, value)
-            else:
-                self.diagnostics.append(
-                    self._at(node, "invalid-merge", "`<<` merges only mappings")
-                )
-        return out
-
-    def _scalar(self, node: ScalarNode) -> Any:
-        tag, value = node.tag, node.value
-        if tag == _NULL:
-            return None
-        if tag == _BOOL:
-            return value.lower() in ("true", "yes", "on", "y")
-        if tag == _INT:
-            try:
-                return int(value)
-            except ValueError:
-                return _SAFE.construct_yaml_int(node)
-        if tag == _FLOAT:
-            try:
-                return float(value)
-            except ValueError:
-                return _SAFE.construct_yaml_float(node)
-        if tag == _TIMESTAMP:
-            return value  # dates stay text: no spec field takes a datetime
-        self._unsupported(node)
-        return value
-
-    def _unsupported(self, node: Node) -> None:
-        self.diagnostics.append(
-            self._at(
-                node,
-                "unsupported-tag",
-                f"unsupported YAML tag {node.tag}",
-                hint="remove the `!tag`; only plain YAML values are understood",
-            )
-        )
-
-    def _at(self, node: Node, code: str, message: str, hint: str | None = None) -> Diagnostic:
-        mark = node.start_mark
-        return Diagnostic(self.file, mark.line + 1, mark.column + 1, code, message, hint)
-
-
-def _first_key(node: MappingNode, key: str) -> Node:
-    for knode, _ in node.value:
-        if knode.__class__ is ScalarNode and knode.value == key:
-            return knode
-    return node
 
 
 def text_position(document: LocatedDocument, loc: Loc, offset: int) -> tuple[int, int]:
