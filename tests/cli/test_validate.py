@@ -61,7 +61,7 @@ def test_valid_project_exits_zero_with_a_summary(tmp_path: Path) -> None:
     )
     code, out = run("-C", str(root), "validate")
     assert code == 0
-    assert out.strip() == "✓ valid: 1 resources (1 Tool) in 1 files"
+    assert out.strip() == "✓ valid: 1 resource (1 Tool) in 1 file"
 
 
 def test_json_output(tmp_path: Path) -> None:

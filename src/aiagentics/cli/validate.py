@@ -73,8 +73,9 @@ def validate(ctx: CliContext, output_format: str) -> None:
             counts = Counter(r.kind for r in result.state.resources)
             detail = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
             line = Text("✓ valid: ", style="bold green")
+            total = len(result.state.resources)
             line.append(
-                f"{len(result.state.resources)} resources ({detail or 'none'}) in {result.files} files"
+                f"{_plural(total, 'resource')} ({detail or 'none'}) in {_plural(result.files, 'file')}"
             )
             if warnings:
                 line.append(", ").append_text(summary(0, warnings))
@@ -104,3 +105,7 @@ def schema(out_dir: Path | None) -> None:
         path = out_dir / schema_filename(kind)
         path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         click.echo(f"wrote {path}")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
