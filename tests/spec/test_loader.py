@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from aiagentics.compiler import compile_project
+from aiagentics.project import load_project
 from aiagentics.spec.discovery import discover
 from aiagentics.spec.loader import MAX_FILE_BYTES, SourceFile, load_files, parse_source, read_source
 
@@ -64,10 +66,14 @@ def test_invalid_utf8_names_line_and_column(compile_files) -> None:
     assert "0xff" in result.diagnostics[0].message
 
 
-def test_file_over_the_size_limit_is_refused_without_reading(compile_files) -> None:
-    big = b"# " + b"x" * (MAX_FILE_BYTES + 10) + b"\n"
-    result = compile_files({"agents/big.yaml": big})
+def test_a_50_mb_file_is_refused_without_reading(make_project) -> None:
+    root = make_project({"agents/ok.yaml": AGENT})
+    with (root / "agents" / "big.yaml").open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)  # sparse: the size is what matters
+    assert MAX_FILE_BYTES < 50 * 1024 * 1024
+    result = compile_project(load_project(root), environ={})
     assert where(result) == [("agents/big.yaml", 1, 1, "file-too-large")]
+    assert "52,428,800 bytes" in result.diagnostics[0].message
 
 
 def test_alias_bomb_is_refused() -> None:
