@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shlex
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -90,7 +91,9 @@ class DevView:
             self._banner(outcome)
             return
         if not outcome.ok:
-            self.out.print(Text("reload failed; still serving the last good state", style="bold red"))
+            self.out.print(
+                Text("reload failed; still serving the last good state", style="bold red")
+            )
         elif outcome.plan is not None and outcome.plan.changes:
             self.out.print(Text(f"reloaded in {outcome.duration_ms:.0f} ms:", style="bold"))
         elif outcome.plan is not None:
@@ -112,7 +115,9 @@ class DevView:
                 fields = ", ".join(c.path for c in action.changes)
                 line = f"  {action.type.symbol} {action.address}"
                 self.out.print(
-                    Text(line + (f" ({fields})" if fields else ""), style=_STYLE.get(action.type, ""))
+                    Text(
+                        line + (f" ({fields})" if fields else ""), style=_STYLE.get(action.type, "")
+                    )
                 )
             self.out.print(f"  {outcome.plan.summary.line()}")
 
@@ -128,6 +133,10 @@ class DevView:
             out.print("  API key: the one in AIAGENTICS_API_KEY / --api-key")
         actions = outcome.plan.actions if outcome.plan else ()
         agents = [a.name for a in actions if a.kind == "Agent"]
+        if actions:
+            counts = Counter(a.kind for a in actions if a.type is not ActionType.DELETE)
+            served = ", ".join(f"{n} {k.lower()}{'s' if n > 1 else ''}" for k, n in counts.items())
+            out.print(f"  serving {served} from the files")
         if agents:
             body = shlex.quote(f'{{"agent": "{agents[0]}", "input": "Hello", "stream": true}}')
             key = self.key if self.shown else "$AIAGENTICS_API_KEY"
