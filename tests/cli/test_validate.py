@@ -180,3 +180,16 @@ def test_unknown_config_table(tmp_path: Path) -> None:
     (tmp_path / "aiagentics.toml").write_text('[project]\nname = "t"\n[projet]\nx = 1\n')
     code, out = run("-C", str(tmp_path), "validate")
     assert code == 1 and out.startswith("aiagentics.toml:3:1: error: projet: unknown key")
+
+
+def test_schema_out_also_writes_an_any_kind_schema(tmp_path: Path) -> None:
+    assert run("schema", "--out", str(tmp_path))[0] == 0
+    document = json.loads((tmp_path / "resource.schema.json").read_text())
+    assert document["discriminator"]["propertyName"] == "kind"
+    assert sorted(document["discriminator"]["mapping"]) == [
+        "Agent",
+        "File",
+        "Memory",
+        "Tool",
+        "Webhook",
+    ]

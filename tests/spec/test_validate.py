@@ -117,3 +117,10 @@ def test_all_problems_of_all_files_in_one_run(compile_files) -> None:
         ("tools/a.yaml", 7, 3, "unknown-field"),
         ("tools/b.yaml", 7, 20, "out-of-range"),
     ]
+
+
+def test_tool_parameters_must_be_a_valid_json_schema(compile_files) -> None:
+    text = TOOL + "  parameters:\n    type: object\n    properties:\n      id: {type: strin}\n"
+    result = compile_files({"tools/t.yaml": text})
+    assert one(result) == ("tools/t.yaml", 10, 18, "invalid-schema")
+    assert "not a valid JSON Schema" in result.diagnostics[0].message

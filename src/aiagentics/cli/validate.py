@@ -16,7 +16,7 @@ from aiagentics.cli.main import cli
 from aiagentics.compiler import CompileResult, compile_project
 from aiagentics.project import ConfigError, find_root, load_project
 from aiagentics.spec.diagnostics import Diagnostic
-from aiagentics.spec.schema import all_schemas, schema_filename
+from aiagentics.spec.schema import ANY_KIND_FILE, all_schemas, any_kind_schema, schema_filename
 
 
 def compile_for_cli(ctx: CliContext) -> tuple[CompileResult, Path]:
@@ -101,8 +101,10 @@ def schema(out_dir: Path | None) -> None:
         click.echo(json.dumps(schemas, indent=2))
         return
     out_dir.mkdir(parents=True, exist_ok=True)
-    for kind, document in schemas.items():
-        path = out_dir / schema_filename(kind)
+    files = {schema_filename(kind): document for kind, document in schemas.items()}
+    files[ANY_KIND_FILE] = any_kind_schema()  # for folders that mix kinds
+    for name, document in files.items():
+        path = out_dir / name
         path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         click.echo(f"wrote {path}")
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Union
+
+from pydantic import Field, TypeAdapter
 
 from aiagentics.spec.kinds import API_VERSION, KINDS, document_model
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
+ANY_KIND_FILE = "resource.schema.json"
 
 
 def schema_filename(kind: str) -> str:
@@ -22,6 +25,17 @@ def kind_schema(kind: str) -> dict[str, Any]:
         "$id": schema_filename(kind),
         **schema,
         "title": f"aiagentics {kind} ({API_VERSION})",
+    }
+
+
+def any_kind_schema() -> dict[str, Any]:
+    """One schema for a document of any kind, chosen by its `kind` (for folders that mix kinds)."""
+    union = Annotated[Union[tuple(document_model(k) for k in KINDS)], Field(discriminator="kind")]  # noqa: UP007
+    return {
+        "$schema": DRAFT,
+        "$id": ANY_KIND_FILE,
+        "title": f"aiagentics resource ({API_VERSION})",
+        **TypeAdapter(union).json_schema(),
     }
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import jsonschema_rs
 from pydantic import BaseModel, ValidationError
 
 from aiagentics.spec.diagnostics import Diagnostic
@@ -112,12 +113,41 @@ def validate_document(
             if tuple(error["loc"]) in skip:
                 continue  # already reported as a missing environment variable
             diagnostics.append(_diagnostic_for(document, model_class, error, secret))
+    if model is not None and kind == "Tool":
+        problem = _parameters_problem(document, model.spec.parameters)  # type: ignore[attr-defined]
+        if problem is not None:
+            diagnostics.append(problem)
+            model = None
     resource = _declared(kind, document, data)
     if resource is not None:
         resource.model = model if not unresolved else None
         resource.sensitive = tuple(sensitive)
         resource.unresolved = tuple(unresolved)
     return resource, diagnostics
+
+
+def _parameters_problem(document: LocatedDocument, parameters: dict[str, Any]) -> Diagnostic | None:
+    """A Tool's `parameters` must be a valid JSON Schema: models and executors rely on it."""
+    if jsonschema_rs.meta.is_valid(parameters):
+        return None
+    try:
+        jsonschema_rs.meta.validate(parameters)
+    except jsonschema_rs.ValidationError as exc:
+        path = tuple(exc.instance_path)
+        first = str(exc).splitlines()[0]
+        return document.diagnostic(
+            ("spec", "parameters", *path),
+            "invalid-schema",
+            f"spec.parameters is not a valid JSON Schema: {first}",
+            hint="see https://json-schema.org/understanding-json-schema/",
+        )
+    except Exception as exc:  # a schema that cannot even be checked (e.g. a bad $ref)
+        return document.diagnostic(
+            ("spec", "parameters"),
+            "invalid-schema",
+            f"spec.parameters is not a valid JSON Schema: {exc}",
+        )
+    return None
 
 
 def _declared(kind: str, document: LocatedDocument, data: dict[str, Any]) -> Resource | None:
