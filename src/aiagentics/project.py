@@ -44,6 +44,7 @@ class GatewaySection(_Section):
     rate_limit_burst: int = Field(200, ge=1)
     max_body_bytes: int = Field(1_000_000, ge=1024)
     max_file_bytes: int = Field(20_000_000, ge=1)
+    max_concurrent_runs: int = Field(20, ge=1)
 
 
 class EnvSection(_Section):

@@ -365,3 +365,42 @@ def test_restart_fails_orphans_and_keeps_waiting_runs(tmp_path: Path) -> None:
     finally:
         again.stop()
         worlds.close()
+
+
+def test_concurrent_run_limit_is_a_429_with_retry_after(tmp_path: Path) -> None:
+    from tests.e2e.conftest import start_gateway
+    from tests.fakes.tool_handler import ToolHandlerServer
+
+    with ToolHandlerServer() as handler:
+        gateway = start_gateway(
+            tmp_path / "gw", settings={"allow_private_network": True, "max_concurrent_runs": 1}
+        )
+        try:
+            with gateway.client() as client:
+                hang = create(
+                    client,
+                    "tools",
+                    {"name": "hang", "type": "http", "handler_url": handler.url("/slow?s=30")},
+                )
+                agent = create(
+                    client,
+                    "agents",
+                    {
+                        "name": "busy",
+                        "tools": [hang["id"]],
+                        "model_options": {"script": [{"tool_calls": [{"name": "hang"}]}]},
+                    },
+                )
+                first = client.post("runs", json={"agent_id": agent["id"], "input": "x"})
+                assert first.status_code == 200
+                second = client.post("runs", json={"agent_id": agent["id"], "input": "x"})
+                assert second.status_code == 429
+                assert second.headers["Retry-After"] == "1"
+                assert second.json()["error"]["code"] == "too_many_runs"
+                assert client.post(f"runs/{first.json()['id']}/cancel").status_code == 200
+                assert (
+                    client.post("runs", json={"agent_id": agent["id"], "input": "x"}).status_code
+                    == 200
+                )
+        finally:
+            gateway.stop()

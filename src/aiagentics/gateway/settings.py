@@ -41,6 +41,11 @@ class GatewaySettings:
     max_file_bytes: int = 20_000_000
     allow_private_network: bool = False
     max_concurrent_runs: int = 20
+    # Run engine: SSE keep-alive comment interval on idle streams, the largest body an
+    # `http` tool handler may answer, and the longest silence of a model stream.
+    sse_keepalive_seconds: float = 15.0
+    tool_max_response_bytes: int = 1_000_000
+    model_read_timeout_seconds: float = 60.0
     model_aliases: dict[str, str] = field(default_factory=dict)
     # provider name -> {"base_url": ..., "api_key_env": ...}
     providers: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -99,6 +104,7 @@ class GatewaySettings:
             rate_limit_burst=gw.rate_limit_burst,
             max_body_bytes=gw.max_body_bytes,
             max_file_bytes=gw.max_file_bytes,
+            max_concurrent_runs=gw.max_concurrent_runs,
             bootstrap_api_key=env.get(project.config.api.api_key_env) or None,
             model_aliases=dict(project.config.models),
             providers={

@@ -45,7 +45,7 @@ from aiagentics.gateway.runtime.outbound_client import outbound_client
 from aiagentics.gateway.runtime.providers import ProviderRegistry
 from aiagentics.gateway.runtime.records import ACTIVE, TERMINAL, RunRecord, RunState
 from aiagentics.gateway.runtime.snapshot import agent_snapshot, initial_messages
-from aiagentics.gateway.runtime.tools import DEFAULT_MAX_RESPONSE_BYTES, ToolRegistry
+from aiagentics.gateway.runtime.tools import ToolRegistry
 from aiagentics.gateway.runtime.trace import build_trace
 from aiagentics.gateway.settings import GatewaySettings
 from aiagentics.gateway.store.base import Scope, Store
@@ -73,10 +73,14 @@ class RunService:
         self.settings = settings
         self.store = store
         self.runs = RunStore(db)
-        self.providers = providers or ProviderRegistry(settings.model_aliases, settings.providers)
-        max_bytes = int(getattr(settings, "tool_max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES))
+        self.providers = providers or ProviderRegistry(
+            settings.model_aliases,
+            settings.providers,
+            read_timeout=settings.model_read_timeout_seconds,
+        )
+        max_bytes = settings.tool_max_response_bytes
         self.tools = ToolRegistry(max_bytes)
-        self.keepalive_seconds = float(getattr(settings, "sse_keepalive_seconds", 15.0))
+        self.keepalive_seconds = settings.sse_keepalive_seconds
         self.poll_seconds = 0.2
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._max_bytes = max_bytes
