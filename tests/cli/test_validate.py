@@ -193,3 +193,10 @@ def test_schema_out_also_writes_an_any_kind_schema(tmp_path: Path) -> None:
         "Tool",
         "Webhook",
     ]
+
+
+def test_json_diagnostics_carry_an_end_for_editors(tmp_path: Path) -> None:
+    root = project(tmp_path, {"tools/refund.yaml": BROKEN_TOOL})
+    (d,) = json.loads(run("-C", str(root), "validate", "--format", "json")[1])["diagnostics"]
+    # `timout_seconds` spans columns 3..17 (end exclusive) on line 7
+    assert (d["line"], d["column"], d["end_line"], d["end_column"]) == (7, 3, 7, 17)

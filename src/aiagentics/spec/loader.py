@@ -79,20 +79,32 @@ class LocatedDocument:
         "auto" points at a scalar value itself but at the key of a block
         mapping or sequence (whose value starts on a later line).
         """
-        key, value, _ = node_at(self.root, loc)
-        node = value
-        if key is not None and (
-            at == "key"
-            or (at == "auto" and not isinstance(value, ScalarNode) and not value.flow_style)
-        ):
-            node = key
-        return node.start_mark.line + 1, node.start_mark.column + 1
+        mark = self._node(loc, at).start_mark
+        return mark.line + 1, mark.column + 1
+
+    def span(self, loc: Loc, *, at: str = "auto") -> tuple[int, int, int, int]:
+        """1-based (line, column, end line, end column) of the node `position` points at."""
+        node = self._node(loc, at)
+        start, end = node.start_mark, node.end_mark
+        return start.line + 1, start.column + 1, end.line + 1, end.column + 1
 
     def diagnostic(
         self, loc: Loc, code: str, message: str, hint: str | None = None, *, at: str = "auto"
     ) -> Diagnostic:
-        line, column = self.position(loc, at=at)
-        return Diagnostic(self.file, line, column, code, message, hint)
+        line, column, end_line, end_column = self.span(loc, at=at)
+        return Diagnostic(
+            self.file, line, column, code, message, hint,
+            end_line=end_line, end_column=end_column,
+        )  # fmt: skip
+
+    def _node(self, loc: Loc, at: str) -> Node:
+        key, value, _ = node_at(self.root, loc)
+        if key is not None and (
+            at == "key"
+            or (at == "auto" and not isinstance(value, ScalarNode) and not value.flow_style)
+        ):
+            return key
+        return value
 
 
 def node_at(root: Node, loc: Loc) -> tuple[Node | None, Node, bool]:
