@@ -387,3 +387,27 @@ async def test_unknown_provider_fails_cleanly(engine: Engine) -> None:
     run = await engine.run(await engine.agent(model="nowhere/model-x"))
     assert run.status == "failed" and run.state.error["code"] == "model_not_found"
     assert "[providers.nowhere]" in run.state.error["message"]
+
+
+async def test_cancel_from_another_worker(tmp_path: Any, handler: ToolHandlerServer) -> None:
+    owner = Engine(tmp_path / "g.db")
+    other = Engine(tmp_path / "g.db")  # a second worker process on the same database
+    await owner.service.start()
+    await other.service.start()
+    try:
+        hang = await owner.tool("hang", "http", handler_url=handler.url("/slow?s=30"))
+        agent = await owner.agent(tools=[hang], script=[{"tool_calls": [call("hang")]}])
+        run = await owner.service.create(SCOPE, agent_id=agent, input="x")
+        while not handler.requests:
+            await asyncio.sleep(0.01)
+        started = time.monotonic()
+        cancelled = await other.service.cancel(SCOPE, run.id)
+        assert cancelled.status == "cancelled"
+        assert time.monotonic() - started < 3
+        assert owner.names(run.id)[-1] == "run.cancelled"
+        assert owner.names(run.id).count("run.cancelled") == 1
+        with pytest.raises(Conflict):
+            await other.service.cancel(SCOPE, run.id)
+    finally:
+        await other.service.stop()
+        await owner.service.stop()

@@ -29,17 +29,16 @@ from aiagentics.gateway.errors import Conflict, NotFound, RateLimited
 from aiagentics.gateway.ids import new_id
 from aiagentics.gateway.runtime import submit
 from aiagentics.gateway.runtime.events import (
-    INTERNAL_EVENTS,
     RUN_CANCELLED,
     RUN_COMPLETED,
     RUN_CREATED,
     RUN_FAILED,
     RUN_REQUIRES_ACTION,
-    STOP_EVENTS,
     TOKEN,
     RunChannel,
     RunEvent,
 )
+from aiagentics.gateway.runtime.follow import cancel_elsewhere, follow_run, watch_cancel_requests
 from aiagentics.gateway.runtime.loop import run_segment
 from aiagentics.gateway.runtime.outbound_client import outbound_client
 from aiagentics.gateway.runtime.providers import ProviderRegistry
@@ -92,6 +91,7 @@ class RunService:
         self._live: dict[str, RunRecord] = {}
         self._channels: dict[str, RunChannel] = {}
         self._stopping = False
+        self._watcher: asyncio.Task[None] | None = None
 
     # -- seams ----------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:
@@ -126,10 +126,14 @@ class RunService:
                 "message": "the gateway stopped while this run was in progress; start a new run",
             }
             await self._end(run, "failed")
+        self._watcher = asyncio.create_task(watch_cancel_requests(self), name="cancel requests")
 
     async def stop(self) -> None:
         """Fail the runs still going (the process is leaving) and close connections."""
         self._stopping = True
+        if self._watcher is not None:
+            self._watcher.cancel()
+            self._watcher = None
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
@@ -140,14 +144,17 @@ class RunService:
             self._client = None
         await self.providers.aclose()
 
-    def _owner_alive(self, owner: str | None) -> bool:
-        # Another live worker process on this host still drives its own runs.
+    def _owner_alive(self, owner: str | None, same_process: bool = False) -> bool:
+        # Another live worker process on this host still drives its own runs. At startup an
+        # owner in this very process is an earlier app instance, gone (same_process=False).
         if not owner:
             return False
         host, _, rest = owner.partition(":")
         pid_text = rest.partition(":")[0]
-        if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        if host != socket.gethostname() or not pid_text.isdigit():
             return False
+        if int(pid_text) == os.getpid():
+            return same_process and owner != self.owner
         try:
             os.kill(int(pid_text), 0)
         except OSError:
@@ -330,16 +337,14 @@ class RunService:
     async def cancel(self, scope: Scope, run_id: str) -> RunRecord:
         """Stop a run: its model stream and pending tool calls are aborted."""
         run = await self.get(scope, run_id)
-        task = self._tasks.get(run_id)
-        if task is not None:
-            live = self._live.get(run_id, run)
-            task.cancel()
-            await asyncio.wait({task}, timeout=10)
-            if live.status in ACTIVE:  # cancelled before its first step: nobody recorded it
-                await self._end(live, "cancelled")
-            if live.status == "cancelled":
+        if run_id in self._tasks:
+            live = await self.cancel_local(run_id)
+            if live is not None and live.status == "cancelled":
                 return live
             run = await self.get(scope, run_id)
+        if run.status in ACTIVE and run.owner != self.owner and self._owner_alive(run.owner, True):
+            # Another worker process drives it: flag it and wait for that process to stop it.
+            return await cancel_elsewhere(self, run_id)
         if run.status in TERMINAL:
             raise Conflict(f"the run is already {run.status}", code="run_finished", param="run_id")
         if not self.runs.transition(run_id, run.status, "cancelled", self.owner):
@@ -348,6 +353,18 @@ class RunService:
         run.last_seq = self.runs.last_seq(run_id)
         await self._end(run, "cancelled")
         return run
+
+    async def cancel_local(self, run_id: str) -> RunRecord | None:
+        """Cancel the task driving a run here; the run as it ended (None if none ran)."""
+        task = self._tasks.get(run_id)
+        if task is None:
+            return None
+        live = self._live[run_id]
+        task.cancel()
+        await asyncio.wait({task}, timeout=10)
+        if live.status in ACTIVE:  # cancelled before its first step: nobody recorded it
+            await self._end(live, "cancelled")
+        return live
 
     async def submit_tool_outputs(
         self, scope: Scope, run_id: str, tool_outputs: Any
@@ -378,41 +395,18 @@ class RunService:
         return run, after
 
     # -- watching -----------------------------------------------------------------------------
-    async def follow(self, run_id: str, after: int = 0) -> AsyncIterator[RunEvent | None]:
+    def follow(self, run_id: str, after: int = 0) -> AsyncIterator[RunEvent | None]:
         """Replay the run's public events after `after`, then follow live ones; yields None
         as a keep-alive when idle. Ends after a requires_action or terminal event."""
-        seq = after
-        idle_since = time.monotonic()
-        while True:
-            channel = self._channels.get(run_id)
-            batch: list[RunEvent]
-            if channel is not None and channel.events and channel.events[0].seq <= seq + 1:
-                batch = channel.after(seq)
-            else:
-                batch = self.runs.events_after(run_id, seq)
-            for event in batch:
-                seq = event.seq
-                if event.event in INTERNAL_EVENTS:
-                    continue
-                yield event
-                if event.event in STOP_EVENTS:
-                    return
-            if batch:
-                idle_since = time.monotonic()
-                continue
-            if channel is None and run_id not in self._live:
-                run = self.runs.get(run_id)
-                if run is None or run.status in TERMINAL:
-                    return
-            left = self.keepalive_seconds - (time.monotonic() - idle_since)
-            if left <= 0:
-                idle_since = time.monotonic()
-                yield None
-                continue
-            if channel is not None:
-                await channel.wait(left)
-            else:
-                await asyncio.sleep(min(self.poll_seconds, left))
+        return follow_run(self, run_id, after)
+
+    def channel(self, run_id: str) -> RunChannel | None:
+        """The live channel of a run driven here, if any."""
+        return self._channels.get(run_id)
+
+    def is_live(self, run_id: str) -> bool:
+        """True while this process drives the run."""
+        return run_id in self._live
 
     async def trace(self, scope: Scope, run_id: str) -> dict[str, Any]:
         """The run's trace: every model and tool step with timings, inputs, outputs, tokens."""

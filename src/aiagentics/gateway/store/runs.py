@@ -139,6 +139,22 @@ class RunStore:
         )
         return [_record(r) for r in rows[:limit]], len(rows) > limit
 
+    def request_cancel(self, run_id: str) -> bool:
+        """Flag a running run for its owner process to cancel (see `cancel_requests`)."""
+        cursor = self.db.execute(
+            "UPDATE runs SET cancel_requested = 1 WHERE id = ? AND status IN (?, ?)",
+            (run_id, *ACTIVE),
+        )
+        return cursor.rowcount == 1
+
+    def cancel_requests(self, owner: str) -> list[str]:
+        """Ids of this owner's running runs that another process asked to cancel."""
+        rows = self.db.fetchall(
+            "SELECT id FROM runs WHERE cancel_requested = 1 AND owner = ? AND status IN (?, ?)",
+            (owner, *ACTIVE),
+        )
+        return [r[0] for r in rows]
+
     def active(self) -> list[RunRecord]:
         """Runs left queued or in progress (startup recovery)."""
         rows = self.db.fetchall(f"SELECT {_COLS} FROM runs WHERE status IN (?, ?)", ACTIVE)

@@ -34,6 +34,11 @@ MIGRATIONS = [
         PRIMARY KEY (run_id, seq)
     ) WITHOUT ROWID;
     """,
+    # v2: another worker process asks the owner of a running run to cancel it
+    """
+    ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX runs_cancel_requested ON runs (owner) WHERE cancel_requested = 1;
+    """,
 ]
 
 register("runs", MIGRATIONS)
