@@ -123,3 +123,27 @@ def test_sealer_key_file_is_private_and_stable(tmp_path: Path) -> None:
     other = Sealer.from_settings(GatewaySettings(database=str(tmp_path / "e" / "gw.db")))
     with pytest.raises(ValueError, match="cannot be opened"):
         other.unseal(sealed)
+
+
+def test_every_v1_route_declares_a_scope(client: TestClient[Any]) -> None:
+    """A route without `opt=needs(...)` or a `require(...)` guard would be open to any key."""
+    from aiagentics.gateway.auth import SCOPE_OPT
+
+    unguarded = []
+    for route in client.app.routes:
+        if not route.path.startswith("/v1/") or route.path == "/v1/health":
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            if set(handler.http_methods) == {"OPTIONS"}:  # Litestar's automatic OPTIONS answer
+                continue
+            guards = [g.__name__ for g in handler.resolve_guards()]
+            if handler.opt.get(SCOPE_OPT) is None and not any(
+                g.startswith("require_") for g in guards
+            ):
+                unguarded.append((route.path, sorted(handler.http_methods)))
+            elif handler.opt.get(SCOPE_OPT) is not None:
+                assert "auth" in handler.parsed_fn_signature.parameters, (
+                    route.path,
+                    "needs() without auth",
+                )
+    assert unguarded == []

@@ -62,8 +62,8 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> L
     app = Litestar(
         route_handlers=controllers(),
         dependencies={
-            "services": Provide(provide_services),
-            "auth": Provide(provide_auth),
+            "services": Provide(provide_services, sync_to_thread=False),
+            "auth": Provide(provide_auth, sync_to_thread=False),
         },
         exception_handlers={Exception: handle_exception},
         # Strict: `false` is not 0.0 and "5" is not 5 (the documented schema is the contract).

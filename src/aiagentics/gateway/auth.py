@@ -5,7 +5,8 @@ safe stored form (no slow hash needed: it cannot be brute-forced). Every request
 key up again (one indexed read), so a revocation takes effect on the very next request.
 
 Handlers get the caller as `auth: AuthContext` (dependency `auth`, set by the middleware)
-and declare what they need with `guards=[require("read" | "run" | "admin")]`.
+and declare what they need with `opt=needs("read" | "run" | "admin")` (checked by that
+dependency) or the guard `guards=[require(...)]`.
 `admin` implies every scope; `run` implies `read`.
 """
 
@@ -125,15 +126,38 @@ def current_auth(connection: ASGIConnection[Any, Any, Any, Any]) -> AuthContext:
     return auth
 
 
-async def provide_auth(request: Request[Any, Any, Any]) -> AuthContext:
-    """Litestar dependency `auth`."""
-    return current_auth(request)
+SCOPE_OPT = "aia_scope"
+
+
+def needs(scope: ScopeName) -> dict[str, str]:
+    """Route `opt` declaring the scope a handler needs: `@get(..., opt=needs("read"))`.
+
+    Checked by the `auth` dependency (no guard: Litestar copies the handler for every guard
+    call, which is a measurable cost on the hot read path). Handlers using `needs` must
+    ask for `auth`. `require(scope)` is the equivalent guard.
+    """
+    return {SCOPE_OPT: scope}
+
+
+def provide_auth(request: Request[Any, Any, Any], services: Any) -> AuthContext:
+    """Litestar dependency `auth`: the caller, checked against the route's `needs(...)` scope.
+
+    It names `services` only so that Litestar resolves the two dependencies one after the
+    other: two independent ones are resolved in an anyio task group, which costs more
+    than both lookups together.
+    """
+    auth = current_auth(request)
+    needed = request.route_handler.opt.get(SCOPE_OPT)
+    if needed is not None and not auth.allows(needed):
+        raise Forbidden(f"this key lacks the `{needed}` scope")
+    return auth
 
 
 def require(scope: ScopeName) -> Any:
     """A Litestar guard: the caller's key must allow `scope`."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # Async on purpose: Litestar runs sync guards in a worker thread (a costly hop).
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         auth = current_auth(connection)
         if not auth.allows(scope):
             raise Forbidden(f"this key lacks the `{scope}` scope")

@@ -101,7 +101,7 @@ def build_services(settings: GatewaySettings) -> Services:
     return services
 
 
-async def provide_services(request: Request[Any, Any, Any]) -> Services:
+def provide_services(request: Request[Any, Any, Any]) -> Services:
     """Litestar dependency `services`."""
     return request.app.state.services
 

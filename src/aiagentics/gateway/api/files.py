@@ -31,7 +31,7 @@ from aiagentics.gateway.api.common import (
 )
 from aiagentics.gateway.api.models import validate
 from aiagentics.gateway.api.resources import refuse_if_declared
-from aiagentics.gateway.auth import AuthContext, require
+from aiagentics.gateway.auth import AuthContext, needs
 from aiagentics.gateway.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
 from aiagentics.gateway.middleware import MULTIPART_OVERHEAD
 from aiagentics.gateway.services import Services
@@ -95,7 +95,7 @@ class FileController(Controller):
 
     @post(
         "/",
-        guards=[require("admin")],
+        opt=needs("admin"),
         status_code=200,
         responses=error_responses(409, 413),
         summary="Upload a file (multipart/form-data: file, purpose, name, description, metadata)",
@@ -168,7 +168,7 @@ class FileController(Controller):
 
     @get(
         "/{id:str}",
-        guards=[require("read")],
+        opt=needs("read"),
         responses=error_responses(404),
         summary="Retrieve a file's metadata",
         operation_id="get_file",
@@ -178,7 +178,7 @@ class FileController(Controller):
 
     @get(
         "/{id:str}/content",
-        guards=[require("read")],
+        opt=needs("read"),
         responses=error_responses(404),
         summary="Download a file's content",
         operation_id="get_file_content",
@@ -200,7 +200,7 @@ class FileController(Controller):
     @route(
         "/{id:str}",
         http_method=[HttpMethod.POST, HttpMethod.PATCH],
-        guards=[require("admin")],
+        opt=needs("admin"),
         status_code=200,
         responses=error_responses(404, 409),
         summary="Update a file's name, description, metadata or purpose",
@@ -230,7 +230,7 @@ class FileController(Controller):
 
     @delete(
         "/{id:str}",
-        guards=[require("admin")],
+        opt=needs("admin"),
         status_code=200,
         responses=error_responses(404, 409),
         summary="Delete a file and its content",
@@ -253,7 +253,7 @@ class FileController(Controller):
 
     @get(
         "/",
-        guards=[require("read")],
+        opt=needs("read"),
         responses=error_responses(),
         summary="List files (newest first)",
         operation_id="list_files",

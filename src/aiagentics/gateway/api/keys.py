@@ -20,7 +20,7 @@ from aiagentics.gateway.api.common import (
     error_responses,
     list_body,
 )
-from aiagentics.gateway.auth import AuthContext, make_key, require
+from aiagentics.gateway.auth import AuthContext, make_key, needs
 from aiagentics.gateway.errors import NotFound
 from aiagentics.gateway.services import Services
 from aiagentics.gateway.store.base import ApiKeyRecord
@@ -57,7 +57,7 @@ async def _load(services: Services, auth: AuthContext, id: str) -> ApiKeyRecord:
 class KeyController(Controller):
     path = "/v1/keys"
     tags = ["keys"]
-    guards = [require("admin")]
+    opt = needs("admin")
 
     @post(
         "/",

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from litestar import Controller, HttpMethod, delete, get, post, route
 from litestar.params import Parameter
 from pydantic import BaseModel
@@ -24,7 +25,7 @@ from aiagentics.gateway.api.common import (
     list_body,
 )
 from aiagentics.gateway.api.models import validate
-from aiagentics.gateway.auth import AuthContext, require
+from aiagentics.gateway.auth import AuthContext, needs
 from aiagentics.gateway.errors import Conflict, InvalidRequest, NotFound
 from aiagentics.gateway.services import Services
 from aiagentics.gateway.store.base import VERSIONED, DuplicateId, DuplicateName, Kind, Resource
@@ -90,6 +91,25 @@ def refuse_if_declared(res: Resource, what: str) -> None:
             f"this {what} is declared in {source} and served by `aia dev`; edit that file instead",
             code="declared_in_file",
         )
+
+
+def render_raw(rt: ResourceType, res: Resource) -> Any:
+    """`render` as pre-encoded JSON: the envelope spliced onto the stored bytes (reads)."""
+    if rt.hidden or not res.raw or not res.raw.startswith(b"{"):
+        return render(rt, res)
+    envelope: dict[str, Any] = {
+        "id": res.id,
+        "object": rt.object,
+        "created_at": res.created_at,
+        "updated_at": res.updated_at,
+        "name": res.name,
+    }
+    if rt.kind in VERSIONED:
+        envelope["version"] = res.version
+    head = msgspec.json.encode(envelope)
+    if res.raw.strip() == b"{}":
+        return msgspec.Raw(head)
+    return msgspec.Raw(head[:-1] + b"," + res.raw[1:])
 
 
 def _ids_at(data: dict[str, Any], path: str) -> list[tuple[str, str]]:
@@ -164,7 +184,7 @@ def build_controller(rt: ResourceType) -> type[Controller]:
 
         @post(
             "/",
-            guards=[require("admin")],
+            opt=needs("admin"),
             status_code=200,
             responses=error_responses(409),
             summary=f"Create {a_what}",
@@ -176,18 +196,18 @@ def build_controller(rt: ResourceType) -> type[Controller]:
 
         @get(
             "/{id:str}",
-            guards=[require("read")],
+            opt=needs("read"),
             responses=error_responses(404),
             summary=f"Retrieve {a_what}",
             operation_id=f"get_{rt.kind}",
         )
         async def retrieve(self, id: str, services: Services, auth: AuthContext) -> Obj:  # type: ignore[valid-type]
-            return render(rt, await _load(services, auth, id))  # type: ignore[return-value]
+            return render_raw(rt, await _load(services, auth, id))
 
         @route(
             "/{id:str}",
             http_method=[HttpMethod.POST, HttpMethod.PATCH],
-            guards=[require("admin")],
+            opt=needs("admin"),
             status_code=200,
             responses=error_responses(404, 409),
             summary=f"Update {a_what} (the fields sent replace the stored ones)",
@@ -209,7 +229,7 @@ def build_controller(rt: ResourceType) -> type[Controller]:
 
         @delete(
             "/{id:str}",
-            guards=[require("admin")],
+            opt=needs("admin"),
             status_code=200,
             responses=error_responses(404, 409),
             summary=f"Delete {a_what}",
@@ -231,7 +251,7 @@ def build_controller(rt: ResourceType) -> type[Controller]:
 
         @get(
             "/",
-            guards=[require("read")],
+            opt=needs("read"),
             responses=error_responses(),
             summary=f"List {what}s (newest first)",
             operation_id=f"list_{rt.kind}s",
@@ -254,14 +274,14 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             page = await services.store.list(
                 rt.kind, auth.scope, limit=limit, starting_after=starting_after
             )
-            return list_body([render(rt, r) for r in page.items], page.has_more)  # type: ignore[return-value]
+            return list_body([render_raw(rt, r) for r in page.items], page.has_more)  # type: ignore[return-value]
 
     if rt.kind in VERSIONED:
 
         class VersionedController(ResourceController):
             @get(
                 "/{id:str}/versions",
-                guards=[require("read")],
+                opt=needs("read"),
                 responses=error_responses(404),
                 summary=f"List the versions of {a_what} (newest first)",
                 operation_id=f"list_{rt.kind}_versions",
@@ -287,7 +307,7 @@ def build_controller(rt: ResourceType) -> type[Controller]:
                 )
                 if page is None:
                     raise NotFound(f"no such {what}: {id}")
-                return list_body([render(rt, r) for r in page.items], page.has_more)  # type: ignore[return-value]
+                return list_body([render_raw(rt, r) for r in page.items], page.has_more)  # type: ignore[return-value]
 
         VersionedController.__name__ = f"{rt.object.title().replace('_', '')}Controller"
         return VersionedController

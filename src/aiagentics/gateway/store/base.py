@@ -37,6 +37,8 @@ class Resource(msgspec.Struct):
     created_at: int
     updated_at: int
     data: dict[str, Any]
+    # The stored JSON of `data`, when the backend has it (lets reads skip a re-encode).
+    raw: bytes | None = None
 
 
 class ApiKeyRecord(msgspec.Struct):

@@ -42,6 +42,7 @@ def _resource(row: sqlite3.Row) -> Resource:
         created_at=row[6],
         updated_at=row[7],
         data=_decode(row[8]),
+        raw=row[8],
     )
 
 
