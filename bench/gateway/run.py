@@ -202,7 +202,7 @@ def main() -> None:
 
         results: dict[str, dict[str, dict[str, float]]] = {}
         for label, port, auth in (("ours", ours_port, key), ("bare", bare_port, None)):
-            for name in scenarios(agents[0]["id"], auth, "").keys():
+            for name in scenarios(agents[0]["id"], auth, ""):
                 warm = scenarios(agents[0]["id"], auth, secrets.token_hex(4))[name]
                 asyncio.run(load(port, warm, min(300, args.requests), args.connections))  # warm-up
                 make = scenarios(agents[0]["id"], auth, secrets.token_hex(4))[name]
