@@ -159,3 +159,33 @@ def test_bom_is_accepted(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbfa: 1\n")
     source, diags = read_source(path, "a.yaml")
     assert diags == [] and source is not None and parse_source(source)[0][0].data == {"a": 1}
+
+
+def test_merge_of_a_non_mapping() -> None:
+    _, diags = parse("a: &x [1]\nb:\n  <<: *x\n  c: 1\n")
+    assert [(d.code, d.line, d.column) for d in diags] == [("invalid-merge", 3, 3)]
+
+
+def test_alias_bomb_position_is_the_expanding_node() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    _, diags = parse("\n".join(lines) + "\n")
+    (d,) = diags
+    assert (d.file, d.line, d.column) == ("x.yaml", 1, 5)  # the anchor being expanded again
+    assert "100,000" in d.message
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symlinks")
+def test_broken_symlink_is_a_warning(make_project) -> None:
+    root = make_project({"agents/a.yaml": AGENT})
+    (root / "agents" / "gone.yaml").symlink_to(root / "nowhere.yaml")
+    result = compile_project(load_project(root), environ={})
+    assert where(result) == [("agents/gone.yaml", 1, 1, "broken-symlink")]
+    assert result.ok  # a warning does not block
+
+
+def test_spec_path_that_is_a_file(make_project) -> None:
+    root = make_project({"agents": AGENT}, config="")
+    result = compile_project(load_project(root), environ={})
+    assert where(result) == [("agents", 1, 1, "not-a-folder")]
