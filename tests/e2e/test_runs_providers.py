@@ -138,3 +138,24 @@ def test_malformed_arguments_from_the_model_go_back_to_it(world: RunWorld, flavo
         assert completed["is_error"] and "not valid JSON" in completed["output"]["error"]
         assert events[-1][2]["output"] == "I could not query."
     assert len(world.handler.requests) == handled  # the handler was never called
+
+
+def test_cancel_stops_the_model_stream(world: RunWorld, flavor: str) -> None:
+    fake = fake_of(world, flavor)
+    with world.client() as client:
+        agent, _ = agent_for(client, world, flavor)
+        fake.queue(Turn(text="one two three four five six seven eight", stall_after=4))
+        run = client.post("runs", json={"agent_id": agent["id"], "input": "x"}).json()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if fake.requests:
+                break
+            time.sleep(0.05)
+        time.sleep(0.2)  # let the first tokens arrive; the fake then goes silent
+        started = time.monotonic()
+        cancelled = client.post(f"runs/{run['id']}/cancel")
+        assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+        assert time.monotonic() - started < 5
+        events = stream(client, "GET", f"runs/{run['id']}/events")
+        names = [e for _, e, _ in events]
+        assert names[-1] == "run.cancelled" and "token" in names
