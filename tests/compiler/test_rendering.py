@@ -88,8 +88,8 @@ def test_missing_include_points_at_the_include_line(compile_files) -> None:
 def test_sandbox_refuses_python_internals(compile_files) -> None:
     spec = "  instructions: \"{{ ''.__class__.__mro__[1].__subclasses__() }}\"\n"
     result = compile_files({"agents/a.yaml": agent(spec)})
-    assert [d.code for d in result.diagnostics] == ["template-unsafe"]
-    assert result.state is None
+    assert where(result) == [("agents/a.yaml", 7, 18, "template-unsafe")]
+    assert "__class__" in result.diagnostics[0].message and result.state is None
 
 
 def test_error_in_a_shared_template_is_reported_once(compile_files) -> None:
@@ -124,3 +124,13 @@ def test_recursive_include_is_a_diagnostic(compile_files) -> None:
     }
     result = compile_files(files)
     assert [d.code for d in result.diagnostics] == ["template-error"]
+
+
+def test_sandbox_refuses_in_a_template_file_too(compile_files) -> None:
+    files = {
+        "templates/evil.j2": "ok\n{{ agent.__init__.__globals__ }}\n",
+        "agents/a.yaml": agent("  instructions_template: evil.j2\n"),
+    }
+    result = compile_files(files)
+    assert where(result) == [("templates/evil.j2", 2, 1, "template-unsafe")]
+    assert "while rendering Agent 'a' (agents/a.yaml:7:26)" in result.diagnostics[0].hint
