@@ -108,3 +108,9 @@ def test_new_validates_the_name(tmp_path: Path, name: str) -> None:
 def test_new_outside_a_project(tmp_path: Path) -> None:
     code, out = run("-C", str(tmp_path), "new", "agent", "a")
     assert code == 1 and "aia init" in out
+
+
+def test_new_warns_when_the_folder_is_not_a_spec_path(tmp_path: Path) -> None:
+    (tmp_path / "aiagentics.toml").write_text('[project]\nname = "p"\npaths = ["specs"]\n')
+    code, out = run("-C", str(tmp_path), "new", "agent", "a")
+    assert code == 0 and "warning: agents/ is not in [project] paths" in out

@@ -8,7 +8,7 @@ import click
 
 from aiagentics.cli.context import CliContext
 from aiagentics.cli.main import cli
-from aiagentics.project import CONFIG_FILE, find_root
+from aiagentics.project import CONFIG_FILE, ConfigError, find_root, load_project
 from aiagentics.scaffold import (
     NEW_KINDS,
     TOOL_TYPES,
@@ -86,3 +86,14 @@ def new(ctx: CliContext, kind: str, name: str, tool_type: str) -> None:
         click.echo(f"error: {relative} exists; refusing to overwrite it", err=True)
         raise SystemExit(1)
     click.echo(f"created {relative}")
+    try:
+        paths = load_project(root).config.project.paths
+    except ConfigError:
+        return
+    folder = relative.split("/", 1)[0]
+    if not any(Path(p).parts[:1] == (folder,) for p in paths):
+        click.echo(
+            f"warning: {folder}/ is not in [project] paths of {CONFIG_FILE}; "
+            "add it there so that aia sees this file",
+            err=True,
+        )
