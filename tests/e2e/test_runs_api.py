@@ -285,6 +285,8 @@ def test_api_errors(world: RunWorld, client: httpx.Client) -> None:
     assert client.post("runs/run_doesnotexist000/cancel").status_code == 404
     bad_cursor = client.get("runs", params={"starting_after": "agt_x"})
     assert bad_cursor.status_code == 400
+    bad_status = client.get("runs", params={"status": "sleeping"})
+    assert bad_status.status_code == 400 and bad_status.json()["error"]["param"] == "status"
     key = client.post("keys", json={"name": "reader", "scopes": ["read"]})
     assert key.status_code == 200, key.text
     reader = {"Authorization": f"Bearer {key.json()['secret']}"}

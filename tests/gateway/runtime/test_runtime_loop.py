@@ -411,3 +411,19 @@ async def test_cancel_from_another_worker(tmp_path: Any, handler: ToolHandlerSer
     finally:
         await other.service.stop()
         await owner.service.stop()
+
+
+async def test_input_as_a_thread(engine: Engine) -> None:
+    thread = [
+        {"role": "user", "content": "first question"},
+        {"role": "assistant", "content": "first answer"},
+        {"role": "user", "content": "second question"},
+    ]
+    run = await engine.run(await engine.agent(), thread)
+    assert run.state.output == "second question"  # the scripted model echoes the last user turn
+    assert [m["content"] for m in run.state.messages[1:4]] == [m["content"] for m in thread]
+    with pytest.raises(InvalidRequest) as bad:
+        await engine.service.create(
+            SCOPE, agent_name="helper", input=[{"role": "robot", "content": "x"}]
+        )
+    assert bad.value.param == "input[0].role"
