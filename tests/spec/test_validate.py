@@ -124,3 +124,9 @@ def test_tool_parameters_must_be_a_valid_json_schema(compile_files) -> None:
     result = compile_files({"tools/t.yaml": text})
     assert one(result) == ("tools/t.yaml", 10, 18, "invalid-schema")
     assert "not a valid JSON Schema" in result.diagnostics[0].message
+
+
+def test_ownership_labels_are_reserved(compile_files) -> None:
+    text = TOOL.replace("  name: refund\n", "  name: refund\n  labels: {aia.project: other}\n")
+    result = compile_files({"tools/t.yaml": text})
+    assert one(result) == ("tools/t.yaml", 5, 12, "reserved-label")

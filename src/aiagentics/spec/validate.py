@@ -22,6 +22,7 @@ _RANGE_ERRORS = {
     "greater_than", "greater_than_equal", "less_than", "less_than_equal",
     "too_short", "too_long", "string_too_short", "string_too_long",
 }  # fmt: skip
+RESERVED_LABEL_PREFIX = "aia."  # ownership metadata (aia.project, aia.source, aia.spec_hash)
 _NAME_HINT = (
     "names start with a lowercase letter, then lowercase letters, digits, '-' or '_' "
     "(at most 63 characters)"
@@ -113,6 +114,18 @@ def validate_document(
             if tuple(error["loc"]) in skip:
                 continue  # already reported as a missing environment variable
             diagnostics.append(_diagnostic_for(document, model_class, error, secret))
+    if model is not None:
+        for key in model.metadata.labels:  # type: ignore[attr-defined]
+            if key.startswith(RESERVED_LABEL_PREFIX):
+                diagnostics.append(
+                    document.diagnostic(
+                        ("metadata", "labels", key), "reserved-label",
+                        f"label {key!r} is reserved: `{RESERVED_LABEL_PREFIX}*` labels are "
+                        "written by aia apply to mark ownership",
+                        hint="rename the label", at="key",
+                    )
+                )  # fmt: skip
+                model = None
     if model is not None and kind == "Tool":
         problem = _parameters_problem(document, model.spec.parameters)  # type: ignore[attr-defined]
         if problem is not None:
