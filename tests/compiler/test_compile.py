@@ -172,3 +172,32 @@ def test_protect_is_carried_but_not_in_the_body(compile_files) -> None:
 def test_warnings_do_not_block_and_empty_project_compiles(compile_files) -> None:
     result = compile_files({})
     assert result.ok and result.state.resources == () and result.state.project == "t"
+
+
+def test_script_arguments_are_checked_against_the_tool_parameters(compile_files) -> None:
+    tool = """
+    apiVersion: aiagentics.io/v1
+    kind: Tool
+    metadata: {name: lookup}
+    spec:
+      type: client
+      parameters:
+        type: object
+        properties: {id: {type: string}}
+        required: [id]
+    """
+    agent = """
+    apiVersion: aiagentics.io/v1
+    kind: Agent
+    metadata: {name: a}
+    spec:
+      tools: [lookup]
+      model_options:
+        script:
+          - tool_calls: [{name: lookup, arguments: {id: 5}}]
+    """
+    result = compile_files({"tools/l.yaml": tool, "agents/a.yaml": agent})
+    assert where(result) == [("agents/a.yaml", 8, 48, "script-arguments")]
+    d = result.diagnostics[0]
+    assert d.severity == "warning" and "is not of type" in d.message
+    assert result.ok  # a warning: the state is still produced

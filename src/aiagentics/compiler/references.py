@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
+
+import jsonschema_rs
 
 from aiagentics.spec.diagnostics import Diagnostic
 from aiagentics.spec.loader import Loc
@@ -26,7 +29,7 @@ def resolve_references(
                 spec.memory,
                 list(enumerate(spec.files)),
             )
-            diagnostics += _check_script(resource, spec)
+            diagnostics += _check_script(resource, spec, declared.get("Tool", {}))
             diagnostics += _check_model(resource, spec.model, model_aliases)
         else:  # invalid elsewhere: still check what can be read, so one run shows every problem
             raw = _mapping(resource.document.data.get("spec"))
@@ -63,7 +66,9 @@ def resolve_references(
     return tuple(dict.fromkeys(refs)), diagnostics
 
 
-def _check_script(resource: Resource, spec: object) -> list[Diagnostic]:
+def _check_script(
+    resource: Resource, spec: object, tool_resources: Mapping[str, Resource]
+) -> list[Diagnostic]:
     # A scripted step calling a tool the agent does not have would fail at run time: say so now.
     script = spec.model_options.script or []  # type: ignore[attr-defined]
     tools = set(spec.tools)  # type: ignore[attr-defined]
@@ -80,7 +85,30 @@ def _check_script(resource: Resource, spec: object) -> list[Diagnostic]:
                         did_you_mean(call.name, tools) or "add it to spec.tools",
                     )
                 )
+                continue
+            problem = _arguments_problem(tool_resources.get(call.name), call.arguments)
+            if problem is not None:
+                loc = ("spec", "model_options", "script", i, "tool_calls", j, "arguments")
+                diagnostic = resource.document.diagnostic(
+                    loc, "script-arguments",
+                    f"script arguments for {call.name!r} do not match its parameters: {problem}",
+                    "the run would send them as they are; the tool may refuse them",
+                )  # fmt: skip
+                out.append(replace(diagnostic, severity="warning"))
     return out
+
+
+def _arguments_problem(tool: Resource | None, arguments: dict[str, Any]) -> str | None:
+    model: Any = tool.model if tool is not None else None
+    if model is None:
+        return None  # the tool itself is invalid or missing: reported there
+    try:
+        validator = jsonschema_rs.validator_for(model.spec.parameters)
+    except Exception:  # an invalid schema is reported on the tool
+        return None
+    for error in validator.iter_errors(arguments):
+        return error.message
+    return None
 
 
 def _check_model(resource: Resource, model: str, aliases: Iterable[str]) -> list[Diagnostic]:
