@@ -36,6 +36,8 @@ def controllers() -> list[Any]:
     from aiagentics.gateway.api.tools import ToolController
     from aiagentics.gateway.api.traces import get_trace
     from aiagentics.gateway.api.webhooks import WebhookController
+    from aiagentics.gateway.memory.api import MemoryDataController
+    from aiagentics.gateway.webhooks.api import WebhookDeliveryController
 
     CONTROLLERS: list[Any] = [
         health,
@@ -49,6 +51,8 @@ def controllers() -> list[Any]:
         dev_status,
         RunController,
         get_trace,
+        MemoryDataController,
+        WebhookDeliveryController,
     ]
     return CONTROLLERS
 

@@ -98,6 +98,11 @@ def build_services(settings: GatewaySettings) -> Services:
 
     services.runs = RunService(settings, db, services.store)
     services.components.append(services.runs)
+    from aiagentics.gateway.memory.service import install_memory
+    from aiagentics.gateway.webhooks.service import install_webhooks
+
+    install_memory(services)
+    install_webhooks(services)
     return services
 
 

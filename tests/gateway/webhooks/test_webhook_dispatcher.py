@@ -130,11 +130,13 @@ async def test_pending_deliveries_survive_a_restart(db: Database, receiver: Rece
     receiver.script.extend(["500"])
     outbox = Outbox(db)
     _, (dlv,) = outbox.enqueue("p", "test", "run.completed", None, BODY, ["whk_1"], 5)
-    first = _dispatcher(outbox, receiver.url, base_delay=0.5)
+    first = _dispatcher(outbox, receiver.url, base_delay=60)
     await first.start()
     await _until(lambda: len(outbox.attempts(dlv)) == 1)
     await first.stop()  # the process leaves with the retry still pending
     assert outbox.get("whk_1", dlv).status == "pending"  # type: ignore[union-attr]
+    # Time passes while the gateway is down: the retry becomes due.
+    db.execute("UPDATE webhook_deliveries SET next_attempt_at = 0 WHERE id = ?", (dlv,))
     second = _dispatcher(Outbox(db), receiver.url)
     await second.start()
     try:

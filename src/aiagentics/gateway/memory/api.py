@@ -1,0 +1,237 @@
+"""/v1/memory_stores/:id/kv and /v1/memory_stores/:id/search: scratchpads and retrieval over HTTP.
+
+KV routes take the scope's owner as query parameters (`user_id` for a user-scoped
+memory, `session_id` for a session-scoped one, nothing for a project-scoped one).
+"""
+
+# No `from __future__ import annotations`: Litestar reads these annotations at runtime.
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, delete, get, post, put
+from litestar.params import Parameter
+
+from aiagentics.gateway.api.common import check_id, error_responses, list_body
+from aiagentics.gateway.auth import AuthContext, require
+from aiagentics.gateway.errors import InvalidRequest, NotFound
+from aiagentics.gateway.memory.kv import KEY_MAX_CHARS, MemoryInputError, Scope, resolve_scope
+from aiagentics.gateway.memory.service import MemoryService, VectorProfile
+from aiagentics.gateway.services import Services
+from aiagentics.gateway.store.base import Resource
+
+
+class KVPut(msgspec.Struct, forbid_unknown_fields=True):
+    """The value to store (any JSON) and an optional TTL overriding the memory's kv.ttl_seconds."""
+
+    value: Any
+    ttl_seconds: int | None = None
+
+
+class SearchRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """A retrieval query over the memory store's files."""
+
+    query: str
+    top_k: int | None = None
+
+
+UserId = Parameter(
+    str,
+    query="user_id",
+    required=False,
+    default=None,
+    max_length=KEY_MAX_CHARS,
+    description="Owner of a user-scoped memory.",
+)
+SessionId = Parameter(
+    str,
+    query="session_id",
+    required=False,
+    default=None,
+    max_length=KEY_MAX_CHARS,
+    description="Owner of a session-scoped memory.",
+)
+
+
+def _service(services: Services) -> MemoryService:
+    return services.memory  # type: ignore[no-any-return]
+
+
+async def _memory(services: Services, auth: AuthContext, id: str) -> Resource:
+    check_id(id, "mem", "memory store")
+    res = await _service(services).memory_store(auth.scope, id)
+    if res is None:
+        raise NotFound(f"no such memory store: {id}")
+    return res
+
+
+def _kv_scope(memory: Resource, user_id: str | None, session_id: str | None) -> Scope:
+    kv = memory.data.get("kv")
+    if not kv:
+        raise InvalidRequest(
+            "this memory store has no key-value scratchpad (set `kv`)",
+            param="kv",
+            code="kv_disabled",
+        )
+    return resolve_scope(kv.get("scope", "user"), user_id, session_id)
+
+
+def _bad(exc: MemoryInputError) -> InvalidRequest:
+    return InvalidRequest(exc.message, param=exc.param)
+
+
+class MemoryDataController(Controller):
+    path = "/v1/memory_stores/{id:str}"
+    tags = ["memory"]
+
+    @get(
+        "/kv",
+        guards=[require("read")],
+        responses=error_responses(404),
+        summary="List the keys of a scratchpad (key order)",
+        operation_id="list_memory_kv",
+    )
+    async def list_kv(
+        self,
+        id: str,
+        services: Services,
+        auth: AuthContext,
+        user_id: str | None = UserId,
+        session_id: str | None = SessionId,
+        prefix: str = Parameter(query="prefix", default="", max_length=KEY_MAX_CHARS),
+        limit: int = Parameter(query="limit", ge=1, le=100, default=20),
+        starting_after: str | None = Parameter(
+            query="starting_after",
+            default=None,
+            max_length=KEY_MAX_CHARS,
+            description="The last key of the previous page.",
+        ),
+    ) -> dict[str, Any]:
+        memory = await _memory(services, auth, id)
+        try:
+            scope = _kv_scope(memory, user_id, session_id)
+            entries = _service(services).kv.list(
+                auth.project, auth.environment, memory.id, scope, prefix, limit + 1, starting_after
+            )
+        except MemoryInputError as exc:
+            raise _bad(exc) from None
+        return list_body([e.to_json(memory.id) for e in entries[:limit]], len(entries) > limit)
+
+    @get(
+        "/kv/{key:str}",
+        guards=[require("read")],
+        responses=error_responses(404),
+        summary="Read one key of a scratchpad",
+        operation_id="get_memory_kv",
+    )
+    async def get_kv(
+        self,
+        id: str,
+        key: str,
+        services: Services,
+        auth: AuthContext,
+        user_id: str | None = UserId,
+        session_id: str | None = SessionId,
+    ) -> dict[str, Any]:
+        memory = await _memory(services, auth, id)
+        try:
+            scope = _kv_scope(memory, user_id, session_id)
+            entry = _service(services).kv.get(auth.project, auth.environment, memory.id, scope, key)
+        except MemoryInputError as exc:
+            raise _bad(exc) from None
+        if entry is None:
+            raise NotFound(f"no key {key!r} in this scratchpad", param="key")
+        return entry.to_json(memory.id)
+
+    @put(
+        "/kv/{key:str}",
+        guards=[require("run")],
+        status_code=200,
+        responses=error_responses(404),
+        summary="Create or replace one key of a scratchpad",
+        operation_id="put_memory_kv",
+    )
+    async def put_kv(
+        self,
+        id: str,
+        key: str,
+        data: KVPut,
+        services: Services,
+        auth: AuthContext,
+        user_id: str | None = UserId,
+        session_id: str | None = SessionId,
+    ) -> dict[str, Any]:
+        memory = await _memory(services, auth, id)
+        kv_conf = memory.data.get("kv") or {}
+        ttl = data.ttl_seconds if data.ttl_seconds is not None else kv_conf.get("ttl_seconds")
+        try:
+            scope = _kv_scope(memory, user_id, session_id)
+            entry = _service(services).kv.set(
+                auth.project, auth.environment, memory.id, scope, key, data.value, ttl
+            )
+        except MemoryInputError as exc:
+            raise _bad(exc) from None
+        return entry.to_json(memory.id)
+
+    @delete(
+        "/kv/{key:str}",
+        guards=[require("run")],
+        status_code=200,
+        responses=error_responses(404),
+        summary="Delete one key of a scratchpad",
+        operation_id="delete_memory_kv",
+    )
+    async def delete_kv(
+        self,
+        id: str,
+        key: str,
+        services: Services,
+        auth: AuthContext,
+        user_id: str | None = UserId,
+        session_id: str | None = SessionId,
+    ) -> dict[str, Any]:
+        memory = await _memory(services, auth, id)
+        try:
+            scope = _kv_scope(memory, user_id, session_id)
+            removed = _service(services).kv.delete(
+                auth.project, auth.environment, memory.id, scope, key
+            )
+        except MemoryInputError as exc:
+            raise _bad(exc) from None
+        if not removed:
+            raise NotFound(f"no key {key!r} in this scratchpad", param="key")
+        return {"object": "memory.kv", "memory_id": memory.id, "key": key, "deleted": True}
+
+    @post(
+        "/search",
+        guards=[require("read")],
+        status_code=200,
+        responses=error_responses(404),
+        summary="Search the memory store's files (BM25, hybrid when embeddings are configured)",
+        operation_id="search_memory",
+    )
+    async def search(
+        self, id: str, data: SearchRequest, services: Services, auth: AuthContext
+    ) -> dict[str, Any]:
+        memory = await _memory(services, auth, id)
+        if not memory.data.get("vector"):
+            raise InvalidRequest(
+                "this memory store has no vector store (set `vector`)",
+                param="vector",
+                code="vector_disabled",
+            )
+        profile = VectorProfile.of_memory(memory)
+        service = _service(services)
+        try:
+            hits = await service.search(
+                auth.scope,
+                data.query,
+                data.top_k if data.top_k is not None else profile.top_k,
+                profile,
+            )
+        except MemoryInputError as exc:
+            raise _bad(exc) from None
+        return {
+            **list_body([h.to_json() for h in hits], False),
+            "ranking": service.retrieval.ranking,
+        }
