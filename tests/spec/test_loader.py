@@ -189,3 +189,13 @@ def test_spec_path_that_is_a_file(make_project) -> None:
     root = make_project({"agents": AGENT}, config="")
     result = compile_project(load_project(root), environ={})
     assert where(result) == [("agents", 1, 1, "not-a-folder")]
+
+
+def test_positions_in_a_file_of_many_documents_are_found_once_per_file(compile_files) -> None:
+    doc = (
+        "apiVersion: aiagentics.io/v1\nkind: Tool\nmetadata: {{name: t{i}}}\nspec: {{type: nope}}\n"
+    )
+    result = compile_files({"tools/all.yaml": "---\n".join(doc.format(i=i) for i in range(300))})
+    assert len(result.diagnostics) == 300
+    assert [(d.line, d.column) for d in result.diagnostics[:2]] == [(4, 14), (9, 14)]
+    assert (result.diagnostics[-1].line, result.diagnostics[-1].column) == (299 * 5 + 4, 14)

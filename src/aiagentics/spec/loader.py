@@ -35,11 +35,20 @@ class SourceFile:
     display: str
     text: str
     _lines: list[str] | None = field(default=None, repr=False)
+    _roots: list[Node] | None = field(default=None, repr=False)
 
     def lines(self) -> list[str]:
         if self._lines is None:
             self._lines = self.text.splitlines()
         return self._lines
+
+    def root(self, index: int) -> MappingNode:
+        """The node tree of document `index`, composed again (once per file) when first asked for."""
+        if self._roots is None:
+            self._roots = _compose_all(self.text)
+        node = self._roots[index]
+        assert isinstance(node, MappingNode)  # it was one when the document was first read
+        return node
 
 
 @dataclass(slots=True, eq=False)
@@ -62,7 +71,7 @@ class LocatedDocument:
     @property
     def root(self) -> MappingNode:
         if self._root is None:
-            self._root = _compose_again(self.source.text, self.index)
+            self._root = self.source.root(self.index)
         return self._root
 
     @property
@@ -243,16 +252,18 @@ def load_files(paths: Iterable[Path], root: Path) -> tuple[list[LocatedDocument]
     return documents, diagnostics
 
 
-def _compose_again(text: str, index: int) -> MappingNode:
+def _compose_all(text: str) -> list[Node]:
+    # every document up to the first syntax error (the documents before it are the ones we kept)
+    nodes: list[Node] = []
     loader = yaml.CSafeLoader(text)
     try:
-        for _ in range(index + 1):
-            loader.check_node()  # CParser needs it to step past the stream's start
-            node = loader.get_node()
+        while loader.check_node():
+            nodes.append(loader.get_node())
+    except yaml.YAMLError:
+        pass
     finally:
         loader.dispose()
-    assert isinstance(node, MappingNode)  # it was one when the document was first read
-    return node
+    return nodes
 
 
 def _syntax_diagnostic(source: SourceFile, exc: yaml.YAMLError) -> Diagnostic:
