@@ -52,6 +52,7 @@ def validate(ctx: CliContext, output_format: str) -> None:
                     "valid": result.ok,
                     "errors": errors,
                     "warnings": warnings,
+                    "files": result.files,
                     "diagnostics": [d.to_dict() for d in result.diagnostics],
                     "resources": [
                         {

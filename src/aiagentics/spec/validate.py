@@ -6,7 +6,7 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,7 +175,7 @@ def _diagnostic_for(
     document: LocatedDocument,
     model: type[BaseModel],
     error: Mapping[str, Any],
-    sensitive: set[Loc] = frozenset(),  # type: ignore[assignment]
+    sensitive: Collection[Loc] = (),
 ) -> Diagnostic:
     loc: Loc = tuple(error["loc"])
     kind: str = error["type"]
