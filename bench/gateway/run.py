@@ -135,6 +135,9 @@ def main() -> None:
         "--requests", type=int, default=3000, help="requests per endpoint and server"
     )
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating rounds; the best is kept"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="aia-bench-"))
@@ -200,18 +203,24 @@ def main() -> None:
         procs.append(bare)
         wait_healthy(f"http://127.0.0.1:{bare_port}/v1/agents", bare)
 
+        # Rounds alternate between the two servers so that a burst of load elsewhere on the
+        # machine hits both; each side keeps its best round.
         results: dict[str, dict[str, dict[str, float]]] = {}
-        for label, port, auth in (("ours", ours_port, key), ("bare", bare_port, None)):
-            for name in scenarios(agents[0]["id"], auth, ""):
-                warm = scenarios(agents[0]["id"], auth, secrets.token_hex(4))[name]
-                asyncio.run(load(port, warm, min(300, args.requests), args.connections))  # warm-up
-                make = scenarios(agents[0]["id"], auth, secrets.token_hex(4))[name]
-                results.setdefault(name, {})[label] = asyncio.run(
-                    load(port, make, args.requests, args.connections)
-                )
+        targets = (("ours", ours_port, key), ("bare", bare_port, None))
+        for name in scenarios(agents[0]["id"], key, ""):
+            for _round in range(args.rounds):
+                for label, port, auth in targets:
+                    warm = scenarios(agents[0]["id"], auth, secrets.token_hex(4))[name]
+                    asyncio.run(load(port, warm, min(200, args.requests), args.connections))
+                    make = scenarios(agents[0]["id"], auth, secrets.token_hex(4))[name]
+                    got = asyncio.run(load(port, make, args.requests, args.connections))
+                    best = results.setdefault(name, {}).get(label)
+                    if best is None or got["rps"] > best["rps"]:
+                        results[name][label] = got
 
         print(
-            f"{args.requests} requests per endpoint, {args.connections} connections, uvicorn 1 worker each, loopback"
+            f"{args.requests} requests per endpoint and round, best of {args.rounds} alternating"
+            f" rounds, {args.connections} connections, uvicorn 1 worker each, loopback"
         )
         print(
             f"{'endpoint':22} {'ours req/s':>10} {'p50 ms':>7} {'p99 ms':>7} | {'bare req/s':>10} {'p50 ms':>7} {'p99 ms':>7} | {'req/s x':>7} {'p50 x':>6}"

@@ -225,8 +225,16 @@ _VOLATILE = frozenset(
 )
 
 
+_WANTED = frozenset({b"authorization", b"content-length", b"idempotency-key"})
+
+
 def _headers(scope: Scope) -> dict[str, str]:
-    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    """The few request headers this layer reads (ASGI servers give lower-case names)."""
+    return {
+        k.decode("latin-1"): v.decode("latin-1")
+        for k, v in scope.get("headers", ())
+        if k in _WANTED or k.lower() in _WANTED
+    }
 
 
 def _adding(send: Any, extra: list[tuple[bytes, bytes]]) -> Any:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from litestar import Controller, HttpMethod, delete, get, post, route
+from litestar import Controller, HttpMethod, MediaType, Request, Response, delete, get, post, route
 from litestar.params import Parameter
 from pydantic import BaseModel
 
@@ -22,10 +22,9 @@ from aiagentics.gateway.api.common import (
     check_cursor,
     check_id,
     error_responses,
-    list_body,
 )
 from aiagentics.gateway.api.models import validate
-from aiagentics.gateway.auth import AuthContext, needs
+from aiagentics.gateway.auth import AuthContext, authorize, needs
 from aiagentics.gateway.errors import Conflict, InvalidRequest, NotFound
 from aiagentics.gateway.services import Services
 from aiagentics.gateway.store.base import VERSIONED, DuplicateId, DuplicateName, Kind, Resource
@@ -95,21 +94,30 @@ def refuse_if_declared(res: Resource, what: str) -> None:
 
 def render_raw(rt: ResourceType, res: Resource) -> Any:
     """`render` as pre-encoded JSON: the envelope spliced onto the stored bytes (reads)."""
-    if rt.hidden or not res.raw or not res.raw.startswith(b"{"):
+    raw = res.raw
+    if rt.hidden or not raw or raw[:1] != b"{":
         return render(rt, res)
-    envelope: dict[str, Any] = {
-        "id": res.id,
-        "object": rt.object,
-        "created_at": res.created_at,
-        "updated_at": res.updated_at,
-        "name": res.name,
-    }
+    # ids are base62 and created_at/updated_at/version ints; only the name needs encoding.
+    head = (
+        f'{{"id":"{res.id}","object":"{rt.object}","created_at":{res.created_at},'
+        f'"updated_at":{res.updated_at},"name":'
+    ).encode() + msgspec.json.encode(res.name)
     if rt.kind in VERSIONED:
-        envelope["version"] = res.version
-    head = msgspec.json.encode(envelope)
-    if res.raw.strip() == b"{}":
-        return msgspec.Raw(head)
-    return msgspec.Raw(head[:-1] + b"," + res.raw[1:])
+        head += b',"version":%d' % res.version
+    rest = raw[1:].lstrip()
+    return msgspec.Raw(head + (rest if rest[:1] == b"}" else b"," + rest))
+
+
+def list_raw(items: list[Any], has_more: bool) -> Response[bytes]:
+    """A list body assembled from pre-encoded items."""
+    body = b"".join(
+        (
+            b'{"object":"list","data":[',
+            b",".join(i if isinstance(i, msgspec.Raw) else msgspec.json.encode(i) for i in items),
+            b'],"has_more":true}' if has_more else b'],"has_more":false}',
+        )
+    )
+    return Response(body, media_type=MediaType.JSON)
 
 
 def _ids_at(data: dict[str, Any], path: str) -> list[tuple[str, str]]:
@@ -201,8 +209,13 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             summary=f"Retrieve {a_what}",
             operation_id=f"get_{rt.kind}",
         )
-        async def retrieve(self, id: str, services: Services, auth: AuthContext) -> Obj:  # type: ignore[valid-type]
-            return render_raw(rt, await _load(services, auth, id))
+        async def retrieve(self, id: str, request: Request[Any, Any, Any]) -> Obj:  # type: ignore[valid-type]
+            # Hot path: no dependency injection (see auth.provide_auth); same checks.
+            services, auth = request.app.state.services, authorize(request)
+            obj = render_raw(rt, await _load(services, auth, id))
+            if isinstance(obj, msgspec.Raw):
+                return Response(bytes(obj), media_type=MediaType.JSON)  # type: ignore[return-value]
+            return obj  # type: ignore[no-any-return]
 
         @route(
             "/{id:str}",
@@ -258,8 +271,7 @@ def build_controller(rt: ResourceType) -> type[Controller]:
         )
         async def list_all(
             self,
-            services: Services,
-            auth: AuthContext,
+            request: Request[Any, Any, Any],
             limit: int = Parameter(
                 query="limit", ge=1, le=100, default=20, description="Page size, 1 to 100."
             ),
@@ -270,11 +282,12 @@ def build_controller(rt: ResourceType) -> type[Controller]:
                 description="Id of the last object of the previous page.",
             ),
         ) -> Lst:  # type: ignore[valid-type]
+            services, auth = request.app.state.services, authorize(request)
             check_cursor(starting_after, rt.prefix)
             page = await services.store.list(
                 rt.kind, auth.scope, limit=limit, starting_after=starting_after
             )
-            return list_body([render_raw(rt, r) for r in page.items], page.has_more)  # type: ignore[return-value]
+            return list_raw([render_raw(rt, r) for r in page.items], page.has_more)  # type: ignore[return-value]
 
     if rt.kind in VERSIONED:
 
@@ -307,7 +320,7 @@ def build_controller(rt: ResourceType) -> type[Controller]:
                 )
                 if page is None:
                     raise NotFound(f"no such {what}: {id}")
-                return list_body([render_raw(rt, r) for r in page.items], page.has_more)  # type: ignore[return-value]
+                return list_raw([render_raw(rt, r) for r in page.items], page.has_more)  # type: ignore[return-value]
 
         VersionedController.__name__ = f"{rt.object.title().replace('_', '')}Controller"
         return VersionedController

@@ -25,20 +25,70 @@ class Scope(msgspec.Struct, frozen=True):
     environment: str
 
 
-class Resource(msgspec.Struct):
-    """One stored definition; `data` holds the kind's fields (spec + description + metadata)."""
+class Resource:
+    """One stored definition; `data` holds the kind's fields (spec + description + metadata).
 
-    id: str
-    kind: str
-    project: str
-    environment: str
-    name: str | None
-    version: int
-    created_at: int
-    updated_at: int
-    data: dict[str, Any]
-    # The stored JSON of `data`, when the backend has it (lets reads skip a re-encode).
-    raw: bytes | None = None
+    A backend may pass `raw` (the stored JSON of `data`) instead of `data`: it is decoded
+    on first access, so reads that only re-emit the JSON never decode it.
+    """
+
+    __slots__ = (
+        "_data",
+        "created_at",
+        "environment",
+        "id",
+        "kind",
+        "name",
+        "project",
+        "raw",
+        "updated_at",
+        "version",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        kind: str,
+        project: str,
+        environment: str,
+        name: str | None,
+        version: int,
+        created_at: int,
+        updated_at: int,
+        data: dict[str, Any] | None = None,
+        raw: bytes | None = None,
+    ) -> None:
+        if data is None and raw is None:
+            raise ValueError("a Resource needs data or raw")
+        self.id = id
+        self.kind = kind
+        self.project = project
+        self.environment = environment
+        self.name = name
+        self.version = version
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self._data = data
+        self.raw = raw
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The kind's fields (decoded from `raw` once, when needed)."""
+        if self._data is None:
+            self._data = msgspec.json.decode(self.raw or b"{}")
+        return self._data
+
+    def __repr__(self) -> str:
+        return f"Resource({self.kind} {self.id} {self.name!r} v{self.version})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Resource) and (self.id, self.version, self.data) == (
+            other.id,
+            other.version,
+            other.data,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class ApiKeyRecord(msgspec.Struct):

@@ -41,8 +41,7 @@ def _resource(row: sqlite3.Row) -> Resource:
         version=row[5],
         created_at=row[6],
         updated_at=row[7],
-        data=_decode(row[8]),
-        raw=row[8],
+        raw=row[8] if isinstance(row[8], bytes) else row[8].encode(),
     )
 
 
