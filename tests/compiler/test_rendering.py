@@ -134,3 +134,9 @@ def test_sandbox_refuses_in_a_template_file_too(compile_files) -> None:
     result = compile_files(files)
     assert where(result) == [("templates/evil.j2", 2, 1, "template-unsafe")]
     assert "while rendering Agent 'a' (agents/a.yaml:7:26)" in result.diagnostics[0].hint
+
+
+def test_runaway_output_is_stopped(compile_files) -> None:
+    spec = '  instructions: "{% for i in range(99999) %}{{ \\"x\\" * 99 }}{% endfor %}"\n'
+    result = compile_files({"agents/a.yaml": agent(spec)})
+    assert where(result) == [("agents/a.yaml", 7, 18, "template-too-large")]

@@ -88,11 +88,11 @@ def _place(
                 f"while rendering Agent {resource.name!r} ({document.file}:{line}:{column})",
             ),
         )
-    if loc[1] == "instructions" and problem.line:
+    if loc[1] == "instructions":  # the template's own line, placed inside the YAML value
         _, node, _ = node_at(document.root, loc)
         value = str(node.value)
         offset = 0
-        for _ in range(problem.line - 1):
+        for _ in range((problem.line or 1) - 1):
             newline = value.find("\n", offset)
             if newline < 0:
                 break

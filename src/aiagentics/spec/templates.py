@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,25 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 _MISSING_ATTRIBUTE = re.compile(r"has no attribute '([^']+)'")
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined")
+
+
+MAX_RENDERED_CHARS = 1_000_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _bounded_concat(chunks: Iterable[str]) -> str:
+    # Jinja joins the output of a render with `concat`: stop a runaway template early.
+    out: list[str] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_RENDERED_CHARS:
+            raise _TooLarge
+        out.append(chunk)
+    return "".join(out)
 
 
 class _NoTemplates(jinja2.BaseLoader):
@@ -57,6 +76,7 @@ class TemplateRenderer:
             auto_reload=False,  # one renderer per compile: files do not change underneath it
             cache_size=-1,
         )
+        self.env.concat = _bounded_concat  # type: ignore[method-assign]
         self._inline: dict[str, jinja2.Template | TemplateProblem] = {}
 
     def template_names(self) -> list[str]:
@@ -132,6 +152,12 @@ class TemplateRenderer:
                 f"template {exc.name!r} not found in the templates folder",
                 self._guess(str(exc.name)),
             )
+        except _TooLarge as exc:
+            return self._runtime(
+                exc, "template-too-large",
+                f"rendered instructions exceed {MAX_RENDERED_CHARS:,} characters",
+                "a loop that never ends, or an include of something huge?",
+            )  # fmt: skip
         except RecursionError as exc:
             return self._runtime(
                 exc, "template-error", "template recursion too deep (does it include itself?)"
