@@ -140,3 +140,9 @@ def test_runaway_output_is_stopped(compile_files) -> None:
     spec = '  instructions: "{% for i in range(99999) %}{{ \\"x\\" * 99 }}{% endfor %}"\n'
     result = compile_files({"agents/a.yaml": agent(spec)})
     assert where(result) == [("agents/a.yaml", 7, 18, "template-too-large")]
+
+
+def test_unknown_env_name_is_a_warning_with_did_you_mean(compile_files) -> None:
+    result = compile_files({}, config=CONFIG, env="lvie")
+    assert where(result) == [("aiagentics.toml", 1, 1, "unknown-env")]
+    assert result.diagnostics[0].hint == "did you mean 'live'?" and result.ok

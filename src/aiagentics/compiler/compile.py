@@ -14,12 +14,12 @@ from typing import Any
 from aiagentics.compiler.references import resolve_references
 from aiagentics.compiler.rendering import render_instructions
 from aiagentics.compiler.state import APPLY_ORDER, CompiledResource, DesiredState, SourceRef
-from aiagentics.project import Project
+from aiagentics.project import CONFIG_FILE, Project
 from aiagentics.spec.diagnostics import Diagnostic, has_errors, sort_key
 from aiagentics.spec.discovery import discover, display_path
 from aiagentics.spec.loader import Loc, load_files
 from aiagentics.spec.templates import TemplateRenderer
-from aiagentics.spec.validate import Resource, validate_document
+from aiagentics.spec.validate import Resource, did_you_mean, validate_document
 
 _ORDER = {kind: i for i, kind in enumerate(APPLY_ORDER)}
 
@@ -86,6 +86,16 @@ def _compile_project(
         declared[resource.kind][resource.name] = resource
         resources.append(resource)
 
+    known_envs = list(project.config.env)
+    if env is not None and known_envs and env not in known_envs:
+        diagnostics.append(
+            Diagnostic(
+                CONFIG_FILE, 1, 1, "unknown-env",
+                f"no [env.{env}] in {CONFIG_FILE}: only [vars] apply",
+                hint=did_you_mean(env, known_envs) or f"environments: {', '.join(known_envs)}",
+                severity="warning",
+            )
+        )  # fmt: skip
     renderer = TemplateRenderer(project.templates_dir)
     template_vars = project.config.vars_for(env)
     aliases = list(project.config.models)
