@@ -130,3 +130,12 @@ def test_ownership_labels_are_reserved(compile_files) -> None:
     text = TOOL.replace("  name: refund\n", "  name: refund\n  labels: {aia.project: other}\n")
     result = compile_files({"tools/t.yaml": text})
     assert one(result) == ("tools/t.yaml", 5, 12, "reserved-label")
+
+
+def test_wrong_container_type_reads_plainly(compile_files) -> None:
+    agent = "apiVersion: aiagentics.io/v1\nkind: Agent\nmetadata: {name: a}\nspec:\n  guardrails: 5\n  tools: refund\n"
+    result = compile_files({"agents/a.yaml": agent})
+    assert [(d.line, d.column, d.message) for d in result.diagnostics] == [
+        (5, 15, "spec.guardrails: input should be a valid dictionary (got 5)"),
+        (6, 10, "spec.tools: input should be a valid list (got 'refund')"),
+    ]

@@ -22,6 +22,7 @@ _RANGE_ERRORS = {
     "greater_than", "greater_than_equal", "less_than", "less_than_equal",
     "too_short", "too_long", "string_too_short", "string_too_long",
 }  # fmt: skip
+_CLASS_NAME = re.compile(r" or instance of \w+")
 RESERVED_LABEL_PREFIX = "aia."  # ownership metadata (aia.project, aia.source, aia.spec_hash)
 _NAME_HINT = (
     "names start with a lowercase letter, then lowercase letters, digits, '-' or '_' "
@@ -198,6 +199,7 @@ def _diagnostic_for(
     message = str(error["msg"])
     if message.startswith(("Value error, ", "Assertion failed, ")):
         message = message.split(", ", 1)[1]
+    message = _CLASS_NAME.sub("", message)  # "a valid dictionary or instance of Guardrails"
     value = error.get("input")
     if any(loc[: len(secret)] == secret for secret in sensitive):
         value = _Sensitive()  # it came from the environment: never print it
