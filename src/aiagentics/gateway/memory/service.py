@@ -15,7 +15,7 @@ from typing import Any
 import anyio.to_thread
 
 from aiagentics.gateway.errors import InvalidRequest
-from aiagentics.gateway.files.extract import ExtractionError
+from aiagentics.gateway.files.extract import ExtractionError, detect_format
 from aiagentics.gateway.memory.embeddings import Embedder
 from aiagentics.gateway.memory.index import ChunkIndex, SearchHit
 from aiagentics.gateway.memory.kv import KVStore
@@ -134,12 +134,17 @@ class MemoryService:
 
     # -- files_index (called by the files controller) -----------------------------------------
     async def file_added(self, scope: Scope, res: Resource, path: Path) -> None:
-        """Index a `retrieval` upload; an unreadable document is removed again and a 400."""
+        """Index a `retrieval` upload; an unreadable txt/md/html/json/csv/pdf is removed and a 400."""
         if res.data.get("purpose", "retrieval") != "retrieval":
             return
         try:
             await self._index(scope, res, path)
         except ExtractionError as exc:
+            filename = str(res.data.get("filename") or "")
+            if detect_format(filename, res.data.get("content_type")) is None:
+                # Not a document format we read: kept as a plain file, just not searchable.
+                log.info("file %s (%s) not indexed: %s", res.id, filename, exc)
+                return
             await self.store.delete("file", scope, res.id)
             Path(path).unlink(missing_ok=True)
             raise InvalidRequest(str(exc), param="file", code="unreadable_file") from None

@@ -1,0 +1,188 @@
+"""Memory and files against `aia serve`: retrieval in a run, memory tools, user isolation."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+from tests.e2e.conftest import Gateway
+
+pytestmark = pytest.mark.e2e
+
+POLICY = (
+    "Acme payments handbook.\n\n"
+    "Chargebacks: a cardholder may dispute a charge within 120 days; we answer each dispute "
+    "with the receipt and the delivery proof.\n\n"
+    "Refunds: refunds reach the original card within five business days. Partial refunds are "
+    "allowed once per order.\n\n"
+    "Currency: international payments carry a conversion fee of 2 percent."
+)
+
+
+@pytest.fixture(scope="module")
+def gw(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from tests.e2e.conftest import start_gateway
+
+    gateway = start_gateway(tmp_path_factory.mktemp("memory"))
+    yield gateway
+    gateway.stop()
+
+
+def _ok(r: httpx.Response) -> dict[str, Any]:
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _finished_run(c: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
+    run = _ok(c.post("runs", json=body))
+    deadline = time.time() + 20
+    while run["status"] in ("queued", "in_progress"):
+        assert time.time() < deadline, run
+        time.sleep(0.05)
+        run = _ok(c.get(f"runs/{run['id']}"))
+    return run
+
+
+def test_retrieval_answers_from_an_uploaded_document(gw: Gateway) -> None:
+    with gw.client() as c:
+        doc = _ok(c.post("files", files={"file": ("handbook.md", POLICY.encode())}))
+        mem = _ok(
+            c.post(
+                "memory_stores",
+                json={
+                    "name": "handbook",
+                    "vector": {
+                        "files": [doc["id"]],
+                        "top_k": 2,
+                        "chunk_size": 200,
+                        "chunk_overlap": 20,
+                    },
+                },
+            )
+        )
+        found = _ok(
+            c.post(
+                f"memory_stores/{mem['id']}/search",
+                json={"query": "how many days to dispute a chargeback", "top_k": 1},
+            )
+        )
+        assert "120 days" in found["data"][0]["text"]
+        assert found["data"][0]["file_id"] == doc["id"] and found["data"][0]["score"] > 0
+        agent = _ok(
+            c.post(
+                "agents",
+                json={
+                    "name": "support",
+                    "model": "scripted",
+                    "memory": mem["id"],
+                    "model_options": {
+                        "script": [
+                            {
+                                "tool_calls": [
+                                    {
+                                        "name": "memory_search",
+                                        "arguments": {"query": "refund card business days"},
+                                    }
+                                ]
+                            },
+                            {"content": "Refunds take five business days."},
+                        ]
+                    },
+                },
+            )
+        )
+        run = _finished_run(c, {"agent_id": agent["id"], "input": "When will my refund arrive?"})
+        assert run["status"] == "completed", run
+        assert run["output"] == "Refunds take five business days."
+        roles = [m["role"] for m in run["messages"]]
+        # Retrieved passages injected as context before the question, then the tool round.
+        assert roles[0] == "system" and "user" in roles and "tool" in roles
+        assert "five business days" in run["messages"][0]["content"]
+        trace = _ok(c.get(f"traces/{run['id']}"))
+        tool_steps = [s for s in trace["steps"] if s["type"] == "tool"]
+        assert len(tool_steps) == 1
+        results = tool_steps[0]["output"]["results"]
+        assert "five business days" in results[0]["text"] and results[0]["file_id"] == doc["id"]
+        # The model's first call already saw the injected passage.
+        first_model = next(s for s in trace["steps"] if s["type"] == "model")
+        assert "five business days" in str(first_model["input"])
+        # Deleting the file is refused while the memory uses it, then drops its chunks.
+        assert c.delete(f"files/{doc['id']}").status_code == 409
+        _ok(c.delete(f"agents/{agent['id']}"))
+        _ok(c.delete(f"memory_stores/{mem['id']}"))
+        _ok(c.delete(f"files/{doc['id']}"))
+        other = _ok(c.post("memory_stores", json={"name": "after", "vector": {"files": []}}))
+        gone = _ok(c.post(f"memory_stores/{other['id']}/search", json={"query": "refunds"}))
+        assert all(h["file_id"] != doc["id"] for h in gone["data"])
+
+
+def test_memory_is_isolated_between_users(gw: Gateway) -> None:
+    with gw.client() as c:
+        mem = _ok(c.post("memory_stores", json={"name": "prefs", "kv": {"scope": "user"}}))
+        writer = _ok(
+            c.post(
+                "agents",
+                json={
+                    "name": "writer",
+                    "model": "scripted",
+                    "memory": mem["id"],
+                    "model_options": {
+                        "script": [
+                            {
+                                "tool_calls": [
+                                    {
+                                        "name": "memory_set",
+                                        "arguments": {"key": "plan", "value": {"tier": "gold"}},
+                                    }
+                                ]
+                            },
+                            {"content": "saved"},
+                        ]
+                    },
+                },
+            )
+        )
+        reader = _ok(
+            c.post(
+                "agents",
+                json={
+                    "name": "reader",
+                    "model": "scripted",
+                    "memory": mem["id"],
+                    "model_options": {
+                        "script": [
+                            {"tool_calls": [{"name": "memory_get", "arguments": {"key": "plan"}}]},
+                            {"content": "read"},
+                        ]
+                    },
+                },
+            )
+        )
+        wrote = _finished_run(
+            c,
+            {"agent_id": writer["id"], "input": "remember gold", "metadata": {"user_id": "alice"}},
+        )
+        assert wrote["status"] == "completed", wrote
+
+        def read_as(user: str) -> Any:
+            run = _finished_run(
+                c, {"agent_id": reader["id"], "input": "what plan?", "metadata": {"user_id": user}}
+            )
+            steps = _ok(c.get(f"traces/{run['id']}"))["steps"]
+            return next(s for s in steps if s["type"] == "tool")["output"]
+
+        assert read_as("alice") == {"key": "plan", "found": True, "value": {"tier": "gold"}}
+        assert read_as("bob") == {"key": "plan", "found": False, "value": None}
+        # The API sees the same scratchpads.
+        url = f"memory_stores/{mem['id']}/kv/plan"
+        assert _ok(c.get(url, params={"user_id": "alice"}))["value"] == {"tier": "gold"}
+        assert c.get(url, params={"user_id": "bob"}).status_code == 404
+        _ok(c.put(url, params={"user_id": "bob"}, json={"value": {"tier": "silver"}}))
+        assert read_as("bob")["value"] == {"tier": "silver"}
+        assert read_as("alice")["value"] == {"tier": "gold"}
+        # No user id in the run: the tool reports it to the model, the run still completes.
+        run = _finished_run(c, {"agent_id": reader["id"], "input": "what plan?"})
+        steps = _ok(c.get(f"traces/{run['id']}"))["steps"]
+        assert "user_id" in str(next(s for s in steps if s["type"] == "tool")["output"])

@@ -1,0 +1,207 @@
+"""Webhooks against `aia serve` and real receivers: signatures, retries, restarts, SSRF refusals."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from standardwebhooks.webhooks import Webhook
+from tests.e2e.conftest import Gateway, free_port
+from tests.gateway.webhooks.webhook_receiver import running_receiver
+
+pytestmark = pytest.mark.e2e
+
+
+def _ok(r: httpx.Response) -> dict[str, Any]:
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _wait(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.time() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+def _echo_agent(c: httpx.Client, name: str = "echo") -> dict[str, Any]:
+    return _ok(c.post("agents", json={"name": name, "model": "scripted"}))
+
+
+def _deliveries(c: httpx.Client, hook_id: str) -> list[dict[str, Any]]:
+    return _ok(c.get(f"webhooks/{hook_id}/deliveries"))["data"]
+
+
+def test_signed_delivery_and_retry_after_a_failure(gateway_factory: Any) -> None:
+    gw: Gateway = gateway_factory(settings={"allow_private_network": True})
+    with running_receiver() as rec, gw.client() as c:
+        rec.script.extend(["500"])
+        hook = _ok(
+            c.post(
+                "webhooks",
+                json={"name": "done", "url": rec.url, "events": ["run.completed", "run.failed"]},
+            )
+        )
+        secret = hook["secret"]
+        assert secret.startswith("whsec_") and "secret" not in _ok(c.get(f"webhooks/{hook['id']}"))
+        agent = _echo_agent(c)
+        run = _ok(
+            c.post(
+                "runs",
+                json={"agent_id": agent["id"], "input": "ping", "metadata": {"user_id": "u7"}},
+            )
+        )
+        _wait(lambda: len(rec.received) >= 2)
+        first, second = rec.received[:2]
+        assert first.headers["webhook-id"] == second.headers["webhook-id"]
+        payload = Webhook(secret).verify(second.body, second.headers)
+        assert payload["type"] == "run.completed"
+        assert payload["data"]["run_id"] == run["id"] and payload["data"]["output"] == "ping"
+        assert payload["data"]["metadata"] == {"user_id": "u7"}
+        Webhook(secret).verify(first.body, first.headers)
+        (delivery,) = _wait(
+            lambda: [d for d in _deliveries(c, hook["id"]) if d["status"] == "delivered"]
+        )
+        assert [a["status_code"] for a in delivery["attempts_log"]] == [500, 200]
+        assert delivery["attempts_log"][0]["succeeded"] is False
+        # Manual redelivery: one more signed attempt, same message id.
+        r = c.post(f"webhooks/{hook['id']}/deliveries/{delivery['id']}/redeliver")
+        assert r.status_code == 202, r.text
+        _wait(lambda: len(rec.received) >= 3)
+        assert rec.received[2].headers["webhook-id"] == first.headers["webhook-id"]
+
+
+def test_rotation_sends_both_signatures(gateway_factory: Any) -> None:
+    gw: Gateway = gateway_factory(settings={"allow_private_network": True})
+    with running_receiver() as rec, gw.client() as c:
+        hook = _ok(
+            c.post("webhooks", json={"name": "rot", "url": rec.url, "events": ["run.completed"]})
+        )
+        new = _ok(c.post(f"webhooks/{hook['id']}/rotate_secret", json={"overlap_seconds": 300}))
+        assert new["previous_secret_expires_at"] > time.time() + 250
+        agent = _echo_agent(c)
+        _ok(c.post("runs", json={"agent_id": agent["id"], "input": "rotate"}))
+        (got,) = _wait(lambda: rec.received)
+        assert len(got.headers["webhook-signature"].split(" ")) == 2
+        Webhook(hook["secret"]).verify(got.body, got.headers)
+        Webhook(new["secret"]).verify(got.body, got.headers)
+
+
+def test_delivery_survives_a_gateway_restart(gateway_factory: Any, tmp_path: Any) -> None:
+    port = free_port()  # nobody listens here yet: the first attempt fails
+    url = f"http://127.0.0.1:{port}/hook"
+    directory = tmp_path / "restart"
+    gw: Gateway = gateway_factory(directory=directory, settings={"allow_private_network": True})
+    with gw.client() as c:
+        hook = _ok(
+            c.post("webhooks", json={"name": "later", "url": url, "events": ["run.completed"]})
+        )
+        agent = _echo_agent(c)
+        run = _ok(c.post("runs", json={"agent_id": agent["id"], "input": "after restart"}))
+        (pending,) = _wait(lambda: [d for d in _deliveries(c, hook["id"]) if d["attempts"] >= 1])
+        assert pending["status"] == "pending"
+        assert "ConnectError" in pending["attempts_log"][0]["error"]
+    assert gw.stop() == 0
+    with running_receiver(port) as rec:
+        gw2: Gateway = gateway_factory(
+            directory=directory, settings={"allow_private_network": True}
+        )
+        (got,) = _wait(lambda: rec.received, timeout=30)
+        body = Webhook(hook["secret"]).verify(got.body, got.headers)
+        assert body["data"]["run_id"] == run["id"] and body["data"]["output"] == "after restart"
+        with gw2.client() as c:
+            (done,) = _wait(
+                lambda: [d for d in _deliveries(c, hook["id"]) if d["status"] == "delivered"]
+            )
+            assert done["attempts"] >= 2 and done["attempts_log"][-1]["status_code"] == 200
+
+
+@pytest.mark.parametrize("private", [True, False])
+def test_ssrf_refusals(gateway_factory: Any, private: bool) -> None:
+    gw: Gateway = gateway_factory(settings={"allow_private_network": private})
+    with running_receiver() as rec, gw.client() as c:
+        targets = {
+            "metadata": "http://169.254.169.254/latest/meta-data/",
+            "decimal": "http://2852039166/latest/meta-data/",  # resolves to 169.254.169.254
+            "gname": "http://metadata.google.internal/computeMetadata/v1/",
+            "loopback": rec.url,
+        }
+        hooks = {
+            name: _ok(
+                c.post("webhooks", json={"name": name, "url": url, "events": ["run.completed"]})
+            )
+            for name, url in targets.items()
+        }
+        agent = _echo_agent(c)
+        _ok(c.post("runs", json={"agent_id": agent["id"], "input": "ssrf"}))
+        for name, hook in hooks.items():
+            allowed = name == "loopback" and private
+            want = "delivered" if allowed else "failed"
+            (d,) = _wait(
+                lambda h=hook, w=want: [x for x in _deliveries(c, h["id"]) if x["status"] == w]
+            )
+            if not allowed:
+                (attempt,) = d["attempts_log"]  # refused once, never retried
+                assert "refused" in attempt["error"] and attempt["status_code"] is None
+        assert len(rec.received) == (1 if private else 0)
+
+
+def test_webhook_tool_announces_tool_requested(gateway_factory: Any) -> None:
+    gw: Gateway = gateway_factory(settings={"allow_private_network": True})
+    with running_receiver() as rec, gw.client() as c:
+        hook = _ok(
+            c.post("webhooks", json={"name": "tools", "url": rec.url, "events": ["tool.requested"]})
+        )
+        tool = _ok(
+            c.post(
+                "tools",
+                json={
+                    "name": "notify_ops",
+                    "type": "webhook",
+                    "parameters": {"type": "object", "properties": {"msg": {"type": "string"}}},
+                },
+            )
+        )
+        agent = _ok(
+            c.post(
+                "agents",
+                json={
+                    "name": "notifier",
+                    "model": "scripted",
+                    "tools": [tool["id"]],
+                    "model_options": {
+                        "script": [
+                            {
+                                "tool_calls": [
+                                    {"name": "notify_ops", "arguments": {"msg": "disk full"}}
+                                ]
+                            },
+                            {"content": "done"},
+                        ]
+                    },
+                },
+            )
+        )
+        run = _ok(c.post("runs", json={"agent_id": agent["id"], "input": "alert"}))
+        (got,) = _wait(lambda: rec.received)
+        body = Webhook(hook["secret"]).verify(got.body, got.headers)
+        assert body["type"] == "tool.requested"
+        data = body["data"]
+        assert data["run_id"] == run["id"] and data["tool"] == "notify_ops"
+        assert data["arguments"] == {"msg": "disk full"}
+        # The receiver answers through submit_tool_outputs and the run finishes.
+        _wait(lambda: _ok(c.get(f"runs/{run['id']}"))["status"] == "requires_action")
+        r = c.post(
+            f"runs/{run['id']}/submit_tool_outputs",
+            json={"tool_outputs": [{"tool_call_id": data["id"], "output": "paged"}]},
+        )
+        assert r.status_code == 200, r.text
+        _wait(lambda: _ok(c.get(f"runs/{run['id']}"))["status"] == "completed")
+        assert json.loads(got.body)["data"]["id"] == data["id"]
