@@ -208,3 +208,16 @@ def test_registry_resolves_aliases_and_provider_config() -> None:
         registry.resolve("nowhere/x")
     with pytest.raises(ProviderError, match="unknown model"):
         registry.resolve("gpt")
+
+
+async def test_a_missing_key_is_named_on_401(fake: FakeProviderServer) -> None:
+    fake.queue(Status(401, "invalid api key"))
+    registry = ProviderRegistry(
+        {},
+        {"acme": {"base_url": fake.base_url, "api_key_env": "ACME_KEY", "api": fake.flavor}},
+        environ={},
+    )
+    provider, model = registry.resolve("acme/m")
+    with pytest.raises(ProviderError, match="set ACME_KEY") as info:
+        await collect(provider, ModelRequest(model, THREAD))
+    assert info.value.status == 401

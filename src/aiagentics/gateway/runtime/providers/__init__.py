@@ -114,7 +114,9 @@ class ProviderRegistry:
         api_key = self.environ.get(key_env)
         kind = (_field(config, "api") or _field(config, "type") or name) if config else name
         cls = AnthropicProvider if kind == "anthropic" else OpenAIProvider
-        provider = cls(base_url, api_key, retry=self.retry, read_timeout=self.read_timeout)
+        provider = cls(
+            base_url, api_key, retry=self.retry, read_timeout=self.read_timeout, key_env=key_env
+        )
         self._built[name] = provider
         return provider
 

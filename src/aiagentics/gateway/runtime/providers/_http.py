@@ -112,8 +112,13 @@ async def stream_sse(
     headers: dict[str, str],
     parse: Callable[[AsyncIterator[ServerSentEvent]], AsyncIterator[StreamEvent]],
     policy: RetryPolicy,
+    missing_key: str | None = None,
 ) -> AsyncIterator[StreamEvent]:
-    """POST `body`, parse the SSE response with `parse`, retrying until the first event."""
+    """POST `body`, parse the SSE response with `parse`, retrying until the first event.
+
+    `missing_key` names the environment variable that would hold the absent API key;
+    a 401/403 then says to set it.
+    """
     retrying = AsyncRetrying(
         stop=stop_after_attempt(policy.attempts),
         wait=_wait(policy),
@@ -131,7 +136,11 @@ async def stream_sse(
                 if response.status_code >= 400:
                     raw = await response.aread()
                     await response.aclose()
-                    raise error_from_response(response, raw)
+                    error = error_from_response(response, raw)
+                    if missing_key and response.status_code in (401, 403):
+                        error.message += f" (no API key was sent: set {missing_key})"
+                        error.args = (error.message,)
+                    raise error
                 events = parse(_sse_events(response))
                 first = await anext(events, _END)
             except httpx.HTTPError as exc:

@@ -96,10 +96,12 @@ class AnthropicProvider:
         client: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
         read_timeout: float = 60.0,
+        key_env: str | None = None,
     ) -> None:
         base = base_url.rstrip("/")
         self.url = base + ("/messages" if base.endswith("/v1") else "/v1/messages")
         self.api_key = api_key
+        self.key_env = key_env
         self.client = client or make_client(read_timeout=read_timeout)
         self.retry = retry or RetryPolicy()
 
@@ -135,7 +137,13 @@ class AnthropicProvider:
         if self.api_key:
             headers["x-api-key"] = self.api_key
         return stream_sse(
-            self.client, self.url, self.body(request), headers, parse_events, self.retry
+            self.client,
+            self.url,
+            self.body(request),
+            headers,
+            parse_events,
+            self.retry,
+            None if self.api_key else self.key_env,
         )
 
 

@@ -79,9 +79,11 @@ class OpenAIProvider:
         client: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
         read_timeout: float = 60.0,
+        key_env: str | None = None,
     ) -> None:
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.api_key = api_key
+        self.key_env = key_env
         self.client = client or make_client(read_timeout=read_timeout)
         self.retry = retry or RetryPolicy()
 
@@ -123,7 +125,13 @@ class OpenAIProvider:
         if self.api_key:
             headers["authorization"] = f"Bearer {self.api_key}"
         return stream_sse(
-            self.client, self.url, self.body(request), headers, parse_chunks, self.retry
+            self.client,
+            self.url,
+            self.body(request),
+            headers,
+            parse_chunks,
+            self.retry,
+            None if self.api_key else self.key_env,
         )
 
 
