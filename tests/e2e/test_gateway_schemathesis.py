@@ -17,7 +17,10 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 ST = str(Path(sys.executable).with_name("st"))
-CHECKS = "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance"
+CHECKS = (
+    "not_a_server_error,response_schema_conformance,status_code_conformance,"
+    "content_type_conformance,response_headers_conformance"
+)
 
 
 def _run(gw: Any, tmp_path: Path, checks: str, *select: str) -> subprocess.CompletedProcess[str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import secrets
 import time
 from typing import Any
 
@@ -144,6 +145,8 @@ class GatewayMiddleware:
         body_hash = digest.hexdigest()
         store = self.services.store
         now = int(time.time())
+        if secrets.randbelow(500) == 0:  # now and then, forget records past their TTL
+            await store.idempotency_purge(now - self.services.settings.idempotency_ttl_seconds)
         stored = await store.idempotency_begin(owner, key, body_hash, now)
         if stored is not None:
             if stored.body_hash != body_hash:

@@ -78,6 +78,38 @@ def document_errors(document: dict[str, Any]) -> None:
             for status, response in responses.items():
                 if status[:1] in ("4", "5"):
                     response["content"] = error_content
+                response["headers"] = {**response.get("headers", {}), **_headers(path, status)}
+
+
+def _int_header(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    }
+
+
+def _headers(path: str, status: str) -> dict[str, Any]:
+    """The headers the middleware adds to every response (and Retry-After to a 429)."""
+    headers: dict[str, Any] = {
+        "X-Request-Id": {
+            "description": "Identifies the request (also `request_id` in errors and the log).",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^req_[0-9a-f]+$"},
+        },
+        "X-RateLimit-Limit": _int_header("Requests the caller's bucket holds when full."),
+        "X-RateLimit-Remaining": _int_header("Requests left in the bucket."),
+        "X-RateLimit-Reset": _int_header("Seconds until the bucket is full again."),
+    }
+    if status == "429":
+        headers["Retry-After"] = _int_header("Seconds to wait before retrying.")
+    if path.startswith("/v1/") and status[:1] == "2":
+        headers["Idempotent-Replayed"] = {
+            "description": "`true` when this is the stored response of an earlier POST with the same Idempotency-Key.",
+            "required": False,
+            "schema": {"type": "string", "enum": ["true"]},
+        }
+    return headers
 
 
 def truthful_schema(app: Litestar, document: dict[str, Any]) -> dict[str, Any]:
