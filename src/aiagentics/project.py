@@ -45,6 +45,12 @@ class GatewaySection(_Section):
     max_body_bytes: int = Field(1_000_000, ge=1024)
     max_file_bytes: int = Field(20_000_000, ge=1)
     max_concurrent_runs: int = Field(20, ge=1)
+    webhook_max_attempts: int = Field(8, ge=1, le=50)
+    webhook_base_delay_seconds: float = Field(1.0, gt=0, le=3600)
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    embeddings_base_url: str | None = None  # OpenAI-compatible; enables hybrid retrieval
+    embeddings_model: str = "text-embedding-3-small"
+    embeddings_api_key_env: str | None = None
 
 
 class EnvSection(_Section):

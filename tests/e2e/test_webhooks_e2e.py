@@ -15,6 +15,9 @@ from tests.gateway.webhooks.webhook_receiver import running_receiver
 
 pytestmark = pytest.mark.e2e
 
+# [gateway] settings: loopback receivers allowed, quick retries.
+FAST = {"allow_private_network": True, "webhook_base_delay_seconds": 0.2, "webhook_max_attempts": 6}
+
 
 def _ok(r: httpx.Response) -> dict[str, Any]:
     assert r.status_code == 200, r.text
@@ -40,7 +43,7 @@ def _deliveries(c: httpx.Client, hook_id: str) -> list[dict[str, Any]]:
 
 
 def test_signed_delivery_and_retry_after_a_failure(gateway_factory: Any) -> None:
-    gw: Gateway = gateway_factory(settings={"allow_private_network": True})
+    gw: Gateway = gateway_factory(settings=FAST)
     with running_receiver() as rec, gw.client() as c:
         rec.script.extend(["500"])
         hook = _ok(
@@ -79,7 +82,7 @@ def test_signed_delivery_and_retry_after_a_failure(gateway_factory: Any) -> None
 
 
 def test_rotation_sends_both_signatures(gateway_factory: Any) -> None:
-    gw: Gateway = gateway_factory(settings={"allow_private_network": True})
+    gw: Gateway = gateway_factory(settings=FAST)
     with running_receiver() as rec, gw.client() as c:
         hook = _ok(
             c.post("webhooks", json={"name": "rot", "url": rec.url, "events": ["run.completed"]})
@@ -98,7 +101,7 @@ def test_delivery_survives_a_gateway_restart(gateway_factory: Any, tmp_path: Any
     port = free_port()  # nobody listens here yet: the first attempt fails
     url = f"http://127.0.0.1:{port}/hook"
     directory = tmp_path / "restart"
-    gw: Gateway = gateway_factory(directory=directory, settings={"allow_private_network": True})
+    gw: Gateway = gateway_factory(directory=directory, settings=FAST)
     with gw.client() as c:
         hook = _ok(
             c.post("webhooks", json={"name": "later", "url": url, "events": ["run.completed"]})
@@ -110,9 +113,7 @@ def test_delivery_survives_a_gateway_restart(gateway_factory: Any, tmp_path: Any
         assert "ConnectError" in pending["attempts_log"][0]["error"]
     assert gw.stop() == 0
     with running_receiver(port) as rec:
-        gw2: Gateway = gateway_factory(
-            directory=directory, settings={"allow_private_network": True}
-        )
+        gw2: Gateway = gateway_factory(directory=directory, settings=FAST)
         (got,) = _wait(lambda: rec.received, timeout=30)
         body = Webhook(hook["secret"]).verify(got.body, got.headers)
         assert body["data"]["run_id"] == run["id"] and body["data"]["output"] == "after restart"
@@ -125,7 +126,7 @@ def test_delivery_survives_a_gateway_restart(gateway_factory: Any, tmp_path: Any
 
 @pytest.mark.parametrize("private", [True, False])
 def test_ssrf_refusals(gateway_factory: Any, private: bool) -> None:
-    gw: Gateway = gateway_factory(settings={"allow_private_network": private})
+    gw: Gateway = gateway_factory(settings={**FAST, "allow_private_network": private})
     with running_receiver() as rec, gw.client() as c:
         targets = {
             "metadata": "http://169.254.169.254/latest/meta-data/",
@@ -154,7 +155,7 @@ def test_ssrf_refusals(gateway_factory: Any, private: bool) -> None:
 
 
 def test_webhook_tool_announces_tool_requested(gateway_factory: Any) -> None:
-    gw: Gateway = gateway_factory(settings={"allow_private_network": True})
+    gw: Gateway = gateway_factory(settings=FAST)
     with running_receiver() as rec, gw.client() as c:
         hook = _ok(
             c.post("webhooks", json={"name": "tools", "url": rec.url, "events": ["tool.requested"]})

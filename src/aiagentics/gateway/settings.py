@@ -51,6 +51,12 @@ class GatewaySettings:
     providers: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhook_max_attempts: int = 8
     webhook_base_delay_seconds: float = 1.0
+    # E: per-attempt deadline of a webhook delivery; optional OpenAI-compatible /embeddings
+    # endpoint for hybrid retrieval (BM25 alone when unset).
+    webhook_timeout_seconds: float = 10.0
+    embeddings_base_url: str | None = None
+    embeddings_model: str = "text-embedding-3-small"
+    embeddings_api_key_env: str | None = None
     # Fernet key (urlsafe base64, 32 bytes) sealing stored webhook secrets; when None a
     # key file `secret.key` (mode 0600) beside the database is created and used.
     secret_key: str | None = None
@@ -105,6 +111,12 @@ class GatewaySettings:
             max_body_bytes=gw.max_body_bytes,
             max_file_bytes=gw.max_file_bytes,
             max_concurrent_runs=gw.max_concurrent_runs,
+            webhook_max_attempts=gw.webhook_max_attempts,
+            webhook_base_delay_seconds=gw.webhook_base_delay_seconds,
+            webhook_timeout_seconds=gw.webhook_timeout_seconds,
+            embeddings_base_url=gw.embeddings_base_url,
+            embeddings_model=gw.embeddings_model,
+            embeddings_api_key_env=gw.embeddings_api_key_env,
             bootstrap_api_key=env.get(project.config.api.api_key_env) or None,
             model_aliases=dict(project.config.models),
             providers={

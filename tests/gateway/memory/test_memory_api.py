@@ -140,3 +140,34 @@ def test_a_pdf_that_is_not_a_pdf_is_a_400_and_not_kept(client: TestClient[Any]) 
     assert client.get("/v1/files").json()["data"] == []
     r = _upload(client, "broken.pdf", b"%PDF-1.7\n\x00\x01 garbage")
     assert r.status_code == 400 and "cannot be read" in r.json()["error"]["message"]
+
+
+def test_hybrid_search_when_an_embeddings_endpoint_is_configured(
+    tmp_path: Path, embeddings_server: str
+) -> None:
+    settings = GatewaySettings(
+        database=str(tmp_path / "gw.db"),
+        bootstrap_api_key=KEY,
+        embeddings_base_url=embeddings_server,
+        embeddings_model="fake-embed",
+    )
+    with TestClient(create_app(settings)) as c:
+        c.headers["Authorization"] = f"Bearer {KEY}"
+        auto = _upload(c, "autos.txt", b"Automobile repairs are covered by the warranty.").json()
+        _upload(c, "fees.txt", b"International payments carry a conversion fee.")
+        mem = _memory(c, vector={"files": []})
+        body = c.post(f"/v1/memory_stores/{mem}/search", json={"query": "car fix"}).json()
+    assert body["ranking"] == "hybrid"
+    assert body["data"][0]["file_id"] == auto["id"]
+
+
+def test_project_config_reaches_the_settings(tmp_path: Path) -> None:
+    from aiagentics.project import load_project
+
+    (tmp_path / "aiagentics.toml").write_text(
+        '[project]\nname = "p"\n\n[gateway]\nwebhook_max_attempts = 3\n'
+        'webhook_base_delay_seconds = 0.5\nembeddings_base_url = "http://127.0.0.1:1/v1"\n'
+    )
+    settings = GatewaySettings.from_project(load_project(tmp_path))
+    assert settings.webhook_max_attempts == 3 and settings.webhook_base_delay_seconds == 0.5
+    assert settings.embeddings_base_url == "http://127.0.0.1:1/v1"
