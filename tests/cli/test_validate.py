@@ -49,7 +49,7 @@ def test_text_output_has_place_snippet_and_hint(tmp_path: Path) -> None:
     assert lines[0] == "tools/refund.yaml:7:3: error: unknown field 'timout_seconds' in spec"
     assert lines[1] == "  6 |   type: client"
     assert lines[2] == "  7 |   timout_seconds: 5"
-    assert lines[3] == "    |   ^"
+    assert lines[3] == "    |   ^" + "~" * 13  # under all of `timout_seconds`
     assert lines[4] == "  hint: did you mean 'timeout_seconds'?"
     assert lines[-1] == "1 error"
     assert "\x1b[" not in out  # not a terminal: no colour

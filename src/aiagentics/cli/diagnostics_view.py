@@ -60,8 +60,12 @@ def _snippet(lines: list[str], diagnostic: Diagnostic) -> list[Text]:
     prefix = lines[index][: max(0, diagnostic.column - 1)]
     # keep tabs so the caret lines up under the same column in a terminal
     pad = "".join(ch if ch == "\t" else " " for ch in prefix)
+    # underline the whole node when it ends on the same line: `^~~~~`
+    length = 1
+    if diagnostic.end_line == diagnostic.line and diagnostic.end_column:
+        length = max(1, min(diagnostic.end_column, len(lines[index]) + 1) - diagnostic.column)
     caret = Text(f"  {'':>{width}} | ", style="dim")
-    caret.append(pad + "^", style=_STYLES.get(diagnostic.severity, "bold"))
+    caret.append(pad + "^" + "~" * (length - 1), style=_STYLES.get(diagnostic.severity, "bold"))
     out.append(caret)
     return out
 
