@@ -201,3 +201,28 @@ def test_script_arguments_are_checked_against_the_tool_parameters(compile_files)
     d = result.diagnostics[0]
     assert d.severity == "warning" and "is not of type" in d.message
     assert result.ok  # a warning: the state is still produced
+
+
+def test_parse_cache_reuses_unchanged_files_and_sees_edits(make_project) -> None:
+    from aiagentics.compiler import ParseCache
+
+    root = make_project(
+        {"tools/a.yaml": TOOL.format(name="a"), "tools/b.yaml": TOOL.format(name="b")}
+    )
+    project = load_project(root)
+    cache = ParseCache()
+    first = compile_project(project, environ={}, cache=cache)
+    assert len(cache) == 2
+    again = compile_project(project, environ={}, cache=cache)
+    assert [r.spec_hash for r in again.state.resources] == [
+        r.spec_hash for r in first.state.resources
+    ]
+    (root / "tools/b.yaml").write_text(TOOL.format(name="b").replace("human", "edited"))
+    (root / "tools/a.yaml").unlink()
+    edited = compile_project(project, environ={}, cache=cache)
+    assert [r.address for r in edited.state.resources] == ["Tool/b"]
+    assert edited.state.resources[0].body["description"] == "edited words"
+    assert len(cache) == 1
+    (root / "tools/b.yaml").write_text("kind: [\n")
+    broken = compile_project(project, environ={}, cache=cache)
+    assert [d.code for d in broken.diagnostics] == ["yaml-syntax"]

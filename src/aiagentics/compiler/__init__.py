@@ -2,12 +2,14 @@
 
 from aiagentics.compiler.compile import CompileResult, compile_project, spec_hash
 from aiagentics.compiler.state import APPLY_ORDER, CompiledResource, DesiredState, SourceRef
+from aiagentics.spec.loader import ParseCache
 
 __all__ = [
     "APPLY_ORDER",
     "CompileResult",
     "CompiledResource",
     "DesiredState",
+    "ParseCache",
     "SourceRef",
     "compile_project",
     "spec_hash",

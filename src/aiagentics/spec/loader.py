@@ -238,17 +238,53 @@ def parse_source(source: SourceFile) -> tuple[list[LocatedDocument], list[Diagno
     return documents, diagnostics
 
 
-def load_files(paths: Iterable[Path], root: Path) -> tuple[list[LocatedDocument], list[Diagnostic]]:
+class ParseCache:
+    """Parsed files kept between compiles (for `aia dev`): a file whose text is unchanged is not parsed again.
+
+    Keyed by the file's text, not its mtime, so an edit within the clock's
+    resolution is never missed; reading is cheap next to parsing.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], tuple[str, list[LocatedDocument], list[Diagnostic]]]
+        self._entries = {}
+
+    def parse(self, source: SourceFile) -> tuple[list[LocatedDocument], list[Diagnostic]]:
+        """`parse_source(source)`, or its earlier result when the text is the same."""
+        key = (str(source.path), source.display)
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] == source.text:
+            return entry[1], entry[2]
+        documents, diagnostics = parse_source(source)
+        self._entries[key] = (source.text, documents, diagnostics)
+        return documents, diagnostics
+
+    def keep_only(self, paths: Iterable[Path]) -> None:
+        """Forget files that are gone."""
+        wanted = {str(p) for p in paths}
+        for key in [k for k in self._entries if k[0] not in wanted]:
+            del self._entries[key]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def load_files(
+    paths: Iterable[Path], root: Path, cache: ParseCache | None = None
+) -> tuple[list[LocatedDocument], list[Diagnostic]]:
     """Read and parse many files; diagnostics of all of them together."""
     documents: list[LocatedDocument] = []
     diagnostics: list[Diagnostic] = []
+    paths = list(paths)
     for path in paths:
         source, problems = read_source(path, display_path(path, root))
         diagnostics.extend(problems)
         if source is not None:
-            docs, problems = parse_source(source)
+            docs, problems = cache.parse(source) if cache is not None else parse_source(source)
             documents.extend(docs)
             diagnostics.extend(problems)
+    if cache is not None:
+        cache.keep_only(paths)
     return documents, diagnostics
 
 
