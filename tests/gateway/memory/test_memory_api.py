@@ -59,6 +59,13 @@ def test_kv_roundtrip_scoped_by_user(client: TestClient[Any]) -> None:
     assert client.delete(url, params={"user_id": "alice"}).json()["deleted"] is True
     assert client.get(url, params={"user_id": "alice"}).status_code == 404
     assert client.delete(url, params={"user_id": "alice"}).status_code == 404
+    # Keys may hold slashes.
+    slash = f"/v1/memory_stores/{mem}/kv/prefs/theme"
+    assert (
+        client.put(slash, params={"user_id": "alice"}, json={"value": "dark"}).json()["key"]
+        == "prefs/theme"
+    )
+    assert client.get(slash, params={"user_id": "alice"}).json()["value"] == "dark"
 
 
 def test_kv_limits_are_clear_400s(client: TestClient[Any]) -> None:

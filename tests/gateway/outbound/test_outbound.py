@@ -184,3 +184,12 @@ async def test_trickling_server_hits_the_total_deadline(local_server: ThreadingH
     async with safe_client(True, timeout=0.7, max_bytes=1000) as client:
         with pytest.raises(httpx.TimeoutException):
             await fetch_capped(client, "GET", _url(local_server, "/slow"))
+
+
+async def test_numeric_host_forms_resolving_to_metadata_are_refused(connect_spy: list[str]) -> None:
+    """`2852039166` and `0xa9fea9fe` are 169.254.169.254 to the system resolver."""
+    async with safe_client(True, 5, 1000) as client:
+        for url in ("http://2852039166/latest/", "http://0xa9fea9fe/latest/"):
+            with pytest.raises(OutboundRefused, match=r"169\.254\.169\.254"):
+                await fetch_capped(client, "GET", url)
+    assert connect_spy == []

@@ -76,6 +76,11 @@ def _kv_scope(memory: Resource, user_id: str | None, session_id: str | None) -> 
     return resolve_scope(kv.get("scope", "user"), user_id, session_id)
 
 
+def _path_key(key: str) -> str:
+    """The key of a `{key:path}` parameter (keys may contain slashes: `prefs/theme`)."""
+    return str(key)[1:] if str(key).startswith("/") else str(key)
+
+
 def _bad(exc: MemoryInputError) -> InvalidRequest:
     return InvalidRequest(exc.message, param=exc.param)
 
@@ -118,7 +123,7 @@ class MemoryDataController(Controller):
         return list_body([e.to_json(memory.id) for e in entries[:limit]], len(entries) > limit)
 
     @get(
-        "/kv/{key:str}",
+        "/kv/{key:path}",
         guards=[require("read")],
         responses=error_responses(404),
         summary="Read one key of a scratchpad",
@@ -134,6 +139,7 @@ class MemoryDataController(Controller):
         session_id: str | None = SessionId,
     ) -> dict[str, Any]:
         memory = await _memory(services, auth, id)
+        key = _path_key(key)
         try:
             scope = _kv_scope(memory, user_id, session_id)
             entry = _service(services).kv.get(auth.project, auth.environment, memory.id, scope, key)
@@ -144,7 +150,7 @@ class MemoryDataController(Controller):
         return entry.to_json(memory.id)
 
     @put(
-        "/kv/{key:str}",
+        "/kv/{key:path}",
         guards=[require("run")],
         status_code=200,
         responses=error_responses(404),
@@ -162,6 +168,7 @@ class MemoryDataController(Controller):
         session_id: str | None = SessionId,
     ) -> dict[str, Any]:
         memory = await _memory(services, auth, id)
+        key = _path_key(key)
         kv_conf = memory.data.get("kv") or {}
         ttl = data.ttl_seconds if data.ttl_seconds is not None else kv_conf.get("ttl_seconds")
         try:
@@ -174,7 +181,7 @@ class MemoryDataController(Controller):
         return entry.to_json(memory.id)
 
     @delete(
-        "/kv/{key:str}",
+        "/kv/{key:path}",
         guards=[require("run")],
         status_code=200,
         responses=error_responses(404),
@@ -191,6 +198,7 @@ class MemoryDataController(Controller):
         session_id: str | None = SessionId,
     ) -> dict[str, Any]:
         memory = await _memory(services, auth, id)
+        key = _path_key(key)
         try:
             scope = _kv_scope(memory, user_id, session_id)
             removed = _service(services).kv.delete(
