@@ -29,7 +29,7 @@ def parse(text: str) -> tuple[list, list]:
 
 
 def test_data_and_positions_of_nested_values() -> None:
-    docs, diags = parse("a: 1\nb:\n  c: [x, {d: 2.5}]\n  e: yes\n  f: null\n  g: 0x1f\n")
+    docs, diags = parse("a: 1\nb:\n  c: [x, {d: 2.5}]\n  e: true\n  f: null\n  g: 0x1f\n")
     assert diags == []
     doc = docs[0]
     assert doc.data == {"a": 1, "b": {"c": ["x", {"d": 2.5}], "e": True, "f": None, "g": 31}}
@@ -199,3 +199,11 @@ def test_positions_in_a_file_of_many_documents_are_found_once_per_file(compile_f
     assert len(result.diagnostics) == 300
     assert [(d.line, d.column) for d in result.diagnostics[:2]] == [(4, 14), (9, 14)]
     assert (result.diagnostics[-1].line, result.diagnostics[-1].column) == (299 * 5 + 4, 14)
+
+
+def test_yaml_1_2_scalars_where_1_1_surprises() -> None:
+    docs, diags = parse("a: no\nb: on\nc: TRUE\nd: false\ne: 9:30\nf: y\ng: 1_000\nh: 0x10\n")
+    assert diags == []
+    assert docs[0].data == {
+        "a": "no", "b": "on", "c": True, "d": False, "e": "9:30", "f": "y", "g": 1000, "h": 16,
+    }  # fmt: skip

@@ -2,7 +2,9 @@
 
 Duplicate keys, alias bombs, recursive aliases, non-string keys and custom
 tags become diagnostics; everything else becomes dict / list / str / int /
-float / bool / None, faster than PyYAML's generic constructor.
+float / bool / None, faster than PyYAML's generic constructor. Scalars follow
+YAML 1.2 where 1.1 surprises people: only `true`/`false` are booleans (`no`,
+`on`, `y` are text) and `9:30` is text, not the base-60 number 570.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Builder:
         self.stack: set[int] = set()
 
     def build(self, node: Node) -> Any:
+        """The plain value of `node` (diagnostics collect in `self.diagnostics`)."""
         cls = node.__class__
         if cls is ScalarNode:
             if node.tag == _STR:
@@ -138,16 +141,22 @@ class Builder:
         if tag == NULL_TAG:
             return None
         if tag == _BOOL:
-            return value.lower() in ("true", "yes", "on", "y")
+            # YAML 1.2: only true/false; `no`, `on`, `y` stay text (country: no is not False)
+            lowered = value.lower()
+            return lowered == "true" if lowered in ("true", "false") else value
         if tag == _INT:
             try:
                 return int(value)
             except ValueError:
+                if ":" in value:
+                    return value  # YAML 1.1 base 60 (9:30 == 570) stays text, as in YAML 1.2
                 return _SAFE.construct_yaml_int(node)
         if tag == _FLOAT:
             try:
                 return float(value)
             except ValueError:
+                if ":" in value:
+                    return value
                 return _SAFE.construct_yaml_float(node)
         if tag == _TIMESTAMP:
             return value  # dates stay text: no spec field takes a datetime
