@@ -97,6 +97,23 @@ def test_rotation_sends_both_signatures(gateway_factory: Any) -> None:
         Webhook(new["secret"]).verify(got.body, got.headers)
 
 
+def test_run_failed_is_delivered_with_its_error(gateway_factory: Any) -> None:
+    gw: Gateway = gateway_factory(settings=FAST)
+    with running_receiver() as rec, gw.client() as c:
+        hook = _ok(
+            c.post("webhooks", json={"name": "fails", "url": rec.url, "events": ["run.failed"]})
+        )
+        agent = _ok(c.post("agents", json={"name": "broken", "model": "nosuchprovider/x"}))
+        run = _ok(c.post("runs", json={"agent_id": agent["id"], "input": "hello"}))
+        (got,) = _wait(lambda: rec.received)
+        body = Webhook(hook["secret"]).verify(got.body, got.headers)
+        assert body["type"] == "run.failed" and body["data"]["status"] == "failed"
+        assert (
+            body["data"]["run_id"] == run["id"]
+            and body["data"]["error"]["code"] == "model_not_found"
+        )
+
+
 def test_delivery_survives_a_gateway_restart(gateway_factory: Any, tmp_path: Any) -> None:
     port = free_port()  # nobody listens here yet: the first attempt fails
     url = f"http://127.0.0.1:{port}/hook"
