@@ -186,3 +186,26 @@ def test_memory_is_isolated_between_users(gw: Gateway) -> None:
         run = _finished_run(c, {"agent_id": reader["id"], "input": "what plan?"})
         steps = _ok(c.get(f"traces/{run['id']}"))["steps"]
         assert "user_id" in str(next(s for s in steps if s["type"] == "tool")["output"])
+
+
+def test_a_100_mb_upload_is_refused_and_nothing_is_kept(gw: Gateway, tmp_path: Any) -> None:
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as f:
+        f.truncate(100 * 1024 * 1024)  # sparse: no 100 MB written to the disk
+    with open(big, "rb") as fh:
+        r = httpx.post(
+            gw.url("/files"), files={"file": ("big.txt", fh)}, headers=gw.headers, timeout=60
+        )
+    assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+    with gw.client() as c:
+        assert all(
+            f["filename"] != "big.txt" for f in _ok(c.get("files", params={"limit": 100}))["data"]
+        )
+
+
+def test_a_pdf_that_is_not_a_pdf_is_a_clear_400(gw: Gateway) -> None:
+    with gw.client() as c:
+        r = c.post("files", files={"file": ("statement.pdf", b"<html>not a pdf</html>")})
+        assert r.status_code == 400
+        err = r.json()["error"]
+        assert err["param"] == "file" and "not a PDF" in err["message"] and err["request_id"]
