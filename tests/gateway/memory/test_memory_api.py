@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,3 +179,28 @@ def test_project_config_reaches_the_settings(tmp_path: Path) -> None:
     settings = GatewaySettings.from_project(load_project(tmp_path))
     assert settings.webhook_max_attempts == 3 and settings.webhook_base_delay_seconds == 0.5
     assert settings.embeddings_base_url == "http://127.0.0.1:1/v1"
+
+
+def test_chunks_of_a_file_deleted_behind_the_index_are_not_returned(
+    client: TestClient[Any],
+) -> None:
+    doc = _upload(client, "llamas.txt", b"Llamas are friendly animals.").json()
+    mem = _memory(client, vector={"files": []})  # every file of the project
+    url = f"/v1/memory_stores/{mem}/search"
+    assert client.post(url, json={"query": "llamas"}).json()["data"][0]["file_id"] == doc["id"]
+    services = client.app.state.services
+    # Another writer of the store (not the files API) removes the file.
+    assert asyncio.run(services.store.delete("file", _scope(), doc["id"]))
+    assert client.post(url, json={"query": "llamas"}).json()["data"] == []
+    assert (
+        services.db.fetchone("SELECT COUNT(*) AS n FROM file_chunks WHERE file_id=?", (doc["id"],))[
+            "n"
+        ]
+        == 0
+    )
+
+
+def _scope() -> Any:
+    from aiagentics.gateway.store.base import Scope
+
+    return Scope("default", "test")

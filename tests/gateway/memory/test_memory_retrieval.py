@@ -113,3 +113,22 @@ async def test_unreachable_embeddings_fall_back_to_bm25(db) -> None:  # type: ig
     await _index_all(r)
     hits = await r.search(P, E, "refunds", top_k=2)
     assert hits[0].file_id == "file_refunds"
+
+
+async def test_new_content_replaces_every_profile(db) -> None:  # type: ignore[no-untyped-def]
+    index = ChunkIndex(db)
+    r = Retrieval(index)
+    await r.index_text("file_x", P, E, "old words about llamas")
+    assert await r.search(P, E, "llamas", file_ids=["file_x"], chunk_size=60, chunk_overlap=5)
+    await r.index_text("file_x", P, E, "new words about alpacas")
+    for size, overlap in ((800, 100), (60, 5)):
+        assert (
+            await r.search(
+                P, E, "llamas", file_ids=["file_x"], chunk_size=size, chunk_overlap=overlap
+            )
+            == []
+        )
+        hits = await r.search(
+            P, E, "alpacas", file_ids=["file_x"], chunk_size=size, chunk_overlap=overlap
+        )
+        assert hits[0].text == "new words about alpacas"

@@ -57,12 +57,17 @@ class ChunkIndex:
         self._db = db
 
     def store_text(self, file_id: str, project: str, environment: str, text: str) -> None:
-        """Keep a file's extracted text (chunks for other profiles are cut from it later)."""
-        self._db.execute(
-            "INSERT OR REPLACE INTO file_texts (file_id, project, environment, text, created_at)"
-            " VALUES (?,?,?,?,?)",
-            (file_id, project, environment, text, time.time()),
-        )
+        """Keep a file's extracted text; its chunks of every profile are dropped (new content).
+
+        Chunks for profiles other than the one indexed next are cut from this text on demand.
+        """
+        with self._db.transaction():
+            self._db.execute("DELETE FROM file_chunks WHERE file_id=?", (file_id,))
+            self._db.execute(
+                "INSERT OR REPLACE INTO file_texts (file_id, project, environment, text,"
+                " created_at) VALUES (?,?,?,?,?)",
+                (file_id, project, environment, text, time.time()),
+            )
 
     def text_of(self, file_id: str) -> str | None:
         """The stored text of a file, or None when it was never indexed."""

@@ -96,15 +96,17 @@ class MemoryService:
         """Search the profile's files (MemoryInputError on bad query/top_k)."""
         if profile.file_ids:
             await self._index_missing(scope, profile.file_ids)
-        return await self.retrieval.search(
-            scope.project,
-            scope.environment,
-            query,
-            top_k,
-            profile.file_ids,
-            profile.chunk_size,
-            profile.chunk_overlap,
-        )
+        args = (profile.file_ids, profile.chunk_size, profile.chunk_overlap)
+        hits = await self.retrieval.search(scope.project, scope.environment, query, top_k, *args)
+        # Chunks of a file deleted without telling the index (another writer of the store)
+        # are dropped here, and the search runs again without them.
+        found = list(dict.fromkeys(h.file_id for h in hits))
+        gone = await self.store.missing("file", scope, found) if found else []
+        if not gone:
+            return hits
+        for file_id in gone:
+            await anyio.to_thread.run_sync(self.retrieval.delete_file, file_id)
+        return await self.retrieval.search(scope.project, scope.environment, query, top_k, *args)
 
     async def _index_missing(self, scope: Scope, file_ids: list[str]) -> None:
         # A file uploaded with another purpose (or before indexing existed) is indexed on
