@@ -14,7 +14,7 @@ from typing import Any
 
 import anyio
 
-from aiagentics.compiler import compile_project
+from aiagentics.compiler import ParseCache, compile_project
 from aiagentics.compiler.state import DesiredState
 from aiagentics.gateway.dev.sync import SyncConflict, sync_state
 from aiagentics.gateway.dev.watch import ProjectFilter, project_changes
@@ -95,6 +95,7 @@ class DevReloader:
     _task: asyncio.Task[None] | None = None
     _lock: anyio.Lock = field(default_factory=anyio.Lock)
     _filter: ProjectFilter | None = None
+    _cache: ParseCache = field(default_factory=ParseCache)  # unchanged files are not re-parsed
 
     @property
     def scope(self) -> Scope:
@@ -168,7 +169,9 @@ class DevReloader:
             return done(ok=False, diagnostics=(diag,))
         environ = dict(os.environ if self.environ is None else self.environ)
         # Compiling is CPU work (parsing, templates): keep it off the event loop.
-        result = await anyio.to_thread.run_sync(compile_project, project, self.env, environ)
+        result = await anyio.to_thread.run_sync(
+            compile_project, project, self.env, environ, self._cache
+        )
         if result.state is None:
             return done(ok=False, diagnostics=tuple(result.diagnostics))
         try:
