@@ -141,6 +141,21 @@ def test_delivery_survives_a_gateway_restart(gateway_factory: Any, tmp_path: Any
             assert done["attempts"] >= 2 and done["attempts_log"][-1]["status_code"] == 200
 
 
+def test_two_workers_deliver_each_message_once(gateway_factory: Any) -> None:
+    gw: Gateway = gateway_factory(settings=FAST, args=["--workers", "2"])
+    with running_receiver() as rec, gw.client() as c:
+        _ok(c.post("webhooks", json={"name": "once", "url": rec.url, "events": ["run.completed"]}))
+        agent = _echo_agent(c)
+        runs = {
+            _ok(c.post("runs", json={"agent_id": agent["id"], "input": f"n{i}"}))["id"]
+            for i in range(6)
+        }
+        _wait(lambda: len(rec.received) >= 6)
+        time.sleep(1.5)  # both workers' dispatchers poll the outbox every second
+        delivered = [json.loads(r.body)["data"]["run_id"] for r in rec.received]
+        assert sorted(delivered) == sorted(runs)
+
+
 @pytest.mark.parametrize("private", [True, False])
 def test_ssrf_refusals(gateway_factory: Any, private: bool) -> None:
     gw: Gateway = gateway_factory(settings={**FAST, "allow_private_network": private})
