@@ -171,3 +171,31 @@ async def test_deleted_webhook_is_given_up(
         await service.stop()
     assert service.outbox.get(hook.id, dlv).last_error == "the webhook was deleted"  # type: ignore[union-attr]
     assert receiver.received == []
+
+
+async def test_unusable_secret_gives_the_delivery_up_with_a_clear_error(
+    tmp_path, db: Database, store: SQLiteStore, sealer: Sealer, receiver: Receiver
+) -> None:
+    from cryptography.fernet import Fernet
+
+    service = _service(tmp_path, db, store, sealer)
+    other = Sealer(Fernet.generate_key())  # the gateway's secret_key changed since
+    hook = await store.create(
+        "webhook",
+        SCOPE,
+        None,
+        {
+            "url": receiver.url,
+            "events": ["run.failed"],
+            "enabled": True,
+            "secret_sealed": other.seal(generate_secret()),
+        },
+    )
+    (dlv,) = await service.publish(SCOPE, "run.failed", {"type": "run.failed", "data": {}})
+    await service.start()
+    try:
+        await _wait(lambda: service.outbox.get(hook.id, dlv).status == "failed")  # type: ignore[union-attr]
+    finally:
+        await service.stop()
+    assert "no secret to sign with" in (service.outbox.get(hook.id, dlv).last_error or "")  # type: ignore[union-attr]
+    assert receiver.received == []

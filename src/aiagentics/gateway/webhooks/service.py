@@ -147,12 +147,18 @@ class WebhookService:
 
     def secrets_of(self, hook: Resource) -> list[str]:
         """The secrets that sign this webhook's messages now: current first, then rotated-out ones."""
-        secrets = [self.sealer.unseal(hook.data[SEALED_FIELD])]
-        for sealed, _ in self.outbox.old_secrets(hook.id):
+        sealed_all = [
+            hook.data.get(SEALED_FIELD, ""),
+            *(s for s, _ in self.outbox.old_secrets(hook.id)),
+        ]
+        secrets: list[str] = []
+        for sealed in sealed_all:
             try:
                 secrets.append(self.sealer.unseal(sealed))
             except ValueError:
-                log.warning("a rotated secret of %s cannot be unsealed; skipped", hook.id)
+                # Sealed with another key (secret_key changed): unusable. With no secret
+                # left the delivery is given up with a clear error instead of sent unsigned.
+                log.warning("a signing secret of %s cannot be unsealed; skipped", hook.id)
         return secrets
 
     # -- managing ----------------------------------------------------------------------------
