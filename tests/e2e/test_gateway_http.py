@@ -265,3 +265,40 @@ def test_graceful_shutdown_and_workers(gateway_factory: Any) -> None:
     again = gateway_factory(directory=gw.root)
     got = httpx.get(again.url(f"/tools/{created.json()['id']}"), headers=again.headers)
     assert got.status_code == 200 and got.json()["name"] == "kept"
+
+
+def test_reads_are_fresh_across_workers(gateway_factory: Any) -> None:
+    """Cached reads never outlive a write, whichever worker process made it."""
+    gw = gateway_factory(args=["--workers", "2"])
+    with gw.client() as api:
+        tool = api.post("tools", json={"name": "fresh", "type": "client"}).json()
+        for version in range(2, 6):
+            # Warm both workers' caches, then change the tool through one of them.
+            for _ in range(6):
+                assert api.get(f"tools/{tool['id']}").json()["version"] == version - 1
+                api.get("tools")
+            assert (
+                api.post(f"tools/{tool['id']}", json={"description": f"v{version}"}).status_code
+                == 200
+            )
+            for _ in range(6):
+                got = api.get(f"tools/{tool['id']}").json()
+                assert (got["version"], got["description"]) == (version, f"v{version}")
+                listed = api.get("tools").json()["data"]
+                assert [t["version"] for t in listed if t["id"] == tool["id"]] == [version]
+        key = api.post("keys", json={"scopes": ["read"]}).json()
+        for _ in range(6):
+            assert (
+                httpx.get(
+                    gw.url("/tools"), headers={"Authorization": f"Bearer {key['secret']}"}
+                ).status_code
+                == 200
+            )
+        api.delete(f"keys/{key['id']}")
+        for _ in range(6):
+            assert (
+                httpx.get(
+                    gw.url("/tools"), headers={"Authorization": f"Bearer {key['secret']}"}
+                ).status_code
+                == 401
+            )

@@ -24,6 +24,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from aiagentics.gateway.errors import Forbidden, Unauthorized
 from aiagentics.gateway.ids import new_id, random_token
+from aiagentics.gateway.readcache import ReadCache, Token
 from aiagentics.gateway.store.base import ApiKeyRecord, Scope, Store
 
 ScopeName = Literal["read", "run", "admin"]
@@ -95,25 +96,44 @@ def make_key(
     return record, secret
 
 
-async def authenticate(store: Store, authorization: str | None) -> AuthContext:
-    """The caller of a request from its `Authorization` header; raises Unauthorized."""
+async def authenticate(
+    store: Store,
+    authorization: str | None,
+    cache: ReadCache | None = None,
+    token: Token | None = None,
+) -> AuthContext:
+    """The caller of a request from its `Authorization` header; raises Unauthorized.
+
+    With a `cache` (and the request's change `token`), a key seen since the last write to
+    the database is not looked up again; a revocation is a write, so it still takes effect
+    on the next request, and the expiry is checked every time.
+    """
     if not authorization:
         raise Unauthorized(
             "no API key: send `Authorization: Bearer sk_...`", code="missing_api_key"
         )
-    scheme, _, token = authorization.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    scheme, _, secret = authorization.partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
         raise Unauthorized("the Authorization header must be `Bearer sk_...`")
-    record = await store.key_by_hash(hash_secret(token))
+    now = time.time()
+    cache_key = ("api_key", secret)
+    hit = cache.get(cache_key, token) if cache is not None else None
+    if hit is not None:
+        auth, expires_at = hit
+        if expires_at is None or expires_at > now:
+            return auth
+    record = await store.key_by_hash(hash_secret(secret))
     if record is None:
         raise Unauthorized("invalid API key")
-    now = time.time()
     if record.revoked_at is not None:
         raise Unauthorized("this API key has been revoked", code="api_key_revoked")
     if record.expires_at is not None and record.expires_at <= now:
         raise Unauthorized("this API key has expired", code="api_key_expired")
-    return AuthContext(record.id, record.project, record.environment, tuple(record.scopes))
+    auth = AuthContext(record.id, record.project, record.environment, tuple(record.scopes))
+    if cache is not None:
+        cache.put(cache_key, (auth, record.expires_at), token)
+    return auth
 
 
 def current_auth(connection: ASGIConnection[Any, Any, Any, Any]) -> AuthContext:

@@ -73,7 +73,14 @@ class GatewayMiddleware:
             auth_error: ApiError | None = None
             if path.startswith("/v1/") and path not in PUBLIC_PATHS:
                 try:
-                    auth = await authenticate(self.services.store, headers.get("authorization"))
+                    # One cheap "did the database change?" check per request validates
+                    # every read cached since the last write (see readcache.py).
+                    cache = self.services.read_cache
+                    token = cache.begin(self.services.db.change_token())
+                    state["cache_token"] = token
+                    auth = await authenticate(
+                        self.services.store, headers.get("authorization"), cache, token
+                    )
                 except ApiError as err:
                     auth_error = err
                 except Exception as exc:  # the store failing must still get our error shape

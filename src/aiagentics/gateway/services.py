@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from litestar import Request
 
+from aiagentics.gateway.readcache import ReadCache
 from aiagentics.gateway.settings import GatewaySettings
 from aiagentics.gateway.store.base import Store
 from aiagentics.gateway.store.db import Database
@@ -41,6 +42,8 @@ class Services:
     sealer: Any  # aiagentics.gateway.sealing.Sealer (seal/unseal webhook secrets)
     rate_limiter: Any  # aiagentics.gateway.ratelimit.RateLimiter
     components: list[Component] = field(default_factory=list)
+    # Encoded reads valid until the next database write (aiagentics.gateway.readcache).
+    read_cache: ReadCache = field(default_factory=ReadCache)
     # -- fields other components add (C: runs; E: webhooks, memory, files_index, outbound) --
     runs: Any = None
     webhooks: Any = None

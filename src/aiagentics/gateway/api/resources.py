@@ -108,16 +108,15 @@ def render_raw(rt: ResourceType, res: Resource) -> Any:
     return msgspec.Raw(head + (rest if rest[:1] == b"}" else b"," + rest))
 
 
-def list_raw(items: list[Any], has_more: bool) -> Response[bytes]:
+def list_raw(items: list[Any], has_more: bool) -> bytes:
     """A list body assembled from pre-encoded items."""
-    body = b"".join(
+    return b"".join(
         (
             b'{"object":"list","data":[',
             b",".join(i if isinstance(i, msgspec.Raw) else msgspec.json.encode(i) for i in items),
             b'],"has_more":true}' if has_more else b'],"has_more":false}',
         )
     )
-    return Response(body, media_type=MediaType.JSON)
 
 
 def _ids_at(data: dict[str, Any], path: str) -> list[tuple[str, str]]:
@@ -212,10 +211,14 @@ def build_controller(rt: ResourceType) -> type[Controller]:
         async def retrieve(self, id: str, request: Request[Any, Any, Any]) -> Obj:  # type: ignore[valid-type]
             # Hot path: no dependency injection (see auth.provide_auth); same checks.
             services, auth = request.app.state.services, authorize(request)
-            obj = render_raw(rt, await _load(services, auth, id))
-            if isinstance(obj, msgspec.Raw):
-                return Response(bytes(obj), media_type=MediaType.JSON)  # type: ignore[return-value]
-            return obj  # type: ignore[no-any-return]
+            token = request.scope["state"].get("cache_token")
+            key = ("get", rt.kind, auth.project, auth.environment, id)
+            body = services.read_cache.get(key, token)
+            if body is None:
+                obj = render_raw(rt, await _load(services, auth, id))
+                body = bytes(obj) if isinstance(obj, msgspec.Raw) else msgspec.json.encode(obj)
+                services.read_cache.put(key, body, token)
+            return Response(body, media_type=MediaType.JSON)  # type: ignore[return-value]
 
         @route(
             "/{id:str}",
@@ -284,10 +287,16 @@ def build_controller(rt: ResourceType) -> type[Controller]:
         ) -> Lst:  # type: ignore[valid-type]
             services, auth = request.app.state.services, authorize(request)
             check_cursor(starting_after, rt.prefix)
-            page = await services.store.list(
-                rt.kind, auth.scope, limit=limit, starting_after=starting_after
-            )
-            return list_raw([render_raw(rt, r) for r in page.items], page.has_more)  # type: ignore[return-value]
+            token = request.scope["state"].get("cache_token")
+            key = ("list", rt.kind, auth.project, auth.environment, limit, starting_after)
+            body = services.read_cache.get(key, token)
+            if body is None:
+                page = await services.store.list(
+                    rt.kind, auth.scope, limit=limit, starting_after=starting_after
+                )
+                body = list_raw([render_raw(rt, r) for r in page.items], page.has_more)
+                services.read_cache.put(key, body, token)
+            return Response(body, media_type=MediaType.JSON)  # type: ignore[return-value]
 
     if rt.kind in VERSIONED:
 
@@ -320,7 +329,8 @@ def build_controller(rt: ResourceType) -> type[Controller]:
                 )
                 if page is None:
                     raise NotFound(f"no such {what}: {id}")
-                return list_raw([render_raw(rt, r) for r in page.items], page.has_more)  # type: ignore[return-value]
+                body = list_raw([render_raw(rt, r) for r in page.items], page.has_more)
+                return Response(body, media_type=MediaType.JSON)  # type: ignore[return-value]
 
         VersionedController.__name__ = f"{rt.object.title().replace('_', '')}Controller"
         return VersionedController

@@ -61,6 +61,19 @@ class Database:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
+    def change_token(self) -> tuple[int, int]:
+        """Changes whenever the database may have changed: a commit by another connection
+        (PRAGMA data_version) or any row written through this one (total_changes).
+
+        Read caches compare it on every request, so they never serve data older than the
+        request itself.
+        """
+        with self._lock:
+            return (
+                self._conn.execute("PRAGMA data_version").fetchone()[0],
+                self._conn.total_changes,
+            )
+
     @contextmanager
     def transaction(self) -> Iterator[Database]:
         """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error); nested calls join the outer one."""
