@@ -3,7 +3,8 @@
 Both run on uvicorn (one worker) on loopback. A small asyncio HTTP/1.1 keep-alive load
 generator (N connections, a fixed number of requests) measures requests/s, p50 and p99
 for GET /v1/agents/:id, GET /v1/agents and POST /v1/tools on each, and prints the ratios
-(the cost of auth, rate limiting, storage and encoding).
+(the cost of auth, rate limiting, storage and encoding). A third server, the same gateway
+with its read cache off, shows what a read costs right after a write.
 
     .venv/bin/python bench/gateway/run.py [--requests 3000] [--connections 16]
 """
@@ -182,6 +183,32 @@ def main() -> None:
             "tool": tools[0],
         }
         (work / "payloads.json").write_text(json.dumps(payloads))
+        # The same gateway on the same database with the read cache off: what a read costs
+        # right after a write (the cache is emptied by any write).
+        cold = work / "cold"
+        cold.mkdir()
+        (cold / "aiagentics.toml").write_text(
+            '[project]\nname = "bench"\n[gateway]\nrate_limit_per_second = 1000000\n'
+            "rate_limit_burst = 1000000\nread_cache_entries = 0\n"
+        )
+        cold_port = free_port()
+        uncached = subprocess.Popen(
+            [
+                AIA,
+                "-C",
+                str(cold),
+                "serve",
+                "--port",
+                str(cold_port),
+                "--database",
+                str(work / ".aiagentics" / "gateway.db"),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        procs.append(uncached)
+        wait_healthy(f"http://127.0.0.1:{cold_port}/v1/health", uncached)
         bare = subprocess.Popen(
             [
                 sys.executable,
@@ -206,7 +233,11 @@ def main() -> None:
         # Rounds alternate between the two servers so that a burst of load elsewhere on the
         # machine hits both; each side keeps its best round.
         results: dict[str, dict[str, dict[str, float]]] = {}
-        targets = (("ours", ours_port, key), ("bare", bare_port, None))
+        targets = (
+            ("ours", ours_port, key),
+            ("uncached", cold_port, key),
+            ("bare", bare_port, None),
+        )
         for name in scenarios(agents[0]["id"], key, ""):
             for _round in range(args.rounds):
                 for label, port, auth in targets:
@@ -223,16 +254,22 @@ def main() -> None:
             f" rounds, {args.connections} connections, uvicorn 1 worker each, loopback"
         )
         print(
-            f"{'endpoint':22} {'ours req/s':>10} {'p50 ms':>7} {'p99 ms':>7} | {'bare req/s':>10} {'p50 ms':>7} {'p99 ms':>7} | {'req/s x':>7} {'p50 x':>6}"
+            f"{'endpoint':20} {'server':9} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}"
+            f" {'req/s x':>8} {'p50 x':>6}"
         )
         for name, r in results.items():
-            o, b = r["ours"], r["bare"]
-            print(
-                f"{name:22} {o['rps']:10.0f} {o['p50']:7.2f} {o['p99']:7.2f} | {b['rps']:10.0f} {b['p50']:7.2f} {b['p99']:7.2f} |"
-                f" {b['rps'] / o['rps']:7.2f} {o['p50'] / b['p50']:6.2f}"
-                + ("" if o["ok"] == 1 else f"  (ours: {o['ok']:.0%} 200s)")
-            )
-        print("x = how many times slower ours is than the bare app (target < 1.5 on reads)")
+            b = r["bare"]
+            for label in ("ours", "uncached", "bare"):
+                o = r[label]
+                note = "" if o["ok"] == 1 else f"  ({o['ok']:.0%} 200s)"
+                print(
+                    f"{name:20} {label:9} {o['rps']:7.0f} {o['p50']:7.2f} {o['p99']:7.2f}"
+                    f" {b['rps'] / o['rps']:8.2f} {o['p50'] / b['p50']:6.2f}{note}"
+                )
+        print(
+            "x = how many times slower than the bare app (target < 1.5 on reads); 'uncached' is"
+            " the same gateway with the read cache off (a read right after a write)"
+        )
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGINT)

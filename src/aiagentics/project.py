@@ -44,6 +44,7 @@ class GatewaySection(_Section):
     rate_limit_burst: int = Field(200, ge=1)
     max_body_bytes: int = Field(1_000_000, ge=1024)
     max_file_bytes: int = Field(20_000_000, ge=1)
+    read_cache_entries: int = Field(10_000, ge=0)
     max_concurrent_runs: int = Field(20, ge=1)
     webhook_max_attempts: int = Field(8, ge=1, le=50)
     webhook_base_delay_seconds: float = Field(1.0, gt=0, le=3600)

@@ -38,7 +38,7 @@ class ReadCache:
 
     def put(self, key: Any, value: Any, token: Token | None) -> None:
         """Remember `value` when the request's token is still the current one."""
-        if token is None or token != self._token:
+        if token is None or token != self._token or self._max <= 0:
             return
         if len(self._values) >= self._max:
             self._values.clear()

@@ -95,6 +95,7 @@ def build_services(settings: GatewaySettings) -> Services:
         store=SQLiteStore(db),
         sealer=Sealer.from_settings(settings),
         rate_limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+        read_cache=ReadCache(settings.read_cache_entries),
     )
     # -- components: one line each (construct, set the field, append to components) --
     from aiagentics.gateway.runtime.service import RunService

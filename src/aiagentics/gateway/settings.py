@@ -61,6 +61,8 @@ class GatewaySettings:
     # key file `secret.key` (mode 0600) beside the database is created and used.
     secret_key: str | None = None
     idempotency_ttl_seconds: int = 86_400
+    # Encoded reads kept until the next database write (0 turns the read cache off).
+    read_cache_entries: int = 10_000
     graceful_shutdown_seconds: float = 10.0
 
     @property
@@ -110,6 +112,7 @@ class GatewaySettings:
             rate_limit_burst=gw.rate_limit_burst,
             max_body_bytes=gw.max_body_bytes,
             max_file_bytes=gw.max_file_bytes,
+            read_cache_entries=gw.read_cache_entries,
             max_concurrent_runs=gw.max_concurrent_runs,
             webhook_max_attempts=gw.webhook_max_attempts,
             webhook_base_delay_seconds=gw.webhook_base_delay_seconds,
