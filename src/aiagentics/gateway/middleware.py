@@ -3,12 +3,15 @@
 One pure-ASGI middleware (cheaper than a Litestar middleware stack) that
   1. gives the request an id (`scope["state"]["request_id"]`, header X-Request-Id),
   2. refuses a Content-Length above the route's limit (413),
-  3. authenticates /v1/* except /v1/health (`scope["state"]["auth"]`, else 401),
+  3. authenticates /v1/* except /v1/health (`scope["state"]["auth"]`, else 401), after
+     validating the read cache with the database's change token
+     (`scope["state"]["cache_token"]`, see readcache.py),
   4. spends a token of the caller's bucket (429 with Retry-After when empty),
   5. for a POST with `Idempotency-Key`: replays the stored response of the same key and
      body, refuses another body (409), and stores the new response (non-streaming, < 500),
   6. adds X-Request-Id and X-RateLimit-Limit/-Remaining/-Reset to every response.
-Scope checks per route are Litestar guards (`auth.require`), not here.
+Scope checks per route happen in the `auth` dependency (`auth.needs`) or a guard
+(`auth.require`), not here: routing has not happened yet.
 """
 
 from __future__ import annotations
