@@ -96,6 +96,19 @@ def test_error_statuses(module_gateway: Any) -> None:
     _assert_error(
         httpx.get(url("/agents"), params={"limit": 10**12}, headers=h), 400, param="limit"
     )
+    # Bodies that break parsers rather than schemas.
+    _assert_error(httpx.post(url("/tools"), content=b"", headers=h), 400)
+    _assert_error(httpx.post(url("/tools"), content=b"null", headers=h), 400)
+    nested = b"[" * 50_000 + b"]" * 50_000
+    _assert_error(httpx.post(url("/tools"), content=nested, headers=h), 400, "invalid_json")
+    _assert_error(
+        httpx.post(url("/tools"), content=b'{"name": "\xff"}', headers=h), 400, "invalid_json"
+    )
+    deep = b'{"name": "deep", "type": "client", "parameters": {"type": "object", "properties": '
+    deep += b'{"a": ' * 400 + b"1" + b"}" * 400 + b"}}"
+    _assert_error(httpx.post(url("/tools"), content=deep, headers=h), 400)
+    err = _assert_error(httpx.get(url("/agents/" + "x" * 3000), headers=h), 404)
+    assert len(err["message"]) < 200
 
 
 def test_oversized_bodies_are_413(gateway_factory: Any) -> None:

@@ -176,10 +176,16 @@ def to_api_error(exc: Exception) -> ApiError:
     """Map any exception to the ApiError the caller sees."""
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, RecursionError):
+        return InvalidRequest("request body is nested too deeply", code="invalid_json")
+    if isinstance(exc, UnicodeDecodeError):
+        return InvalidRequest("request body is not valid UTF-8", code="invalid_json")
     if isinstance(exc, ValidationException):
         extra = exc.extra if isinstance(exc.extra, list) else []
         first = extra[0] if extra and isinstance(extra[0], dict) else {}
         key = first.get("key")
+        if key == "data":  # Litestar's way of saying there was no body to validate
+            return InvalidRequest("the request body is missing or empty", code="invalid_request")
         message = str(first.get("message") or exc.detail)
         if key:
             message = f"{param_from_key(key)}: {message}"

@@ -64,7 +64,8 @@ def list_body(data: list[Any], has_more: bool) -> dict[str, Any]:
 def check_id(value: str, prefix: str, what: str) -> None:
     """404 for an id that cannot be one of ours (wrong prefix or shape)."""
     if not has_prefix(value, prefix):
-        raise NotFound(f"no such {what}: {value!r}")
+        shown = value if len(value) <= 80 else value[:80] + "..."
+        raise NotFound(f"no such {what}: {shown!r}")
 
 
 def check_cursor(value: str | None, prefix: str) -> None:

@@ -119,6 +119,14 @@ def list_raw(items: list[Any], has_more: bool) -> bytes:
     )
 
 
+def dump(model: Any, *, exclude_unset: bool = False) -> dict[str, Any]:
+    """A validated body as JSON-ready data (400 when it is too deeply nested to serialise)."""
+    try:
+        return model.model_dump(mode="json", exclude_unset=exclude_unset)  # type: ignore[no-any-return]
+    except (ValueError, RecursionError) as exc:
+        raise InvalidRequest(f"request body cannot be stored: {exc}") from None
+
+
 def _ids_at(data: dict[str, Any], path: str) -> list[tuple[str, str]]:
     """(param, id) pairs found at a dotted path of the body."""
     node: Any = data
@@ -198,7 +206,7 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             operation_id=f"create_{rt.kind}",
         )
         async def create(self, data: Create, services: Services, auth: AuthContext) -> Created:  # type: ignore[valid-type]
-            body = data.model_dump(mode="json")  # type: ignore[attr-defined]
+            body = dump(data)
             return await _save(services, auth, body, None)  # type: ignore[return-value]
 
         @get(
@@ -232,11 +240,11 @@ def build_controller(rt: ResourceType) -> type[Controller]:
         async def update(self, id: str, data: Update, services: Services, auth: AuthContext) -> Obj:  # type: ignore[valid-type]
             current = await _load(services, auth, id)
             refuse_if_declared(current, what)
-            changes = data.model_dump(mode="json", exclude_unset=True)  # type: ignore[attr-defined]
+            changes = dump(data, exclude_unset=True)
             merged = {**current.data, "name": current.name, **changes}
             for hidden in rt.hidden:
                 merged.pop(hidden, None)
-            body = validate(Create, merged).model_dump(mode="json")
+            body = dump(validate(Create, merged))
             if "secret" in Create.model_fields and "secret" not in changes:
                 body.pop("secret", None)  # keep the stored (sealed) secret
             out = await _save(services, auth, body, current)
