@@ -95,6 +95,7 @@ class Dispatcher:
         self._client = client
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._inflight: dict[str, asyncio.Task[None]] = {}
 
     def wake(self) -> None:
@@ -107,21 +108,27 @@ class Dispatcher:
             return
         if self._client is None:
             self._client = safe_client(self._allow_private, self.timeout, RESPONSE_CAP)
+        self._stopping = False
         self._task = asyncio.create_task(self._loop(), name="webhook-dispatcher")
 
     async def stop(self, grace_seconds: float = 2.0) -> None:
         """Stop claiming; let in-flight attempts finish briefly, then hand the rest back."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # A flag, not only cancel(): on Python 3.11 a cancel that lands while the wake
+            # event fires can be swallowed by the wait, and the loop would run on.
+            self._stopping = True
+            self._wake.set()
+            done, _ = await asyncio.wait({self._task}, timeout=5)
+            if not done:
+                self._task.cancel()
+                await asyncio.wait({self._task}, timeout=1)
             self._task = None
         if self._inflight:
             _, pending = await asyncio.wait(list(self._inflight.values()), timeout=grace_seconds)
             for task in pending:
                 task.cancel()
             if pending:
-                await asyncio.wait(pending)
+                await asyncio.wait(pending, timeout=2)
         if self._inflight:
             self.outbox.release(list(self._inflight))
             self._inflight.clear()
@@ -130,7 +137,7 @@ class Dispatcher:
             self._client = None
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             free = self.concurrency - len(self._inflight)
             batch: list[Delivery] = []
@@ -153,6 +160,8 @@ class Dispatcher:
                 due = None
             if due is not None:
                 wait = min(wait, max(0.01, due - time.time()))
+            if self._stopping:
+                break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
