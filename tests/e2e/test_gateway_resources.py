@@ -200,6 +200,19 @@ def test_list_pagination(api: httpx.Client) -> None:
         400,
         param="starting_after",
     )
+    # A cursor that names no object (e.g. deleted between pages) is an error, not an empty page.
+    gone = _ok(api.post("memory_stores", json={"name": f"{prefix}-gone"}))["id"]
+    _ok(api.delete(f"memory_stores/{gone}"))
+    for path in ("memory_stores", "files", "keys"):
+        missing = {"memory_stores": gone, "files": "file_" + "G" * 20, "keys": "key_" + "G" * 20}[
+            path
+        ]
+        _error(
+            api.get(path, params={"starting_after": missing}),
+            400,
+            "resource_missing",
+            "starting_after",
+        )
 
 
 def test_memory_store_vector_files(api: httpx.Client) -> None:

@@ -74,3 +74,11 @@ def check_cursor(value: str | None, prefix: str) -> None:
         raise InvalidRequest(
             f"starting_after must be an id starting with {prefix}_", param="starting_after"
         )
+
+
+def cursor_gone(value: str) -> InvalidRequest:
+    """400 for a `starting_after` naming no object of the caller (deleted, or never one):
+    an empty page would silently end a client's pagination early."""
+    return InvalidRequest(
+        f"starting_after: no such object: {value}", param="starting_after", code="resource_missing"
+    )

@@ -26,6 +26,7 @@ from aiagentics.gateway.api.common import (
     Deleted,
     check_cursor,
     check_id,
+    cursor_gone,
     error_responses,
     list_body,
 )
@@ -273,6 +274,8 @@ class FileController(Controller):
         ),
     ) -> m.FileList:  # type: ignore[valid-type]
         check_cursor(starting_after, "file")
+        if starting_after and await services.store.get("file", auth.scope, starting_after) is None:
+            raise cursor_gone(starting_after)
         page = await services.store.list(
             "file", auth.scope, limit=limit, starting_after=starting_after
         )

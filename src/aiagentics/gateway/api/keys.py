@@ -17,6 +17,7 @@ from aiagentics.gateway.api.common import (
     Deleted,
     check_cursor,
     check_id,
+    cursor_gone,
     error_responses,
     list_body,
 )
@@ -102,6 +103,8 @@ class KeyController(Controller):
         ),
     ) -> m.KeyList:  # type: ignore[valid-type]
         check_cursor(starting_after, "key")
+        if starting_after and await services.store.get_key(auth.scope, starting_after) is None:
+            raise cursor_gone(starting_after)
         page = await services.store.list_keys(
             auth.scope, limit=limit, starting_after=starting_after
         )

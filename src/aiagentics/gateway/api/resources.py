@@ -21,6 +21,7 @@ from aiagentics.gateway.api.common import (
     Deleted,
     check_cursor,
     check_id,
+    cursor_gone,
     error_responses,
 )
 from aiagentics.gateway.api.models import validate
@@ -299,6 +300,11 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             key = ("list", rt.kind, auth.project, auth.environment, limit, starting_after)
             body = services.read_cache.get(key, token)
             if body is None:
+                if (
+                    starting_after
+                    and await services.store.get(rt.kind, auth.scope, starting_after) is None
+                ):
+                    raise cursor_gone(starting_after)
                 page = await services.store.list(
                     rt.kind, auth.scope, limit=limit, starting_after=starting_after
                 )
