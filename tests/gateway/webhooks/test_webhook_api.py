@@ -110,4 +110,8 @@ def test_bad_requests(client: TestClient[Any]) -> None:
     assert client.get("/v1/webhooks/whk_missing1234567/deliveries").status_code == 404
     r = client.get(f"/v1/webhooks/{hook['id']}/deliveries", params={"starting_after": "nope"})
     assert r.status_code == 400 and r.json()["error"]["param"] == "starting_after"
+    r = client.get(
+        f"/v1/webhooks/{hook['id']}/deliveries", params={"starting_after": "dlv_unknown1234567"}
+    )
+    assert r.status_code == 400 and r.json()["error"]["param"] == "starting_after"
     assert client.post(f"/v1/webhooks/{hook['id']}/rotate_secret").status_code == 200

@@ -67,6 +67,11 @@ class WebhookDeliveryController(Controller):
                 "starting_after must be a delivery id (dlv_...)", param="starting_after"
             )
         outbox = _service(services).outbox
+        if starting_after is not None and outbox.get(hook.id, starting_after) is None:
+            raise InvalidRequest(
+                f"starting_after: no delivery {starting_after} of this webhook",
+                param="starting_after",
+            )
         page, more = outbox.list(hook.id, limit=limit, starting_after=starting_after, status=status)
         return list_body([d.to_json(outbox.attempts(d.id)) for d in page], more)
 
