@@ -174,3 +174,17 @@ async def test_manual_redelivery_after_giving_up(db: Database, receiver: Receive
         ("manual", True),
     ]
     assert outbox.redeliver("whk_other", dlv) is None
+
+
+def test_deliveries_page_newest_first(db: Database) -> None:
+    outbox = Outbox(db)
+    ids = [
+        outbox.enqueue("p", "test", "run.completed", None, BODY, ["whk_1"], 5)[1][0]
+        for _ in range(3)
+    ]
+    outbox.enqueue("p", "test", "run.completed", None, BODY, ["whk_2"], 5)
+    page, more = outbox.list("whk_1", limit=2)
+    assert [d.id for d in page] == ids[::-1][:2] and more
+    rest, more = outbox.list("whk_1", limit=2, starting_after=page[-1].id)
+    assert [d.id for d in rest] == [ids[0]] and not more
+    assert outbox.list("whk_1", status="delivered") == ([], False)
