@@ -164,6 +164,12 @@ def test_editor_saves_bursts_and_swap_files(dev: DevServer) -> None:
             f.unlink()
         (dev.root / "agents").rmdir()
         wait_for(lambda: agents_by_name(c) == {})
+        # ... and when it comes back, it is watched again.
+        (dev.root / "agents").mkdir()
+        (dev.root / "agents" / "helper.yaml").write_text(agent_yaml(instructions="Back."))
+        wait_for(lambda: _instructions(c) == "You help Acme customers. Back.")
+        (dev.root / "agents" / "helper.yaml").write_text(agent_yaml(instructions="Again."))
+        wait_for(lambda: _instructions(c) == "You help Acme customers. Again.")
     assert dev.process.poll() is None
 
 

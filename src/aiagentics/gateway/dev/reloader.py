@@ -17,11 +17,11 @@ import anyio
 from aiagentics.compiler import ParseCache, compile_project
 from aiagentics.compiler.state import DesiredState
 from aiagentics.gateway.dev.sync import SyncConflict, sync_state
-from aiagentics.gateway.dev.watch import ProjectFilter, project_changes
+from aiagentics.gateway.dev.watch import Batch, ProjectFilter, watch_round, watch_set
 from aiagentics.gateway.services import Services
 from aiagentics.gateway.store.base import Scope
 from aiagentics.plan import Plan
-from aiagentics.project import ConfigError, load_project
+from aiagentics.project import ConfigError, Project, load_project
 from aiagentics.spec.diagnostics import Diagnostic
 
 log = logging.getLogger("aiagentics.dev")
@@ -94,7 +94,6 @@ class DevReloader:
     _stop: anyio.Event | None = None
     _task: asyncio.Task[None] | None = None
     _lock: anyio.Lock = field(default_factory=anyio.Lock)
-    _filter: ProjectFilter | None = None
     _cache: ParseCache = field(default_factory=ParseCache)  # unchanged files are not re-parsed
 
     @property
@@ -122,22 +121,26 @@ class DevReloader:
         assert self._stop is not None
         while not self._stop.is_set():
             try:
-                project = load_project(self.root)
-                self._filter = ProjectFilter(project)
-                self._filter.inputs = self._file_inputs()
-                async for changes in project_changes(
-                    project.root, self._filter, self._stop, self.debounce_ms
-                ):
-                    paths = tuple(sorted({_relative(p, project.root) for _, p in changes}))
-                    await self.reload(paths)
-                    if any(p == "aiagentics.toml" for p in paths):
-                        break  # the spec folders may have moved: watch anew
-                    self._filter.inputs = self._file_inputs()
+                await self._watch_round(load_project(self.root), self._stop)
             except ConfigError:
                 await anyio.sleep(0.2)  # reload() reported it; wait for the config to come back
             except Exception:  # the watcher must outlive any surprise
                 log.exception("the file watcher failed; restarting it")
                 await anyio.sleep(0.5)
+
+    async def _watch_round(self, project: Project, stop: anyio.Event) -> None:
+        watch_filter = ProjectFilter(project)
+        watch_filter.inputs = self._file_inputs()
+        current = watch_set(project, watch_filter.inputs)
+
+        async def on_batch(changes: Batch) -> bool:
+            paths = tuple(sorted({_relative(p, project.root) for _, p in changes}))
+            await self.reload(paths)
+            watch_filter.inputs = self._file_inputs()
+            # A new config, a spec folder created or removed, a File elsewhere: watch anew.
+            return "aiagentics.toml" in paths or watch_set(project, watch_filter.inputs) != current
+
+        await watch_round(current, watch_filter, stop, on_batch, self.debounce_ms)
 
     def _file_inputs(self) -> frozenset[Path]:
         if self.last_good is None:

@@ -113,7 +113,9 @@ async def sync_state(
                 fid = stable_id(scope, "File", action.name)
                 res = await services.store.get("file", scope, fid)
                 if res is not None:
-                    await services.files_index.file_added(scope, res, services.settings.files_dir / fid)
+                    await services.files_index.file_added(
+                        scope, res, services.settings.files_dir / fid
+                    )
     return SyncResult(plan)
 
 
@@ -132,9 +134,7 @@ def declared(desired: DesiredState) -> DesiredState:
         )
         for r in desired.resources
     )
-    return dataclasses.replace(
-        desired, resources=marked, by_address={r.address: r for r in marked}
-    )
+    return dataclasses.replace(desired, resources=marked, by_address={r.address: r for r in marked})
 
 
 def _run_now(coro: Coroutine[Any, Any, Any]) -> Any:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -11,6 +12,7 @@ import watchfiles
 from aiagentics.project import CONFIG_FILE, Project
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+CATCH_UP_SECONDS = 0.25
 # Editors' swap, backup and probe files: never a reason to reload.
 _IGNORED_SUFFIXES = (".swp", ".swo", ".swx", ".tmp", ".bak", "~")
 _IGNORED_PREFIXES = (".#", "#", ".~")
@@ -46,17 +48,75 @@ class ProjectFilter(watchfiles.DefaultFilter):
         return any(p == d or (d in p.parents and p.suffix in SPEC_SUFFIXES) for d in self.dirs)
 
 
-async def project_changes(
-    root: Path, watch_filter: ProjectFilter, stop: anyio.Event, debounce_ms: int = 40
-) -> AsyncIterator[set[tuple[watchfiles.Change, str]]]:
-    """Batches of relevant changes; a burst of saves within `debounce_ms` is one batch."""
-    async for changes in watchfiles.awatch(
-        root,
-        watch_filter=watch_filter,
-        debounce=1600,
-        step=debounce_ms,
-        stop_event=stop,
-        recursive=True,
-        ignore_permission_denied=True,
-    ):
-        yield changes
+@dataclass(frozen=True, slots=True)
+class WatchSet:
+    """What to watch: only the project's inputs, never the whole tree (a `.venv` or
+    `node_modules` beside the specs would cost thousands of kernel watches)."""
+
+    deep: tuple[Path, ...]  # existing spec folders and templates/, recursively
+    shallow: tuple[Path, ...]  # the root (config; folders appearing or vanishing), File folders
+
+
+def watch_set(project: Project, inputs: frozenset[Path]) -> WatchSet:
+    """The WatchSet of a project whose File resources read `inputs`."""
+    deep = tuple(d for d in (*project.spec_dirs(), project.templates_dir) if d.is_dir())
+    root = project.root.resolve()
+    folders = {p.parent for p in inputs if p.parent.is_dir()}
+    shallow = (root, *sorted(f for f in folders if f != root and not _inside(f, deep)))
+    return WatchSet(tuple(d.resolve() for d in deep), shallow)
+
+
+def _inside(path: Path, dirs: tuple[Path, ...]) -> bool:
+    return any(path == d.resolve() or d.resolve() in path.parents for d in dirs)
+
+
+Batch = set[tuple[watchfiles.Change, str]]
+
+
+async def watch_round(
+    ws: WatchSet,
+    watch_filter: ProjectFilter,
+    stop: anyio.Event,
+    on_batch: Callable[[Batch], Awaitable[bool]],
+    debounce_ms: int = 40,
+) -> None:
+    """Hand each debounced batch of changes to `on_batch` until `stop` is set or
+    `on_batch` returns True (the inputs moved: the caller starts a new round).
+
+    A burst of saves within `debounce_ms` is one batch.
+    """
+    round_stop = anyio.Event()
+
+    async def pump(paths: tuple[Path, ...], recursive: bool) -> None:
+        async for changes in watchfiles.awatch(
+            *paths,
+            watch_filter=watch_filter,
+            debounce=1600,
+            step=debounce_ms,
+            stop_event=round_stop,
+            recursive=recursive,
+            ignore_permission_denied=True,
+        ):
+            if await on_batch(changes):
+                break
+        round_stop.set()  # one watcher ending (its folder vanished) ends the round
+
+    async def relay() -> None:
+        await stop.wait()
+        round_stop.set()
+
+    async def catch_up() -> None:
+        # What changed between two rounds (a folder created and filled at once) came
+        # before these watchers: look once more when they are surely up.
+        await anyio.sleep(CATCH_UP_SECONDS)
+        if await on_batch(set()):
+            round_stop.set()
+
+    async with anyio.create_task_group() as outer:
+        outer.start_soon(relay)
+        outer.start_soon(catch_up)
+        async with anyio.create_task_group() as pumps:
+            if ws.deep:
+                pumps.start_soon(pump, ws.deep, True)
+            pumps.start_soon(pump, ws.shallow, False)
+        outer.cancel_scope.cancel()
