@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import where
+from tests.project_helpers import where
 
 
 def test_invalid_agent_still_gets_reference_and_template_checks(compile_files) -> None:

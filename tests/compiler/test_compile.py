@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
+from tests.project_helpers import where
+
 from aiagentics.compiler import compile_project, spec_hash
 from aiagentics.project import load_project
-
-from .conftest import where
 
 TOOL = """
 apiVersion: aiagentics.io/v1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import where
+from tests.project_helpers import where
 
 CONFIG = """
 [vars]

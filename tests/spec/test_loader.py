@@ -6,13 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
+from tests.project_helpers import where
 
 from aiagentics.compiler import compile_project
 from aiagentics.project import load_project
 from aiagentics.spec.discovery import discover
 from aiagentics.spec.loader import MAX_FILE_BYTES, SourceFile, load_files, parse_source, read_source
-
-from .conftest import where
 
 AGENT = """
 apiVersion: aiagentics.io/v1
