@@ -6,6 +6,8 @@ memory, `session_id` for a session-scoped one, nothing for a project-scoped one)
 
 # No `from __future__ import annotations`: Litestar reads these annotations at runtime.
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import msgspec
@@ -65,7 +67,20 @@ async def _memory(services: Services, auth: AuthContext, id: str) -> Resource:
     return res
 
 
-def _kv_scope(memory: Resource, user_id: str | None, session_id: str | None) -> Scope:
+@contextmanager
+def _bad_input() -> Iterator[None]:
+    """Turn a MemoryInputError raised inside into a 400 that names its parameter."""
+    try:
+        yield
+    except MemoryInputError as exc:
+        raise InvalidRequest(exc.message, param=exc.param) from None
+
+
+async def _scratchpad(
+    services: Services, auth: AuthContext, id: str, user_id: str | None, session_id: str | None
+) -> tuple[Resource, Scope]:
+    """The memory store `id` and the scope its scratchpad is addressed in by this request."""
+    memory = await _memory(services, auth, id)
     kv = memory.data.get("kv")
     if not kv:
         raise InvalidRequest(
@@ -73,16 +88,17 @@ def _kv_scope(memory: Resource, user_id: str | None, session_id: str | None) -> 
             param="kv",
             code="kv_disabled",
         )
-    return resolve_scope(kv.get("scope", "user"), user_id, session_id)
+    with _bad_input():
+        return memory, resolve_scope(kv.get("scope", "user"), user_id, session_id)
+
+
+def _no_key(key: str) -> NotFound:
+    return NotFound(f"no key {key!r} in this scratchpad", param="key")
 
 
 def _path_key(key: str) -> str:
     """The key of a `{key:path}` parameter (keys may contain slashes: `prefs/theme`)."""
     return str(key)[1:] if str(key).startswith("/") else str(key)
-
-
-def _bad(exc: MemoryInputError) -> InvalidRequest:
-    return InvalidRequest(exc.message, param=exc.param)
 
 
 class MemoryDataController(Controller):
@@ -112,14 +128,11 @@ class MemoryDataController(Controller):
             description="The last key of the previous page.",
         ),
     ) -> dict[str, Any]:
-        memory = await _memory(services, auth, id)
-        try:
-            scope = _kv_scope(memory, user_id, session_id)
+        memory, scope = await _scratchpad(services, auth, id, user_id, session_id)
+        with _bad_input():
             entries = _service(services).kv.list(
                 auth.project, auth.environment, memory.id, scope, prefix, limit + 1, starting_after
             )
-        except MemoryInputError as exc:
-            raise _bad(exc) from None
         return list_body([e.to_json(memory.id) for e in entries[:limit]], len(entries) > limit)
 
     @get(
@@ -138,15 +151,12 @@ class MemoryDataController(Controller):
         user_id: str | None = UserId,
         session_id: str | None = SessionId,
     ) -> dict[str, Any]:
-        memory = await _memory(services, auth, id)
+        memory, scope = await _scratchpad(services, auth, id, user_id, session_id)
         key = _path_key(key)
-        try:
-            scope = _kv_scope(memory, user_id, session_id)
+        with _bad_input():
             entry = _service(services).kv.get(auth.project, auth.environment, memory.id, scope, key)
-        except MemoryInputError as exc:
-            raise _bad(exc) from None
         if entry is None:
-            raise NotFound(f"no key {key!r} in this scratchpad", param="key")
+            raise _no_key(key)
         return entry.to_json(memory.id)
 
     @put(
@@ -167,17 +177,15 @@ class MemoryDataController(Controller):
         user_id: str | None = UserId,
         session_id: str | None = SessionId,
     ) -> dict[str, Any]:
-        memory = await _memory(services, auth, id)
+        memory, scope = await _scratchpad(services, auth, id, user_id, session_id)
         key = _path_key(key)
-        kv_conf = memory.data.get("kv") or {}
-        ttl = data.ttl_seconds if data.ttl_seconds is not None else kv_conf.get("ttl_seconds")
-        try:
-            scope = _kv_scope(memory, user_id, session_id)
+        ttl = data.ttl_seconds
+        if ttl is None:
+            ttl = memory.data["kv"].get("ttl_seconds")
+        with _bad_input():
             entry = _service(services).kv.set(
                 auth.project, auth.environment, memory.id, scope, key, data.value, ttl
             )
-        except MemoryInputError as exc:
-            raise _bad(exc) from None
         return entry.to_json(memory.id)
 
     @delete(
@@ -197,17 +205,14 @@ class MemoryDataController(Controller):
         user_id: str | None = UserId,
         session_id: str | None = SessionId,
     ) -> dict[str, Any]:
-        memory = await _memory(services, auth, id)
+        memory, scope = await _scratchpad(services, auth, id, user_id, session_id)
         key = _path_key(key)
-        try:
-            scope = _kv_scope(memory, user_id, session_id)
+        with _bad_input():
             removed = _service(services).kv.delete(
                 auth.project, auth.environment, memory.id, scope, key
             )
-        except MemoryInputError as exc:
-            raise _bad(exc) from None
         if not removed:
-            raise NotFound(f"no key {key!r} in this scratchpad", param="key")
+            raise _no_key(key)
         return {"object": "memory.kv", "memory_id": memory.id, "key": key, "deleted": True}
 
     @post(
@@ -230,15 +235,13 @@ class MemoryDataController(Controller):
             )
         profile = VectorProfile.of_memory(memory)
         service = _service(services)
-        try:
+        with _bad_input():
             hits = await service.search(
                 auth.scope,
                 data.query,
                 data.top_k if data.top_k is not None else profile.top_k,
                 profile,
             )
-        except MemoryInputError as exc:
-            raise _bad(exc) from None
         return {
             **list_body([h.to_json() for h in hits], False),
             "ranking": service.retrieval.ranking,
