@@ -1,4 +1,4 @@
-"""Shared HTTP plumbing of the real providers: opening a streamed POST with retries.
+"""Shared HTTP plumbing of the real providers: a streamed POST with retries, and their base class.
 
 429, 5xx and connection errors are retried with exponential backoff and jitter
 (honouring `Retry-After`) until the first event arrives; once anything has been
@@ -9,9 +9,10 @@ Read timeouts turn a stalled stream into a `ProviderError` instead of a hang.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from httpx_sse import EventSource, ServerSentEvent
@@ -24,7 +25,7 @@ from tenacity import (
     wait_random,
 )
 
-from aiagentics.gateway.runtime.providers.base import ProviderError, StreamEvent
+from aiagentics.gateway.runtime.providers.base import ModelRequest, ProviderError, StreamEvent
 
 _END = object()
 
@@ -58,8 +59,6 @@ def error_from_response(response: httpx.Response, body: bytes) -> ProviderError:
     """A ProviderError carrying the provider's own message when it sent one."""
     message = body.decode("utf-8", "replace")[:500]
     with contextlib.suppress(ValueError, AttributeError, TypeError):
-        import json
-
         payload = json.loads(body)
         err = payload.get("error", payload)
         message = err.get("message", message) if isinstance(err, dict) else str(err)
@@ -163,3 +162,70 @@ async def stream_sse(
             yield event
     finally:
         await response.aclose()
+
+
+def event_json(event: ServerSentEvent) -> Any:
+    """The JSON payload of one SSE event; bad JSON is the provider's error, not ours."""
+    try:
+        return json.loads(event.data)
+    except ValueError as exc:
+        raise ProviderError(f"the model provider sent invalid JSON: {exc}") from None
+
+
+class SSEProvider:
+    """A provider that POSTs one JSON body per model call and reads an SSE stream back.
+
+    Subclasses say where (`endpoint`), what (`body`), how to authenticate
+    (`auth_headers`) and how to read the stream (`parse`).
+    """
+
+    default_base_url: ClassVar[str]
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        client: httpx.AsyncClient | None = None,
+        retry: RetryPolicy | None = None,
+        read_timeout: float = 60.0,
+        key_env: str | None = None,
+    ) -> None:
+        self.url = self.endpoint((base_url or self.default_base_url).rstrip("/"))
+        self.api_key = api_key
+        self.key_env = key_env
+        self.client = client or make_client(read_timeout=read_timeout)
+        self.retry = retry or RetryPolicy()
+
+    def endpoint(self, base_url: str) -> str:
+        """The URL of the streamed call under `base_url` (no trailing slash)."""
+        raise NotImplementedError
+
+    def body(self, request: ModelRequest) -> dict[str, Any]:
+        """The JSON body of one streamed call."""
+        raise NotImplementedError
+
+    def headers(self) -> dict[str, str]:
+        """The API key's header when there is a key, and any header the API requires."""
+        raise NotImplementedError
+
+    def parse(self, sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[StreamEvent]:
+        """The provider's SSE events -> stream events."""
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self.client.aclose()
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        """Stream one model call."""
+        headers = {"accept": "text/event-stream", **self.headers()}
+        return stream_sse(
+            self.client,
+            self.url,
+            self.body(request),
+            headers,
+            self.parse,
+            self.retry,
+            None if self.api_key else self.key_env,
+        )

@@ -12,10 +12,9 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 from httpx_sse import ServerSentEvent
 
-from aiagentics.gateway.runtime.providers._http import RetryPolicy, make_client, stream_sse
+from aiagentics.gateway.runtime.providers._http import SSEProvider, event_json
 from aiagentics.gateway.runtime.providers.base import (
     FinishEvent,
     ModelRequest,
@@ -85,37 +84,28 @@ def to_anthropic(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, An
     return "\n\n".join(system), out
 
 
-class AnthropicProvider:
+class AnthropicProvider(SSEProvider):
     """Messages API streaming with tool use."""
 
-    def __init__(
-        self,
-        base_url: str = DEFAULT_BASE_URL,
-        api_key: str | None = None,
-        *,
-        client: httpx.AsyncClient | None = None,
-        retry: RetryPolicy | None = None,
-        read_timeout: float = 60.0,
-        key_env: str | None = None,
-    ) -> None:
-        base = base_url.rstrip("/")
-        self.url = base + ("/messages" if base.endswith("/v1") else "/v1/messages")
-        self.api_key = api_key
-        self.key_env = key_env
-        self.client = client or make_client(read_timeout=read_timeout)
-        self.retry = retry or RetryPolicy()
+    default_base_url = DEFAULT_BASE_URL
 
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self.client.aclose()
+    def endpoint(self, base_url: str) -> str:
+        """`/v1/messages`, whether or not the base URL already ends in `/v1`."""
+        return base_url + ("/messages" if base_url.endswith("/v1") else "/v1/messages")
+
+    def headers(self) -> dict[str, str]:
+        """The API version and, when set, `x-api-key`."""
+        headers = {"anthropic-version": API_VERSION}
+        if self.api_key:
+            headers["x-api-key"] = self.api_key
+        return headers
 
     def body(self, request: ModelRequest) -> dict[str, Any]:
         """The JSON body of one streamed Messages call."""
         system, messages = to_anthropic(request.messages)
-        limits = [v for v in (request.options.get("max_tokens"), request.max_output_tokens) if v]
         body: dict[str, Any] = {
             "model": request.model,
-            "max_tokens": min(limits) if limits else DEFAULT_MAX_TOKENS,
+            "max_tokens": request.token_limit() or DEFAULT_MAX_TOKENS,
             "messages": messages,
             "stream": True,
         }
@@ -131,20 +121,9 @@ class AnthropicProvider:
             ]
         return body
 
-    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
-        """Stream one model call."""
-        headers = {"accept": "text/event-stream", "anthropic-version": API_VERSION}
-        if self.api_key:
-            headers["x-api-key"] = self.api_key
-        return stream_sse(
-            self.client,
-            self.url,
-            self.body(request),
-            headers,
-            parse_events,
-            self.retry,
-            None if self.api_key else self.key_env,
-        )
+    def parse(self, sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[StreamEvent]:
+        """Messages stream events -> stream events."""
+        return parse_events(sse)
 
 
 async def parse_events(sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[StreamEvent]:
@@ -155,10 +134,7 @@ async def parse_events(sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[Str
     async for event in sse:
         if not event.data:
             continue
-        try:
-            data = json.loads(event.data)
-        except ValueError as exc:
-            raise ProviderError(f"the model provider sent invalid JSON: {exc}") from None
+        data = event_json(event)
         kind = data.get("type", event.event)
         if kind == "message_start":
             usage = (data.get("message") or {}).get("usage") or {}

@@ -71,6 +71,11 @@ class ModelRequest:
     max_output_tokens: int | None = None
     run_input: str = ""
 
+    def token_limit(self) -> int | None:
+        """The tighter of the `max_tokens` option and the `max_output_tokens` guardrail."""
+        limits = [v for v in (self.options.get("max_tokens"), self.max_output_tokens) if v]
+        return min(limits) if limits else None
+
 
 class ProviderError(Exception):
     """A model call failed; `retryable` ones (429, 5xx, connection errors) are retried

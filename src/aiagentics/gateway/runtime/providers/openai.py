@@ -12,10 +12,9 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 from httpx_sse import ServerSentEvent
 
-from aiagentics.gateway.runtime.providers._http import RetryPolicy, make_client, stream_sse
+from aiagentics.gateway.runtime.providers._http import SSEProvider, event_json
 from aiagentics.gateway.runtime.providers.base import (
     FinishEvent,
     ModelRequest,
@@ -68,28 +67,18 @@ def to_openai_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-class OpenAIProvider:
+class OpenAIProvider(SSEProvider):
     """Chat Completions with streaming, tool-call deltas and usage."""
 
-    def __init__(
-        self,
-        base_url: str = DEFAULT_BASE_URL,
-        api_key: str | None = None,
-        *,
-        client: httpx.AsyncClient | None = None,
-        retry: RetryPolicy | None = None,
-        read_timeout: float = 60.0,
-        key_env: str | None = None,
-    ) -> None:
-        self.url = base_url.rstrip("/") + "/chat/completions"
-        self.api_key = api_key
-        self.key_env = key_env
-        self.client = client or make_client(read_timeout=read_timeout)
-        self.retry = retry or RetryPolicy()
+    default_base_url = DEFAULT_BASE_URL
 
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self.client.aclose()
+    def endpoint(self, base_url: str) -> str:
+        """`/chat/completions` under the base URL (which includes `/v1`)."""
+        return base_url + "/chat/completions"
+
+    def headers(self) -> dict[str, str]:
+        """A bearer token when there is an API key (local servers often take none)."""
+        return {"authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
     def body(self, request: ModelRequest) -> dict[str, Any]:
         """The JSON body of one streamed Chat Completions call."""
@@ -102,9 +91,9 @@ class OpenAIProvider:
         for key, value in request.options.items():
             if key not in _NOT_SENT and value is not None:
                 body[key] = value
-        limits = [v for v in (request.options.get("max_tokens"), request.max_output_tokens) if v]
-        if limits:
-            body["max_tokens"] = min(limits)
+        limit = request.token_limit()
+        if limit:
+            body["max_tokens"] = limit
         if request.tools:
             body["tools"] = [
                 {
@@ -119,20 +108,9 @@ class OpenAIProvider:
             ]
         return body
 
-    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
-        """Stream one model call."""
-        headers = {"accept": "text/event-stream"}
-        if self.api_key:
-            headers["authorization"] = f"Bearer {self.api_key}"
-        return stream_sse(
-            self.client,
-            self.url,
-            self.body(request),
-            headers,
-            parse_chunks,
-            self.retry,
-            None if self.api_key else self.key_env,
-        )
+    def parse(self, sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[StreamEvent]:
+        """Chat Completions chunks -> stream events."""
+        return parse_chunks(sse)
 
 
 async def parse_chunks(sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[StreamEvent]:
@@ -146,10 +124,7 @@ async def parse_chunks(sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[Str
             break
         if not event.data:
             continue
-        try:
-            chunk = json.loads(event.data)
-        except ValueError as exc:
-            raise ProviderError(f"the model provider sent invalid JSON: {exc}") from None
+        chunk = event_json(event)
         if "error" in chunk:
             err = chunk["error"]
             message = err.get("message", str(err)) if isinstance(err, dict) else str(err)
