@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+
+from tests.fakes.loopback import LoopbackServer
 
 
 @dataclass
@@ -166,17 +167,14 @@ def anthropic_events(turn: Turn, model: str) -> list[bytes]:
     return out
 
 
-class FakeProviderServer:
+class FakeProviderServer(LoopbackServer):
     """`flavor` is "openai" (POST …/chat/completions) or "anthropic" (POST …/v1/messages)."""
 
     def __init__(self, flavor: str) -> None:
+        super().__init__()
         self.flavor = flavor
         self.replies: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
-        self.port = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: asyncio.base_events.Server | None = None
-        self._thread: threading.Thread | None = None
         self._stalled: list[asyncio.StreamWriter] = []
 
     @property
@@ -189,53 +187,9 @@ class FakeProviderServer:
         """Answer the next POSTs with these replies, in order (then a default text turn)."""
         self.replies.extend(replies)
 
-    def start(self) -> FakeProviderServer:
-        """Serve on a free loopback port in a background thread."""
-        ready = threading.Event()
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(loop)
-            self._loop = loop
-            self._server = loop.run_until_complete(
-                asyncio.start_server(self._handle, "127.0.0.1", 0)
-            )
-            self.port = self._server.sockets[0].getsockname()[1]
-            ready.set()
-            loop.run_forever()
-            pending = asyncio.all_tasks(loop)
-            for task in pending:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.close()
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-        ready.wait(5)
-        return self
-
-    def stop(self) -> None:
-        """Close the server and its thread."""
-        if self._loop is None:
-            return
-        loop = self._loop
-
-        def shutdown() -> None:
-            assert self._server is not None
-            self._server.close()
-            for writer in self._stalled:
-                writer.close()
-            loop.stop()
-
-        loop.call_soon_threadsafe(shutdown)
-        if self._thread:
-            self._thread.join(5)
-
-    def __enter__(self) -> FakeProviderServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _on_stop(self) -> None:
+        for writer in self._stalled:
+            writer.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -8,69 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes.loopback import LoopbackServer
 
-class ToolHandlerServer:
+
+class ToolHandlerServer(LoopbackServer):
     """Records every request (`requests`) and answers by path."""
 
+    backlog = 1024  # the benchmarks open many connections at once
+
     def __init__(self) -> None:
+        super().__init__()
         self.requests: list[dict[str, Any]] = []
-        self.port = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._server: asyncio.base_events.Server | None = None
 
     def url(self, path: str) -> str:
         """Absolute URL of a path on this server."""
         return f"http://127.0.0.1:{self.port}{path}"
-
-    def start(self) -> ToolHandlerServer:
-        """Serve in a background thread."""
-        ready = threading.Event()
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(loop)
-            self._loop = loop
-            self._server = loop.run_until_complete(
-                asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=1024)
-            )
-            self.port = self._server.sockets[0].getsockname()[1]
-            ready.set()
-            loop.run_forever()
-            pending = asyncio.all_tasks(loop)
-            for task in pending:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.close()
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-        ready.wait(5)
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        if self._loop is not None:
-            loop = self._loop
-
-            def shutdown() -> None:
-                assert self._server is not None
-                self._server.close()
-                loop.stop()
-
-            loop.call_soon_threadsafe(shutdown)
-        if self._thread is not None:
-            self._thread.join(5)
-
-    def __enter__(self) -> ToolHandlerServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
