@@ -84,48 +84,6 @@ def to_anthropic(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, An
     return "\n\n".join(system), out
 
 
-class AnthropicProvider(SSEProvider):
-    """Messages API streaming with tool use."""
-
-    default_base_url = DEFAULT_BASE_URL
-
-    def endpoint(self, base_url: str) -> str:
-        """`/v1/messages`, whether or not the base URL already ends in `/v1`."""
-        return base_url + ("/messages" if base_url.endswith("/v1") else "/v1/messages")
-
-    def headers(self) -> dict[str, str]:
-        """The API version and, when set, `x-api-key`."""
-        headers = {"anthropic-version": API_VERSION}
-        if self.api_key:
-            headers["x-api-key"] = self.api_key
-        return headers
-
-    def body(self, request: ModelRequest) -> dict[str, Any]:
-        """The JSON body of one streamed Messages call."""
-        system, messages = to_anthropic(request.messages)
-        body: dict[str, Any] = {
-            "model": request.model,
-            "max_tokens": request.token_limit() or DEFAULT_MAX_TOKENS,
-            "messages": messages,
-            "stream": True,
-        }
-        if system:
-            body["system"] = system
-        for key in _PASSED_OPTIONS:
-            if request.options.get(key) is not None:
-                body[key] = request.options[key]
-        if request.tools:
-            body["tools"] = [
-                {"name": t.name, "description": t.description, "input_schema": t.parameters}
-                for t in request.tools
-            ]
-        return body
-
-    def parse(self, sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[StreamEvent]:
-        """Messages stream events -> stream events."""
-        return parse_events(sse)
-
-
 async def parse_events(sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[StreamEvent]:
     """Messages stream events -> stream events."""
     blocks: dict[int, dict[str, str]] = {}
@@ -173,3 +131,42 @@ async def parse_events(sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[Str
     raise ProviderError(
         "the model provider's stream ended before message_stop", code="provider_unavailable"
     )
+
+
+class AnthropicProvider(SSEProvider):
+    """Messages API streaming with tool use."""
+
+    default_base_url = DEFAULT_BASE_URL
+    parse = staticmethod(parse_events)
+
+    def endpoint(self, base_url: str) -> str:
+        """`/v1/messages`, whether or not the base URL already ends in `/v1`."""
+        return base_url + ("/messages" if base_url.endswith("/v1") else "/v1/messages")
+
+    def headers(self) -> dict[str, str]:
+        """The API version and, when set, `x-api-key`."""
+        headers = {"anthropic-version": API_VERSION}
+        if self.api_key:
+            headers["x-api-key"] = self.api_key
+        return headers
+
+    def body(self, request: ModelRequest) -> dict[str, Any]:
+        """The JSON body of one streamed Messages call."""
+        system, messages = to_anthropic(request.messages)
+        body: dict[str, Any] = {
+            "model": request.model,
+            "max_tokens": request.token_limit() or DEFAULT_MAX_TOKENS,
+            "messages": messages,
+            "stream": True,
+        }
+        if system:
+            body["system"] = system
+        for key in _PASSED_OPTIONS:
+            if request.options.get(key) is not None:
+                body[key] = request.options[key]
+        if request.tools:
+            body["tools"] = [
+                {"name": t.name, "description": t.description, "input_schema": t.parameters}
+                for t in request.tools
+            ]
+        return body

@@ -67,52 +67,6 @@ def to_openai_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-class OpenAIProvider(SSEProvider):
-    """Chat Completions with streaming, tool-call deltas and usage."""
-
-    default_base_url = DEFAULT_BASE_URL
-
-    def endpoint(self, base_url: str) -> str:
-        """`/chat/completions` under the base URL (which includes `/v1`)."""
-        return base_url + "/chat/completions"
-
-    def headers(self) -> dict[str, str]:
-        """A bearer token when there is an API key (local servers often take none)."""
-        return {"authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-
-    def body(self, request: ModelRequest) -> dict[str, Any]:
-        """The JSON body of one streamed Chat Completions call."""
-        body: dict[str, Any] = {
-            "model": request.model,
-            "messages": to_openai_messages(request.messages),
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        for key, value in request.options.items():
-            if key not in _NOT_SENT and value is not None:
-                body[key] = value
-        limit = request.token_limit()
-        if limit:
-            body["max_tokens"] = limit
-        if request.tools:
-            body["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.parameters,
-                    },
-                }
-                for t in request.tools
-            ]
-        return body
-
-    def parse(self, sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[StreamEvent]:
-        """Chat Completions chunks -> stream events."""
-        return parse_chunks(sse)
-
-
 async def parse_chunks(sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[StreamEvent]:
     """Chat Completions chunks -> stream events (tool calls assembled by index)."""
     calls: dict[int, dict[str, str]] = {}
@@ -165,3 +119,46 @@ async def parse_chunks(sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[Str
             "the model provider's stream ended before [DONE]", code="provider_unavailable"
         )
     yield FinishEvent({"length": "length", "tool_calls": "tool_calls"}.get(finish or "", "stop"))
+
+
+class OpenAIProvider(SSEProvider):
+    """Chat Completions with streaming, tool-call deltas and usage."""
+
+    default_base_url = DEFAULT_BASE_URL
+    parse = staticmethod(parse_chunks)
+
+    def endpoint(self, base_url: str) -> str:
+        """`/chat/completions` under the base URL (which includes `/v1`)."""
+        return base_url + "/chat/completions"
+
+    def headers(self) -> dict[str, str]:
+        """A bearer token when there is an API key (local servers often take none)."""
+        return {"authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
+    def body(self, request: ModelRequest) -> dict[str, Any]:
+        """The JSON body of one streamed Chat Completions call."""
+        body: dict[str, Any] = {
+            "model": request.model,
+            "messages": to_openai_messages(request.messages),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        for key, value in request.options.items():
+            if key not in _NOT_SENT and value is not None:
+                body[key] = value
+        limit = request.token_limit()
+        if limit:
+            body["max_tokens"] = limit
+        if request.tools:
+            body["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": t.parameters,
+                    },
+                }
+                for t in request.tools
+            ]
+        return body
