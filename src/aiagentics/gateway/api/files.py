@@ -18,12 +18,14 @@ import msgspec
 from litestar import Controller, HttpMethod, delete, get, post, route
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Body
 from litestar.response import File
 
 from aiagentics.gateway.api import models as m
 from aiagentics.gateway.api.common import (
     Deleted,
+    Limit,
+    StartingAfter,
     check_cursor,
     check_id,
     cursor_gone,
@@ -263,15 +265,8 @@ class FileController(Controller):
         self,
         services: Services,
         auth: AuthContext,
-        limit: int = Parameter(
-            query="limit", ge=1, le=100, default=20, description="Page size, 1 to 100."
-        ),
-        starting_after: str | None = Parameter(
-            query="starting_after",
-            default=None,
-            max_length=100,
-            description="Id of the last object of the previous page.",
-        ),
+        limit: int = Limit,
+        starting_after: str | None = StartingAfter,
     ) -> m.FileList:  # type: ignore[valid-type]
         check_cursor(starting_after, "file")
         if starting_after and await services.store.get("file", auth.scope, starting_after) is None:

@@ -15,6 +15,7 @@ from litestar.params import Parameter
 from aiagentics.gateway.api import models as m
 from aiagentics.gateway.api.common import (
     Deleted,
+    Limit,
     check_cursor,
     check_id,
     cursor_gone,
@@ -92,9 +93,7 @@ class KeyController(Controller):
         self,
         services: Services,
         auth: AuthContext,
-        limit: int = Parameter(
-            query="limit", ge=1, le=100, default=20, description="Page size, 1 to 100."
-        ),
+        limit: int = Limit,
         starting_after: str | None = Parameter(
             query="starting_after",
             default=None,

@@ -14,7 +14,7 @@ import msgspec
 from litestar import Controller, delete, get, post, put
 from litestar.params import Parameter
 
-from aiagentics.gateway.api.common import check_id, error_responses, list_body
+from aiagentics.gateway.api.common import Limit, check_id, error_responses, list_body
 from aiagentics.gateway.auth import AuthContext, require
 from aiagentics.gateway.errors import InvalidRequest, NotFound
 from aiagentics.gateway.memory.kv import KEY_MAX_CHARS, MemoryInputError, Scope, resolve_scope
@@ -120,7 +120,7 @@ class MemoryDataController(Controller):
         user_id: str | None = UserId,
         session_id: str | None = SessionId,
         prefix: str = Parameter(query="prefix", default="", max_length=KEY_MAX_CHARS),
-        limit: int = Parameter(query="limit", ge=1, le=100, default=20),
+        limit: int = Limit,
         starting_after: str | None = Parameter(
             query="starting_after",
             default=None,
