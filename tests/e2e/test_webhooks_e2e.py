@@ -156,34 +156,60 @@ def test_two_workers_deliver_each_message_once(gateway_factory: Any) -> None:
         assert sorted(delivered) == sorted(runs)
 
 
+ALWAYS_REFUSED = {
+    "metadata": "http://169.254.169.254/latest/meta-data/",
+    "decimal": "http://2852039166/latest/meta-data/",  # inet_aton reads it as 169.254.169.254
+    "hex": "http://0xA9FEA9FE/",
+    "short": "http://169.254.43518/",
+    "ipv6_imds": "http://[fd00:ec2::254]/latest/",
+    "mapped": "http://[::ffff:169.254.169.254]/",
+    "link_local6": "http://[fe80::1]/",
+    "gname": "http://metadata.google.internal/computeMetadata/v1/",
+    "gname_dot": "http://METADATA.google.internal./computeMetadata/v1/",
+}
+PRIVATE = {
+    "localhost": "http://localhost:9/hook",
+    "loopback": "http://127.0.0.1:9/hook",
+    "short_loopback": "http://127.1:9/hook",
+    "rfc1918": "https://10.1.2.3/hook",
+    "ipv6_loopback": "http://[::1]:9/hook",
+}
+
+
 @pytest.mark.parametrize("private", [True, False])
-def test_ssrf_refusals(gateway_factory: Any, private: bool) -> None:
+def test_ssrf_refused_at_create_and_update(gateway_factory: Any, private: bool) -> None:
     gw: Gateway = gateway_factory(settings={**FAST, "allow_private_network": private})
     with running_receiver() as rec, gw.client() as c:
-        targets = {
-            "metadata": "http://169.254.169.254/latest/meta-data/",
-            "decimal": "http://2852039166/latest/meta-data/",  # resolves to 169.254.169.254
-            "gname": "http://metadata.google.internal/computeMetadata/v1/",
-            "loopback": rec.url,
-        }
-        hooks = {
-            name: _ok(
-                c.post("webhooks", json={"name": name, "url": url, "events": ["run.completed"]})
+        refused = {**ALWAYS_REFUSED, **({} if private else PRIVATE)}
+        for name, url in refused.items():
+            r = c.post("webhooks", json={"name": name, "url": url, "events": ["run.completed"]})
+            assert r.status_code == 400, (name, r.text)
+            error = r.json()["error"]
+            assert error["param"] == "url" and "cannot be delivered" in error["message"], error
+        assert _ok(c.get("webhooks"))["data"] == []
+        public = _ok(
+            c.post(
+                "webhooks",
+                json={"name": "ok", "url": "https://example.com/h", "events": ["run.completed"]},
             )
-            for name, url in targets.items()
-        }
-        agent = _echo_agent(c)
-        _ok(c.post("runs", json={"agent_id": agent["id"], "input": "ssrf"}))
-        for name, hook in hooks.items():
-            allowed = name == "loopback" and private
-            want = "delivered" if allowed else "failed"
-            (d,) = _wait(
-                lambda h=hook, w=want: [x for x in _deliveries(c, h["id"]) if x["status"] == w]
+        )
+        # An update to a refused URL is refused too and leaves the stored URL alone.
+        r = c.post(f"webhooks/{public['id']}", json={"url": ALWAYS_REFUSED["decimal"]})
+        assert r.status_code == 400 and r.json()["error"]["param"] == "url", r.text
+        assert _ok(c.get(f"webhooks/{public['id']}"))["url"] == "https://example.com/h"
+        for name, url in PRIVATE.items():
+            r = c.post("webhooks", json={"name": name, "url": url, "events": ["run.completed"]})
+            assert (r.status_code == 200) is private, (name, r.text)
+        if private:  # allowed private targets are still delivered to
+            hook = _ok(
+                c.post(
+                    "webhooks", json={"name": "rec", "url": rec.url, "events": ["run.completed"]}
+                )
             )
-            if not allowed:
-                (attempt,) = d["attempts_log"]  # refused once, never retried
-                assert "refused" in attempt["error"] and attempt["status_code"] is None
-        assert len(rec.received) == (1 if private else 0)
+            agent = _echo_agent(c)
+            _ok(c.post("runs", json={"agent_id": agent["id"], "input": "ssrf"}))
+            _wait(lambda: [x for x in _deliveries(c, hook["id"]) if x["status"] == "delivered"])
+            assert len(rec.received) == 1
 
 
 def test_webhook_tool_announces_tool_requested(gateway_factory: Any) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 import typing
 from collections.abc import Awaitable, Callable
@@ -34,6 +35,7 @@ __all__ = [
     "check_address",
     "check_url",
     "fetch_capped",
+    "literal_address",
     "safe_client",
 ]
 
@@ -124,6 +126,26 @@ def check_address(ip: IPAddress | str, allow_private_network: bool, host: str = 
         raise OutboundRefused(label, f"{addr} is a private address (allow_private_network is off)")
 
 
+# Host spellings that inet_aton reads as an IPv4 address ("2852039166", "0xa9fea9fe",
+# "169.254.43518", "127.1"); a resolver turns them into that address without any DNS.
+_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
+
+
+def literal_address(host: str) -> IPAddress | None:
+    """The IP address a host names literally (any numeric IPv4 form too), or None for a name."""
+    name = host.strip("[]").rstrip(".")
+    try:
+        return ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    if _NUMERIC_HOST.match(name):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(name))
+        except OSError:
+            return None
+    return None
+
+
 def _check_hostname(host: str) -> None:
     name = host.rstrip(".").lower()
     if name in ALWAYS_REFUSED_HOSTNAMES:
@@ -138,11 +160,12 @@ def check_url(url: str | httpx.URL, allow_private_network: bool) -> None:
     if not parsed.host:
         raise OutboundRefused("", "the URL has no host")
     _check_hostname(parsed.host)
-    try:
-        literal = ipaddress.ip_address(parsed.host)
-    except ValueError:
-        return
-    check_address(literal, allow_private_network, parsed.host)
+    name = parsed.host.rstrip(".").lower()
+    if not allow_private_network and (name == "localhost" or name.endswith(".localhost")):
+        raise OutboundRefused(parsed.host, "localhost (allow_private_network is off)")
+    literal = literal_address(parsed.host)
+    if literal is not None:
+        check_address(literal, allow_private_network, parsed.host)
 
 
 async def _system_resolve(host: str, port: int) -> list[str]:

@@ -193,3 +193,32 @@ async def test_numeric_host_forms_resolving_to_metadata_are_refused(connect_spy:
             with pytest.raises(OutboundRefused, match=r"169\.254\.169\.254"):
                 await fetch_capped(client, "GET", url)
     assert connect_spy == []
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("2852039166", "169.254.169.254"),
+        ("0xA9FEA9FE", "169.254.169.254"),
+        ("169.254.43518", "169.254.169.254"),
+        ("127.1", "127.0.0.1"),
+        ("[fd00:ec2::254]", "fd00:ec2::254"),
+        ("example.com", None),
+        ("1e100.net", None),
+    ],
+)
+def test_literal_address_reads_numeric_forms(host: str, address: str | None) -> None:
+    from aiagentics.gateway.outbound import literal_address
+
+    got = literal_address(host)
+    assert (str(got) if got is not None else None) == address
+
+
+def test_check_url_refuses_localhost_only_without_private_network() -> None:
+    from aiagentics.gateway.outbound import OutboundRefused, check_url
+
+    with pytest.raises(OutboundRefused):
+        check_url("http://LocalHost./x", allow_private_network=False)
+    with pytest.raises(OutboundRefused):
+        check_url("http://2852039166/", allow_private_network=True)
+    check_url("http://localhost/x", allow_private_network=True)

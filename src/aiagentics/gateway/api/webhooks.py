@@ -10,9 +10,13 @@ import base64
 import secrets
 from typing import Any
 
+import httpx
+
 from aiagentics.gateway.api import models as m
 from aiagentics.gateway.api.resources import ResourceType, build_controller
 from aiagentics.gateway.auth import AuthContext
+from aiagentics.gateway.errors import InvalidRequest
+from aiagentics.gateway.outbound import OutboundRefused, check_url
 from aiagentics.gateway.services import Services
 from aiagentics.gateway.store.base import Resource
 
@@ -24,9 +28,24 @@ def new_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
-async def _seal_secret(
+def check_webhook_url(url: str, allow_private_network: bool) -> None:
+    """400 (param url) for a URL delivery would always refuse; static, no DNS lookup."""
+    try:
+        check_url(url, allow_private_network)
+    except OutboundRefused as exc:
+        raise InvalidRequest(
+            f"url: webhooks cannot be delivered there: {exc.reason}",
+            param="url",
+            code="url_refused",
+        ) from None
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise InvalidRequest(f"url: not a valid URL: {exc}", param="url") from None
+
+
+async def _prepare(
     services: Services, auth: AuthContext, data: dict[str, Any], current: Resource | None
 ) -> dict[str, Any]:
+    check_webhook_url(str(data.get("url") or ""), services.settings.allow_private_network)
     secret = data.pop("secret", None)
     if secret is None and current is not None:
         data[SEALED_FIELD] = current.data[SEALED_FIELD]
@@ -49,7 +68,7 @@ WEBHOOKS = ResourceType(
     object_model=m.WebhookObject,
     list_model=m.WebhookList,
     created_model=m.WebhookCreated,
-    prepare=_seal_secret,
+    prepare=_prepare,
     hidden=frozenset({SEALED_FIELD, "secret"}),
 )
 
