@@ -209,3 +209,42 @@ def test_a_pdf_that_is_not_a_pdf_is_a_clear_400(gw: Gateway) -> None:
         assert r.status_code == 400
         err = r.json()["error"]
         assert err["param"] == "file" and "not a PDF" in err["message"] and err["request_id"]
+
+
+def _rows(gw: Gateway, sql: str, *params: Any) -> int:
+    import sqlite3
+
+    with sqlite3.connect(gw.database) as db:
+        return int(db.execute(sql, params).fetchone()[0])
+
+
+def test_deleting_a_memory_store_drops_its_kv_and_its_chunk_profile(gw: Gateway) -> None:
+    with gw.client() as c:
+        doc = _ok(c.post("files", files={"file": ("policy.md", POLICY.encode())}))
+        other_doc = _ok(c.post("files", files={"file": ("other.md", POLICY.encode())}))
+
+        def store(name: str, files: list[str]) -> dict[str, Any]:
+            vector = {"files": files, "chunk_size": 150, "chunk_overlap": 15}
+            body = {"name": name, "kv": {"scope": "project"}, "vector": vector}
+            return _ok(c.post("memory_stores", json=body))
+
+        doomed, kept = (
+            store("doomed", [doc["id"], other_doc["id"]]),
+            store("kept", [other_doc["id"]]),
+        )
+        for mem in (doomed, kept):
+            _ok(c.put(f"memory_stores/{mem['id']}/kv/k1", json={"value": 1}))
+            _ok(c.put(f"memory_stores/{mem['id']}/kv/k2", json={"value": 2}))
+            _ok(c.post(f"memory_stores/{mem['id']}/search", json={"query": "refunds"}))
+        kv = "SELECT COUNT(*) FROM memory_kv WHERE memory_id=?"
+        chunks = "SELECT COUNT(*) FROM file_chunks WHERE file_id=? AND chunk_size=?"
+        assert _rows(gw, kv, doomed["id"]) == 2 and _rows(gw, chunks, doc["id"], 150) > 0
+        _ok(c.delete(f"memory_stores/{doomed['id']}"))
+        assert _rows(gw, kv, doomed["id"]) == 0
+        assert _rows(gw, chunks, doc["id"], 150) == 0  # only the deleted store used it
+        assert _rows(gw, chunks, other_doc["id"], 150) > 0  # "kept" still searches it
+        assert _rows(gw, kv, kept["id"]) == 2
+        assert _rows(gw, chunks, doc["id"], 800) > 0  # the upload's default profile stays
+        assert _ok(c.get(f"memory_stores/{kept['id']}/kv/k1"))["value"] == 1
+        _ok(c.delete(f"memory_stores/{kept['id']}"))
+        assert _rows(gw, kv, kept["id"]) == 0 and _rows(gw, chunks, other_doc["id"], 150) == 0

@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from aiagentics.gateway.api import models as m
 from aiagentics.gateway.api.resources import Reference, ResourceType, build_controller
+from aiagentics.gateway.auth import AuthContext
+from aiagentics.gateway.services import Services
+from aiagentics.gateway.store.base import Resource
+
+
+async def _forget(services: Services, auth: AuthContext, memory: Resource) -> None:
+    """Drop the deleted store's KV entries and its retrieval profile's chunks."""
+    service = getattr(services, "memory", None)
+    if service is not None:
+        await service.memory_deleted(auth.scope, memory)
+
 
 MEMORY_STORES = ResourceType(
     kind="memory_store",
@@ -17,6 +28,7 @@ MEMORY_STORES = ResourceType(
     list_model=m.MemoryStoreList,
     references=(Reference("vector.files", "file", "file"),),
     referenced_by=(("agent", "memory"),),
+    on_delete=_forget,
 )
 
 MemoryStoreController = build_controller(MEMORY_STORES)

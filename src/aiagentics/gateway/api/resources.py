@@ -31,6 +31,7 @@ from aiagentics.gateway.services import Services
 from aiagentics.gateway.store.base import VERSIONED, DuplicateId, DuplicateName, Kind, Resource
 
 Hook = Callable[[Services, AuthContext, dict[str, Any], Resource | None], Awaitable[dict[str, Any]]]
+OnDelete = Callable[[Services, AuthContext, Resource], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class ResourceType:
     # `_response_extra` (merged into the create response only).
     prepare: Hook | None = None
     hidden: frozenset[str] = field(default_factory=frozenset)
+    # Cleans what lives outside the resource row (e.g. a memory store's KV entries),
+    # called after the row is deleted.
+    on_delete: OnDelete | None = None
 
 
 def render(rt: ResourceType, res: Resource) -> dict[str, Any]:
@@ -261,7 +265,8 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             operation_id=f"delete_{rt.kind}",
         )
         async def remove(self, id: str, services: Services, auth: AuthContext) -> Deleted:
-            refuse_if_declared(await _load(services, auth, id), what)
+            current = await _load(services, auth, id)
+            refuse_if_declared(current, what)
             for kind, field_path in rt.referenced_by:
                 users = await services.store.referrers(kind, auth.scope, field_path, id)
                 if users:
@@ -272,6 +277,8 @@ def build_controller(rt: ResourceType) -> type[Controller]:
                     )
             if not await services.store.delete(rt.kind, auth.scope, id):
                 raise NotFound(f"no such {what}: {id}")
+            if rt.on_delete is not None:
+                await rt.on_delete(services, auth, current)
             return Deleted(id=id, object=rt.object)
 
         @get(

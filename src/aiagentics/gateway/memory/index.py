@@ -133,6 +133,26 @@ class ChunkIndex:
             self._db.execute("DELETE FROM file_texts WHERE file_id=?", (file_id,))
         return n
 
+    def delete_profile(
+        self,
+        project: str,
+        environment: str,
+        chunk_size: int,
+        chunk_overlap: int,
+        keep_files: Sequence[str] | None = None,
+    ) -> int:
+        """Drop a chunking profile's chunks in a scope, except those of `keep_files`."""
+        sql = (
+            "DELETE FROM file_chunks WHERE project=? AND environment=? AND chunk_size=?"
+            " AND chunk_overlap=?"
+        )
+        params: list[Any] = [project, environment, chunk_size, chunk_overlap]
+        if keep_files:
+            sql += f" AND file_id NOT IN ({','.join('?' * len(keep_files))})"
+            params.extend(keep_files)
+        with self._db.transaction():
+            return int(self._db.execute(sql, params).rowcount)
+
     def file_ids(self, project: str, environment: str) -> list[str]:
         """Every indexed file of a project and environment."""
         rows = self._db.fetchall(

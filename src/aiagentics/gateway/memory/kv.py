@@ -226,9 +226,12 @@ class KVStore:
         )
         return [_entry(r) for r in rows]
 
-    def delete_memory(self, memory_id: str) -> int:
+    def delete_memory(self, project: str, environment: str, memory_id: str) -> int:
         """Drop every key of a Memory (when it is deleted)."""
-        return self._db.execute("DELETE FROM memory_kv WHERE memory_id=?", (memory_id,)).rowcount
+        return self._db.execute(
+            "DELETE FROM memory_kv WHERE project=? AND environment=? AND memory_id=?",
+            (project, environment, memory_id),
+        ).rowcount
 
     def purge_expired(self) -> int:
         """Delete expired rows; returns how many."""

@@ -134,6 +134,45 @@ class MemoryService:
             res.data.get("content_type"),
         )
 
+    async def memory_deleted(self, scope: Scope, memory: Resource) -> None:
+        """Forget a deleted memory store: its KV entries and its own chunking profile.
+
+        The default profile is what uploads are indexed with, so it stays; another profile
+        stays for the files that a remaining store with the same profile still covers.
+        """
+        await anyio.to_thread.run_sync(
+            self.kv.delete_memory, scope.project, scope.environment, memory.id
+        )
+        if not memory.data.get("vector"):
+            return
+        gone = VectorProfile.of_memory(memory)
+        profile = (gone.chunk_size, gone.chunk_overlap)
+        if profile == (DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_OVERLAP):
+            return
+        keep: set[str] = set()
+        after: str | None = None
+        while True:
+            page = await self.store.list("memory_store", scope, limit=100, starting_after=after)
+            for other in page.items:
+                p = VectorProfile.of_memory(other)
+                if other.id == memory.id or (p.chunk_size, p.chunk_overlap) != profile:
+                    continue
+                if not other.data.get("vector"):
+                    continue
+                if p.file_ids is None:  # covers every file: the whole profile is in use
+                    return
+                keep.update(p.file_ids)
+            if not page.has_more or not page.items:
+                break
+            after = page.items[-1].id
+        await anyio.to_thread.run_sync(
+            self.retrieval.index.delete_profile,
+            scope.project,
+            scope.environment,
+            *profile,
+            sorted(keep),
+        )
+
     # -- files_index (called by the files controller) -----------------------------------------
     async def file_added(self, scope: Scope, res: Resource, path: Path) -> None:
         """Index a `retrieval` upload; an unreadable txt/md/html/json/csv/pdf is removed and a 400."""
