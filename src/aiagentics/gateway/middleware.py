@@ -8,7 +8,10 @@ One pure-ASGI middleware (cheaper than a Litestar middleware stack) that
      (`scope["state"]["cache_token"]`, see readcache.py),
   4. spends a token of the caller's bucket (429 with Retry-After when empty),
   5. for a POST with `Idempotency-Key`: replays the stored response of the same key and
-     body, refuses another body (409), and stores the new response (non-streaming, < 500),
+     body, refuses another body (409), and stores the new response (< 500). A streamed
+     response is stored when it starts if its handler named where to replay it from
+     (`scope["state"][STREAM_REPLAY]`, e.g. "/v1/runs/run_x/events"): a retry then follows
+     that stream from the start (or from its Last-Event-ID) instead of creating anew,
   6. adds X-Request-Id and X-RateLimit-Limit/-Remaining/-Reset to every response.
 Scope checks per route happen in the `auth` dependency (`auth.needs`) or a guard
 (`auth.require`), not here: routing has not happened yet.
@@ -42,6 +45,9 @@ PUBLIC_PATHS = frozenset({"/v1/health"})
 UPLOAD_PATHS = frozenset({"/v1/files"})
 MULTIPART_OVERHEAD = 1_000_000
 MAX_IDEMPOTENCY_KEY = 255
+# Set by a streaming handler: the GET path (with query) that replays what it streams.
+STREAM_REPLAY = "idempotent_stream_replay"
+_REPLAY_HEADER = "aia-idempotent-replay"
 
 
 class GatewayMiddleware:
@@ -171,6 +177,10 @@ class GatewayMiddleware:
                     param="Idempotency-Key",
                     code="idempotency_key_in_use",
                 )
+            elif any(k == _REPLAY_HEADER for k, _ in stored.headers):
+                target = dict(stored.headers)[_REPLAY_HEADER]
+                await self._replay_stream(scope, receive, send, extra, target)
+                return
             else:
                 replay_headers = [
                     (k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers
@@ -215,6 +225,17 @@ class GatewayMiddleware:
                     k.lower() == b"content-type" and v.startswith(b"text/event-stream")
                     for k, v in message.get("headers", [])
                 )
+                target = scope["state"].get(STREAM_REPLAY)
+                if captured["stream"] and target and message["status"] < 300:
+                    # Stored now, not at the end: a client that lost the stream retries
+                    # while it may still run, and must get that same run back.
+                    await store.idempotency_finish(
+                        owner,
+                        key,
+                        message["status"],
+                        [*captured["headers"], (_REPLAY_HEADER, target)],
+                        b"",
+                    )
             elif message["type"] == "http.response.body" and not captured["stream"]:
                 captured["body"] += message.get("body", b"")
             await send(message)
@@ -231,6 +252,36 @@ class GatewayMiddleware:
             await store.idempotency_finish(
                 owner, key, status, captured["headers"], bytes(captured["body"])
             )
+
+    async def _replay_stream(
+        self, scope: Scope, receive: Any, send: Any, extra: list[tuple[bytes, bytes]], target: str
+    ) -> None:
+        """Answer a retried streaming POST with a GET of the stream it started (auth kept)."""
+        path, _, query = target.partition("?")
+        headers = [
+            (k, v)
+            for k, v in scope.get("headers", ())
+            if k.lower() not in (b"content-length", b"content-type", b"transfer-encoding")
+        ]
+        inner = {
+            **scope,
+            "method": "GET",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "headers": headers,
+        }
+        sent = False
+
+        async def empty() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            return await receive()
+
+        replayed = [*extra, (b"idempotent-replayed", b"true")]
+        await self.app(inner, empty, _adding(send, replayed))
 
 
 _VOLATILE = frozenset(

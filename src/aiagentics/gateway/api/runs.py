@@ -14,6 +14,7 @@ from litestar.response.sse import ServerSentEvent, ServerSentEventMessage
 from aiagentics.gateway.api.common import check_cursor, check_id, error_responses, list_body
 from aiagentics.gateway.auth import AuthContext, require
 from aiagentics.gateway.errors import InvalidRequest
+from aiagentics.gateway.middleware import STREAM_REPLAY
 from aiagentics.gateway.runtime.records import STATUSES
 from aiagentics.gateway.runtime.service import RunService
 from aiagentics.gateway.services import Services
@@ -91,7 +92,13 @@ class RunController(Controller):
         summary="Start a run (stream: true answers with its server-sent events)",
         operation_id="create_run",
     )
-    async def create(self, data: RunCreate, services: Services, auth: AuthContext) -> Any:
+    async def create(
+        self,
+        data: RunCreate,
+        request: Request[Any, Any, Any],
+        services: Services,
+        auth: AuthContext,
+    ) -> Any:
         """Start a run; without `stream` it answers at once with the run (in_progress)."""
         if data.agent_id is not None:
             check_id(data.agent_id, "agt", "agent")
@@ -103,6 +110,8 @@ class RunController(Controller):
             metadata=data.metadata,
         )
         if data.stream:
+            # A retry with the same Idempotency-Key follows this run's stream from the start.
+            request.scope["state"][STREAM_REPLAY] = f"/v1/runs/{run.id}/events"
             return sse_response(services.runs, run.id, 0)
         return Response(run.to_api())
 
@@ -186,12 +195,18 @@ class RunController(Controller):
         operation_id="submit_tool_outputs",
     )
     async def submit_tool_outputs(
-        self, run_id: str, data: SubmitToolOutputs, services: Services, auth: AuthContext
+        self,
+        run_id: str,
+        data: SubmitToolOutputs,
+        request: Request[Any, Any, Any],
+        services: Services,
+        auth: AuthContext,
     ) -> Any:
         """Resume a run in requires_action."""
         check_id(run_id, "run", "run")
         outputs = [{"tool_call_id": o.tool_call_id, "output": o.output} for o in data.tool_outputs]
         run, after = await services.runs.submit_tool_outputs(auth.scope, run_id, outputs)
         if data.stream:
+            request.scope["state"][STREAM_REPLAY] = f"/v1/runs/{run.id}/events?after={after}"
             return sse_response(services.runs, run.id, after)
         return Response(run.to_api())
