@@ -12,6 +12,7 @@ from typing import Any
 from aiagentics.client import KIND_PATHS, ApiClient, ApiError, NotFoundError
 from aiagentics.compiler.state import CompiledResource, DesiredState
 from aiagentics.plan import Action, ActionType, Plan, desired_metadata, map_refs
+from aiagentics.plan.render import FORMAT_VERSION, action_to_json
 
 FILE_UPDATE_FIELDS = {"name", "description", "purpose"}
 WRITE_ONLY_FIELDS = ("secret",)
@@ -41,10 +42,56 @@ class ApplyResult:
     failed: Action | None = None
     error: ApiError | None = None
     not_done: list[Action] = field(default_factory=list)
+    # Ctrl-C: the action in flight then (it may or may not have taken effect), if any.
+    interrupted: Action | None = None
+    stopped: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.failed is None
+        return self.failed is None and not self.stopped
+
+
+class ApplyInterrupted(KeyboardInterrupt):
+    """Ctrl-C during an apply; `result` says what was done, what was in flight, what not."""
+
+    def __init__(self, result: ApplyResult) -> None:
+        super().__init__("apply interrupted")
+        self.result = result
+
+
+def result_to_json(
+    plan: Plan, result: ApplyResult | None, error: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What `aia apply --json` prints (format described in aiagentics.plan.render)."""
+    if result is None:  # refused before any change
+        status = "refused" if error or plan.problems else "no_changes"
+        not_done = list(_steps(plan)) if status == "refused" else []
+        result = ApplyResult(not_done=not_done)
+    elif result.stopped:
+        status = "interrupted"
+    elif result.failed is not None:
+        status = "failed"
+    else:
+        status = "applied" if result.done else "no_changes"
+    failed = None
+    if result.failed is not None:
+        api_error = result.error.to_dict() if result.error is not None else None
+        failed = {**action_to_json(result.failed), "error": api_error}
+    return {
+        "format_version": FORMAT_VERSION,
+        "project": plan.project,
+        "env": plan.env,
+        "status": status,
+        "done": [{**action_to_json(a), "remote_id": rid} for a, rid in result.done],
+        "failed": failed,
+        "interrupted": action_to_json(result.interrupted) if result.interrupted else None,
+        "not_done": [action_to_json(a) for a in result.not_done],
+        "problems": [
+            {"code": p.code, "address": p.address, "message": p.message, "remote_id": p.remote_id}
+            for p in plan.problems
+        ],
+        "error": error,
+    }
 
 
 Hook = Callable[[ApplyEvent], None]
@@ -80,21 +127,39 @@ def apply_plan(
                 0, f"{kind}/{name} has no id: it was not created", code="unresolved"
             ) from None
 
-    for index, action in enumerate(steps):
-        emit(ApplyEvent("start", action, index, len(steps), action.id))
-        try:
-            remote_id = _carry_out(
-                action, desired, client, lookup, read_file, hashes.get(action.address), plan.project
-            )
-        except ApiError as exc:
-            result.failed, result.error = action, exc
-            result.not_done = steps[index + 1 :]
-            emit(ApplyEvent("failed", action, index, len(steps), action.id, exc))
-            return result
-        if remote_id is not None:
-            ids[action.address] = remote_id
-        result.done.append((action, remote_id))
-        emit(ApplyEvent("done", action, index, len(steps), remote_id))
+    finished = 0  # steps[:finished] are done
+    in_flight = False
+    try:
+        for index, action in enumerate(steps):
+            emit(ApplyEvent("start", action, index, len(steps), action.id))
+            in_flight = True
+            try:
+                remote_id = _carry_out(
+                    action,
+                    desired,
+                    client,
+                    lookup,
+                    read_file,
+                    hashes.get(action.address),
+                    plan.project,
+                )
+            except ApiError as exc:
+                in_flight = False
+                result.failed, result.error = action, exc
+                result.not_done = steps[index + 1 :]
+                emit(ApplyEvent("failed", action, index, len(steps), action.id, exc))
+                return result
+            in_flight = False
+            if remote_id is not None:
+                ids[action.address] = remote_id
+            result.done.append((action, remote_id))
+            finished = index + 1
+            emit(ApplyEvent("done", action, index, len(steps), remote_id))
+    except KeyboardInterrupt:
+        result.stopped = True
+        result.interrupted = steps[finished] if in_flight else None
+        result.not_done = steps[finished + (1 if in_flight else 0) :]
+        raise ApplyInterrupted(result) from None
     return result
 
 

@@ -15,7 +15,14 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from aiagentics.apply import ApplyEvent, ApplyRefused, ApplyResult, apply_plan
+from aiagentics.apply import (
+    ApplyEvent,
+    ApplyInterrupted,
+    ApplyRefused,
+    ApplyResult,
+    apply_plan,
+    result_to_json,
+)
 from aiagentics.cli.context import CliContext
 from aiagentics.cli.main import cli
 from aiagentics.client import ApiClient, ApiError, read_resources, resolve_connection
@@ -224,23 +231,45 @@ def _plan(ctx: CliContext, out: str | None, as_json: bool, detailed: bool, stats
 @cli.command("apply")
 @click.argument("planfile", required=False, type=click.Path(dir_okay=False))
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print a JSON report of what was and was not done."
+)
 @click.option("--stats", is_flag=True, hidden=True)
 @click.pass_obj
-def apply_cmd(ctx: CliContext, planfile: str | None, yes: bool, stats: bool) -> None:
+def apply_cmd(ctx: CliContext, planfile: str | None, yes: bool, as_json: bool, stats: bool) -> None:
     """Carry out a fresh plan (asks unless --yes), or exactly a saved one."""
-    sys.exit(run_guarded(_apply, ctx, planfile, yes, stats))
+    try:
+        code = run_guarded(_apply, ctx, planfile, yes, stats, as_json, json_errors=as_json)
+    except ApplyInterrupted as stop:
+        sys.exit(_report(stop.result, console_for(err=True), console_for(err=True)))
+    except KeyboardInterrupt:
+        # Ctrl-C before the first change (planning, reading the remote).
+        console_for(err=True).print(Text("Interrupted: nothing was changed.", style="bold red"))
+        sys.exit(1)
+    sys.exit(code)
 
 
-def _apply(ctx: CliContext, planfile: str | None, yes: bool, stats: bool) -> int:
+def _apply(
+    ctx: CliContext, planfile: str | None, yes: bool, stats: bool, as_json: bool = False
+) -> int:
     started = time.perf_counter()
-    out, err = console_for(), console_for(err=True)
+    # Under --json stdout carries only the report; the human view goes to stderr.
+    out, err = console_for(err=as_json), console_for(err=True)
+    plan: Plan | None = None
+
+    def refuse(message: str) -> NoReturn:
+        if as_json and plan is not None:
+            error = {"type": "apply_refused", "code": "apply_refused", "message": message}
+            click.echo(json.dumps(result_to_json(plan, None, error), indent=2))
+        fail(message, err)
+
     saved = None
     if planfile:
         try:
             saved = load_plan(Path(planfile))
         except PlanFileError as exc:
             fail(str(exc), err)
-    session = open_session(ctx, err)
+    session = open_session(ctx, err, as_json)
     with session.client:
         if saved is not None:
             if saved.plan.project != session.desired.project:
@@ -255,17 +284,24 @@ def _apply(ctx: CliContext, planfile: str | None, yes: bool, stats: bool) -> int
                 )
         plan = make_plan(session.desired, read_remote(session), session.file_hashes)
         if saved is not None:
-            _check_saved(saved, plan, planfile or "", err)
+            try:
+                _check_saved(saved, plan, planfile or "", err)
+            except Failed as exc:
+                if as_json:  # already explained on stderr; the report says it to a pipeline
+                    error = {"type": "apply_refused", "code": "apply_refused", "message": str(exc)}
+                    click.echo(json.dumps(result_to_json(plan, None, error), indent=2))
+                raise
         render_plan(plan, out)
         if plan.problems:
-            fail("the plan has errors: nothing was changed", err)
+            refuse("the plan has errors: nothing was changed")
         if not plan.has_changes:
+            if as_json:
+                click.echo(json.dumps(result_to_json(plan, ApplyResult()), indent=2))
             return 0
         if saved is None and not yes:
             if not sys.stdin.isatty():
-                fail(
-                    "refusing to apply without --yes: stdin is not a terminal (nothing was changed)",
-                    err,
+                refuse(
+                    "refusing to apply without --yes: stdin is not a terminal (nothing was changed)"
                 )
             if not click.confirm("Apply these changes?", default=False):
                 out.print("Cancelled: nothing was changed.")
@@ -280,8 +316,14 @@ def _apply(ctx: CliContext, planfile: str | None, yes: bool, stats: bool) -> int
                 on_event=lambda e: _progress(e, out),
             )
         except ApplyRefused as exc:
-            fail(str(exc), err)
+            refuse(str(exc))
+        except ApplyInterrupted as stop:
+            if as_json:
+                click.echo(json.dumps(result_to_json(plan, stop.result), indent=2))
+            raise
         report_stats(session, started, stats)
+    if as_json:
+        click.echo(json.dumps(result_to_json(plan, result), indent=2))
     return _report(result, out, err)
 
 
@@ -338,17 +380,28 @@ def _report(result: ApplyResult, out: Console, err: Console) -> int:
     if result.ok:
         out.print(Text(f"Apply complete: {done}.", style="bold green"))
         return 0
-    assert result.failed is not None
+    if result.stopped:
+        err.print(Text("Interrupted (Ctrl-C): the apply stopped.", style="bold red"))
+    else:
+        assert result.failed is not None
+        err.print(
+            Text(
+                f"error: apply failed at {result.failed.address}: {result.error}", style="bold red"
+            )
+        )
+    before = "the interruption" if result.stopped else "the failure"
     err.print(
-        Text(f"error: apply failed at {result.failed.address}: {result.error}", style="bold red")
-    )
-    err.print(
-        f"Done before the failure: {done}"
+        f"Done before {before}: {done}"
         + "".join(f"\n  {a.type.symbol} {a.address}" for a, _ in result.done)
     )
+    if result.interrupted is not None:
+        err.print(
+            f"In flight when interrupted (it may or may not have taken effect): "
+            f"{result.interrupted.address}"
+        )
+    first = f"{result.failed.address} (failed)" if result.failed is not None else ""
     err.print(
-        f"Not done: {result.failed.address} (failed)"
-        + "".join(f"\n  {a.type.symbol} {a.address}" for a in result.not_done)
+        f"Not done: {first}" + "".join(f"\n  {a.type.symbol} {a.address}" for a in result.not_done)
     )
     err.print("Fix the cause and run `aia apply` again: it continues from what exists.")
     return 1

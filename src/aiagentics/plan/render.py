@@ -23,6 +23,24 @@ JSON format (`format_version` "1"), what `aia plan --json` prints and a PR bot p
 
 References are by name; sensitive values are the string "(sensitive)". New
 fields may be added within a format version; removing or changing one bumps it.
+
+`aia apply --json` prints a report in the same format version (built by
+`aiagentics.apply.result_to_json`); actions are shaped as above:
+
+    {
+      "format_version": "1", "project": "payments-support", "env": null,
+      "status": "applied" | "no_changes" | "failed" | "interrupted" | "refused",
+      "done": [{...action, "remote_id": "tool_…" | null}],   # in the order carried out
+      "failed": {...action, "error": {"status": 400, "type", "code", "message",
+                                      "param", "request_id"}} | null,
+      "interrupted": {...action} | null,     # in flight at Ctrl-C: may or may not have happened
+      "not_done": [{...action}],             # everything when refused before any change
+      "problems": [...as in the plan],
+      "error": {"type": "apply_refused", "code", "message"} | null
+    }
+
+Exit code 0 for applied / no_changes, 1 otherwise. A deleted replaced object appears
+as a `delete` action with reason "the replaced object".
 """
 
 from __future__ import annotations

@@ -1,0 +1,107 @@
+"""`aia apply --json` reports and Ctrl-C during an apply, against `aia serve`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.e2e.conftest import AIA, Gateway
+from tests.e2e.plan_helpers import aia, listing, tool, write_project
+
+pytestmark = pytest.mark.e2e
+
+
+def test_apply_json_reports_done_failed_and_not_done(gateway: Gateway, tmp_path: Path) -> None:
+    # The server caps metadata values at 1000 characters: the second tool is refused.
+    bad = tool("b-bad").replace(
+        "  description:", f"  labels: {{note: {'x' * 1001}}}\n  description:"
+    )
+    root = write_project(
+        tmp_path / "p",
+        **{"tools/a.yaml": tool("a-ok"), "tools/b.yaml": bad, "tools/c.yaml": tool("c-later")},
+    )
+    failed = aia(root, gateway, "apply", "--yes", "--json")
+    assert failed.returncode == 1
+    report = json.loads(failed.stdout)  # stdout is the report only
+    assert report["format_version"] == "1" and report["status"] == "failed"
+    assert [(a["action"], a["address"]) for a in report["done"]] == [("create", "Tool/a-ok")]
+    assert report["done"][0]["remote_id"] == listing(gateway, "tools")[0]["id"]
+    assert report["failed"]["address"] == "Tool/b-bad"
+    assert report["failed"]["error"]["status"] == 400 and report["failed"]["error"]["message"]
+    assert [a["address"] for a in report["not_done"]] == ["Tool/c-later"]
+    assert "apply failed at Tool/b-bad" in failed.stderr
+
+    (root / "tools/b.yaml").write_text(tool("b-bad"))
+    rerun = aia(root, gateway, "apply", "--yes", "--json")
+    assert rerun.returncode == 0, rerun.stderr
+    again = json.loads(rerun.stdout)
+    assert again["status"] == "applied" and again["failed"] is None and again["not_done"] == []
+    assert sorted(a["address"] for a in again["done"]) == ["Tool/b-bad", "Tool/c-later"]
+    nothing = json.loads(aia(root, gateway, "apply", "--yes", "--json").stdout)
+    assert nothing["status"] == "no_changes" and nothing["done"] == []
+
+
+def test_apply_json_refusal_lists_everything_as_not_done(gateway: Gateway, tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", **{"tools/a.yaml": tool("a-ok")})
+    refused = aia(root, gateway, "apply", "--json")  # no TTY and no --yes
+    assert refused.returncode == 1
+    report = json.loads(refused.stdout)
+    assert report["status"] == "refused" and "--yes" in report["error"]["message"]
+    assert [a["address"] for a in report["not_done"]] == ["Tool/a-ok"]
+    assert listing(gateway, "tools") == []
+
+
+def _listing_when_allowed(gw: Gateway) -> list[dict[str, Any]]:
+    """The tools, waiting out the slow gateway's rate limit."""
+    with gw.client() as client:
+        for _ in range(30):
+            r = client.get("tools", params={"limit": 100})
+            if r.status_code != 429:
+                assert r.status_code == 200, r.text
+                return list(r.json()["data"])
+            time.sleep(float(r.headers.get("retry-after", "1")))
+    raise AssertionError("still rate limited")
+
+
+def test_ctrl_c_during_apply_reports_done_and_not_done(
+    gateway_factory: Any, tmp_path: Path
+) -> None:
+    # A slow gateway (one request a second after a small burst) so Ctrl-C lands midway.
+    gw: Gateway = gateway_factory(settings={"rate_limit_burst": 12, "rate_limit_per_second": 1})
+    names = [f"t{i:02d}" for i in range(12)]
+    root = write_project(tmp_path / "p", **{f"tools/{n}.yaml": tool(n) for n in names})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIAGENTICS_")}
+    env.update(NO_COLOR="1", AIAGENTICS_API_KEY=gw.api_key, AIAGENTICS_BASE_URL=gw.base_url)
+    proc = subprocess.Popen(
+        [AIA, "-C", str(root), "apply", "--yes"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    deadline = time.time() + 60
+    while ": done" not in (line := proc.stdout.readline()):
+        assert line and time.time() < deadline, "apply ended before any change"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err and "Interrupted" in err
+    created = {t["name"] for t in _listing_when_allowed(gw)}
+    done_part = err.split("Done before the interruption")[1].split("Not done")[0]
+    done_part = done_part.split("In flight")[0]  # that one may or may not have been created
+    not_done = err.split("Not done")[1]
+    assert 0 < len(created) < len(names)
+    for name in names:
+        if f"Tool/{name}" in not_done:
+            assert name not in created
+        if f"Tool/{name}" in done_part:
+            assert name in created
+    assert any(f"Tool/{n}" in not_done for n in names)
