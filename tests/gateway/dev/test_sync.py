@@ -137,3 +137,31 @@ async def test_a_failure_midway_rolls_the_whole_reload_back(
     # And the next reload converges.
     result = await sync_state(services, SCOPE, desired(root), root)
     assert {a.address for a in result.plan.changes} == {"Tool/a", "Tool/c", "Agent/helper"}
+
+
+async def test_a_memory_removed_from_the_files_takes_its_kv_entries_along(
+    services: Services, tmp_path: Path
+) -> None:
+    from aiagentics.gateway.memory.kv import Scope as KVScope
+
+    root = tmp_path / "p"
+    write(root, {"a": "first"}, "a")
+    memory = root / "agents" / "notes.yaml"
+    memory.write_text(
+        "apiVersion: aiagentics.io/v1\nkind: Memory\nmetadata: {name: notes}\n"
+        "spec: {kv: {scope: project}}\n"
+    )
+    await sync_state(services, SCOPE, desired(root), root)
+    mem_id = stable_id(SCOPE, "Memory", "notes")
+    services.memory.kv.set("syncproj", "test", mem_id, KVScope("project"), "k", {"v": 1})
+
+    def rows() -> int:
+        row = services.db.fetchone("SELECT count(*) FROM memory_kv WHERE memory_id = ?", (mem_id,))
+        assert row is not None
+        return int(row[0])
+
+    assert rows() == 1
+    memory.unlink()
+    result = await sync_state(services, SCOPE, desired(root), root)
+    assert [a.address for a in result.plan.changes] == ["Memory/notes"]
+    assert rows() == 0

@@ -98,15 +98,22 @@ async def sync_state(
         raise SyncConflict("; ".join(p.message for p in plan.problems))
     auth = AuthContext("key_dev", scope.project, scope.environment, ("admin",))
     staged: list[tuple[Path, Path]] = []
+    deleted: list[tuple[str, Resource]] = []
     try:
         with services.db.transaction():
             for action in plan.changes:
-                _run_now(_apply_one(services, auth, desired, action, root, hashes, staged))
+                _run_now(_apply_one(services, auth, desired, action, root, hashes, staged, deleted))
         for tmp, final in staged:
             os.replace(tmp, final)
     finally:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
+    # What the API does after a delete (a memory store's KV and chunks), once committed.
+    types = _resource_types()
+    for kind, gone in deleted:
+        hook = getattr(types.get(kind), "on_delete", None)
+        if hook is not None:
+            await hook(services, auth, gone)
     if services.files_index is not None:
         for action in plan.changes:
             if action.kind == "File" and action.type is not ActionType.DELETE:
@@ -160,12 +167,15 @@ async def _apply_one(
     root: Path,
     hashes: dict[str, str],
     staged: list[tuple[Path, Path]],
+    deleted: list[tuple[str, Resource]],
 ) -> None:
     scope = auth.scope
     store_kind = STORE_KIND[action.kind]
     rid = action.id or stable_id(scope, action.kind, action.name)
     if action.type is ActionType.DELETE:
-        await services.store.delete(store_kind, scope, rid)
+        gone = await services.store.get(store_kind, scope, rid)
+        if gone is not None and await services.store.delete(store_kind, scope, rid):
+            deleted.append((action.kind, gone))
         return
     resource = desired.by_address[action.address]
     metadata = desired_metadata(desired.project, resource, hashes.get(action.address))
