@@ -59,7 +59,9 @@ def test_error_statuses(module_gateway: Any) -> None:
     _assert_error(httpx.get(module_gateway.origin + "/nothing"), 404, "not_found")
     _assert_error(httpx.get(url("/v1/nothing")), 401, "missing_api_key")
     _assert_error(httpx.put(url("/agents"), headers=h), 405, "method_not_allowed")
-    _assert_error(httpx.post(url("/agents"), content=b'{"name": "x",', headers=h), 400)
+    _assert_error(
+        httpx.post(url("/agents"), content=b'{"name": "x",', headers=h), 400, "invalid_json"
+    )
     _assert_error(httpx.post(url("/agents"), content=b"[1, 2]", headers=h), 400)
     _assert_error(
         httpx.post(url("/agents"), json={"name": "x", "colour": "red"}, headers=h),
@@ -104,6 +106,8 @@ def test_error_statuses(module_gateway: Any) -> None:
     _assert_error(
         httpx.post(url("/tools"), content=b'{"name": "\xff"}', headers=h), 400, "invalid_json"
     )
+    bad_utf8 = httpx.post(url("/tools"), content=b'{"name": "a\xed\xa0\x80"}', headers=h)
+    assert "not valid UTF-8" in _assert_error(bad_utf8, 400, "invalid_json")["message"]
     deep = b'{"name": "deep", "type": "client", "parameters": {"type": "object", "properties": '
     deep += b'{"a": ' * 400 + b"1" + b"}" * 400 + b"}}"
     _assert_error(httpx.post(url("/tools"), content=deep, headers=h), 400)

@@ -9,8 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
-from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions import (
+    ClientException,
+    NotFoundException,
+    SerializationException,
+    ValidationException,
+)
 from litestar.testing import TestClient
 
 from aiagentics.gateway.app import create_app
@@ -74,6 +80,26 @@ def test_error_mapping() -> None:
     assert err.message == "guardrails.max_steps: too small"
     assert to_api_error(NotFoundException()).status == 404
     assert to_api_error(KeyError("x")).status == 500
+
+
+def test_undecodable_bodies_are_invalid_json_whatever_the_decoder_raised() -> None:
+    # Litestar wraps the decoder's failure; the decoder's class differs between versions.
+    for cause in (
+        msgspec.DecodeError("Invalid UTF-8 encoded string"),
+        UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad"),
+    ):
+        wrapped = ClientException("x")
+        wrapped.__cause__ = SerializationException(str(cause))
+        wrapped.__cause__.__cause__ = cause
+        err = to_api_error(wrapped, b'{"name": "\xff"}')
+        assert (err.status, err.code) == (400, "invalid_json")
+        assert err.message == "request body is not valid UTF-8 (byte 10)"
+    err = to_api_error(ClientException("x"))
+    assert err.code != "invalid_json"
+    truncated = ClientException("x")
+    truncated.__cause__ = SerializationException("Input data was truncated")
+    err = to_api_error(truncated, b'{"name": ')
+    assert err.code == "invalid_json" and err.message.startswith("request body is not valid JSON")
 
 
 def test_rate_limiter_refills() -> None:

@@ -14,7 +14,8 @@ from typing import Any
 
 import msgspec
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.utils.scope.state import ScopeState
 
 log = logging.getLogger("aiagentics.gateway")
 
@@ -172,14 +173,45 @@ def param_from_key(key: str | None) -> str | None:
     return out or None
 
 
-def to_api_error(exc: Exception) -> ApiError:
-    """Map any exception to the ApiError the caller sees."""
+def _body_was_undecodable(exc: BaseException) -> bool:
+    """Whether `exc` says the request body could not be decoded, whichever library raised it.
+
+    Litestar wraps every decoder failure in a SerializationException (then a 400); the
+    decoder's own class (UnicodeDecodeError, msgspec's DecodeError, ...) varies by version.
+    """
+    seen: set[int] = set()
+    node: BaseException | None = exc
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        if isinstance(node, SerializationException | UnicodeDecodeError | RecursionError):
+            return True
+        node = node.__cause__ or node.__context__
+    return False
+
+
+def describe_undecodable_body(body: bytes | None) -> str:
+    """What is wrong with a body that did not decode, read off the bytes themselves."""
+    if body is None:
+        return "request body is not valid JSON"
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return f"request body is not valid UTF-8 (byte {err.start})"
+    try:
+        msgspec.json.decode(body)
+    except RecursionError:
+        return "request body is nested too deeply"
+    except msgspec.DecodeError as err:
+        return f"request body is not valid JSON: {err}"
+    return "request body is not valid JSON"
+
+
+def to_api_error(exc: Exception, body: bytes | None = None) -> ApiError:
+    """Map any exception to the ApiError the caller sees (`body`: the raw request body, if read)."""
     if isinstance(exc, ApiError):
         return exc
-    if isinstance(exc, RecursionError):
-        return InvalidRequest("request body is nested too deeply", code="invalid_json")
-    if isinstance(exc, UnicodeDecodeError):
-        return InvalidRequest("request body is not valid UTF-8", code="invalid_json")
+    if _body_was_undecodable(exc):
+        return InvalidRequest(describe_undecodable_body(body), code="invalid_json")
     if isinstance(exc, ValidationException):
         extra = exc.extra if isinstance(exc.extra, list) else []
         first = extra[0] if extra and isinstance(extra[0], dict) else {}
@@ -211,7 +243,8 @@ def to_api_error(exc: Exception) -> ApiError:
 
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     """The one exception handler of the app."""
-    err = to_api_error(exc)
+    body = ScopeState.from_scope(request.scope).body
+    err = to_api_error(exc, body if isinstance(body, bytes) else None)
     request_id = request.scope.get("state", {}).get("request_id")
     if err.status >= 500:
         log.error(
