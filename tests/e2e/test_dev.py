@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from tests.e2e.dev_helpers import (
     wait_for,
     write_project,
 )
+
+from aiagentics.gateway.dev.watch import CATCH_UP_SECONDS
 
 pytestmark = pytest.mark.e2e
 
@@ -45,6 +48,26 @@ def test_serves_declared_resources_and_prints_how_to_use_them(dev: DevServer) ->
     assert "curl -N" in out and '"agent": "helper"' in out
     status = httpx.get(dev.origin + "/v1/dev/status", headers=dev.headers).json()
     assert status["ok"] is True and status["summary"]["create"] == 1
+    # The watcher's catch-up look, once it is up, finds nothing new: no second load.
+    time.sleep(CATCH_UP_SECONDS * 3)
+    status = httpx.get(dev.origin + "/v1/dev/status", headers=dev.headers).json()
+    assert (status["trigger"], status["summary"]["create"]) == (["start"], 1)
+
+
+def test_an_invalid_file_at_start_is_reported_once(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    write_project(root)
+    (root / "agents" / "broken.yaml").write_text(agent_yaml(name="broken") + "  temprature: 3\n")
+    server = start_dev(root)
+    try:
+        wait_for(lambda: "watching for changes" in server.output())
+        time.sleep(CATCH_UP_SECONDS * 3)
+        out = server.output()
+        status = httpx.get(server.origin + "/v1/dev/status", headers=server.headers).json()
+    finally:
+        server.stop()
+    assert out.count("error: unknown field 'temprature'") == 1, out
+    assert status["trigger"] == ["start"] and not status["ok"]
 
 
 def test_edit_is_served_without_restart_and_ids_stay(dev: DevServer) -> None:

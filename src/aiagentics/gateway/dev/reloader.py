@@ -17,7 +17,14 @@ import anyio
 from aiagentics.compiler import ParseCache, compile_project
 from aiagentics.compiler.state import DesiredState
 from aiagentics.gateway.dev.sync import SyncConflict, sync_state
-from aiagentics.gateway.dev.watch import Batch, ProjectFilter, watch_round, watch_set
+from aiagentics.gateway.dev.watch import (
+    Batch,
+    InputStamp,
+    ProjectFilter,
+    input_stamp,
+    watch_round,
+    watch_set,
+)
 from aiagentics.gateway.services import Services
 from aiagentics.gateway.store.base import Scope
 from aiagentics.plan import Plan
@@ -95,6 +102,7 @@ class DevReloader:
     _task: asyncio.Task[None] | None = None
     _lock: anyio.Lock = field(default_factory=anyio.Lock)
     _cache: ParseCache = field(default_factory=ParseCache)  # unchanged files are not re-parsed
+    _stamp: InputStamp | None = None  # the inputs the last reload read
 
     @property
     def scope(self) -> Scope:
@@ -134,6 +142,11 @@ class DevReloader:
         current = watch_set(project, watch_filter.inputs)
 
         async def on_batch(changes: Batch) -> bool:
+            if not changes:  # the catch-up look: reload only if something moved meanwhile
+                inputs = self._file_inputs()
+                now = await anyio.to_thread.run_sync(input_stamp, project, inputs)
+                if now == self._stamp:
+                    return False
             paths = tuple(sorted({_relative(p, project.root) for _, p in changes}))
             await self.reload(paths)
             watch_filter.inputs = self._file_inputs()
@@ -171,10 +184,14 @@ class DevReloader:
             diag = Diagnostic(exc.file, exc.line, exc.column, "invalid-config", exc.message)
             return done(ok=False, diagnostics=(diag,))
         environ = dict(os.environ if self.environ is None else self.environ)
+
+        def stamp_and_compile() -> Any:
+            # The stamp comes first: an edit made while compiling makes the next look differ.
+            self._stamp = input_stamp(project, self._file_inputs())
+            return compile_project(project, self.env, environ, self._cache)
+
         # Compiling is CPU work (parsing, templates): keep it off the event loop.
-        result = await anyio.to_thread.run_sync(
-            compile_project, project, self.env, environ, self._cache
-        )
+        result = await anyio.to_thread.run_sync(stamp_and_compile)
         if result.state is None:
             return done(ok=False, diagnostics=tuple(result.diagnostics))
         try:

@@ -66,6 +66,29 @@ def watch_set(project: Project, inputs: frozenset[Path]) -> WatchSet:
     return WatchSet(tuple(d.resolve() for d in deep), shallow)
 
 
+InputStamp = frozenset[tuple[str, int, int]]
+
+
+def input_stamp(project: Project, inputs: frozenset[Path]) -> InputStamp:
+    """(path, mtime, size) of every file a compile of `project` reads: equal stamps, same
+    inputs. Blocking (it walks the spec folders): call it off the event loop."""
+    watch_filter = ProjectFilter(project)
+    watch_filter.inputs = inputs
+    files: set[Path] = {watch_filter.config, *inputs}
+    for folder in watch_set(project, inputs).deep:
+        files.update(p for p in folder.rglob("*") if p.is_file())
+    stamp: set[tuple[str, int, int]] = set()
+    for path in files:
+        if not watch_filter(watchfiles.Change.modified, str(path)):
+            continue
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        stamp.add((str(path), st.st_mtime_ns, st.st_size))
+    return frozenset(stamp)
+
+
 def _inside(path: Path, dirs: tuple[Path, ...]) -> bool:
     return any(path == d.resolve() or d.resolve() in path.parents for d in dirs)
 
@@ -107,7 +130,8 @@ async def watch_round(
 
     async def catch_up() -> None:
         # What changed between two rounds (a folder created and filled at once) came
-        # before these watchers: look once more when they are surely up.
+        # before these watchers: look once more when they are surely up. An empty batch
+        # asks `on_batch` to reload only if the inputs differ from the last reload's.
         await anyio.sleep(CATCH_UP_SECONDS)
         if await on_batch(set()):
             round_stop.set()
