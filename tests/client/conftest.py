@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 import uvicorn
 
@@ -51,15 +50,13 @@ def live_api(tmp_path: Path) -> Iterator[LiveApi]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=0.5).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    else:
-        raise RuntimeError("the gateway did not start")
+    deadline = time.monotonic() + 60
+    # `started` is set once this server has bound its port (a health answer could come
+    # from another test's server on a port ours failed to take).
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the gateway did not start")
+        time.sleep(0.05)
     yield LiveApi(base, KEY)
     server.should_exit = True
     thread.join(10)

@@ -30,7 +30,7 @@ import httpx
 import pytest
 
 AIA = str(Path(sys.executable).with_name("aia"))
-START_TIMEOUT = 30.0
+START_TIMEOUT = 60.0
 
 
 @dataclass
@@ -90,6 +90,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def answers_as_ours(origin: str, api_key: str | None) -> bool:
+    """Whether the server at `origin` is up and is the one started with `api_key`.
+
+    Health alone is not proof: under load, another test's server can hold the port that
+    ours failed to bind, and would answer health checks until it stops. (With no key to
+    check, as when the server makes its own, health is all there is.)
+    """
+    if httpx.get(origin + "/v1/health", timeout=1).status_code != 200:
+        return False
+    if not api_key:
+        return True
+    auth = {"Authorization": f"Bearer {api_key}"}
+    return httpx.get(origin + "/v1/agents?limit=1", headers=auth, timeout=5).status_code == 200
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -135,7 +150,7 @@ def start_gateway(
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                if httpx.get(gateway.url("/v1/health"), timeout=1).status_code == 200:
+                if answers_as_ours(gateway.origin, proc_env.get("AIAGENTICS_API_KEY")):
                     return gateway
             except httpx.TransportError:
                 pass

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.e2e.conftest import AIA, free_port
+from tests.e2e.conftest import AIA, answers_as_ours, free_port
 
 CONFIG = """[project]
 name = "devtest"
@@ -114,10 +114,10 @@ def start_dev(root: Path, api_key: str | None = None) -> DevServer:
                 cwd=root,
             )
         server = DevServer(root, f"http://127.0.0.1:{port}", api_key, process, log)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                if httpx.get(server.origin + "/v1/health", timeout=1).status_code == 200:
+                if answers_as_ours(server.origin, api_key):
                     return server
             except httpx.TransportError:
                 pass
@@ -128,7 +128,7 @@ def start_dev(root: Path, api_key: str | None = None) -> DevServer:
     raise AssertionError("unreachable")
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+def wait_for(check: Callable[[], Any], timeout: float = 30.0) -> Any:
     """Poll `check` until it returns something truthy; fail with its last value."""
     deadline = time.monotonic() + timeout
     last: Any = None

@@ -24,7 +24,7 @@ def _ok(r: httpx.Response) -> dict[str, Any]:
     return r.json()
 
 
-def _wait(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+def _wait(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
     deadline = time.time() + timeout
     while True:
         value = predicate()

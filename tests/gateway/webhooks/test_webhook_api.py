@@ -33,7 +33,7 @@ def client(tmp_path: Path) -> Iterator[TestClient[Any]]:
         yield c
 
 
-def _wait(predicate, timeout: float = 10.0) -> Any:  # type: ignore[no-untyped-def]
+def _wait(predicate, timeout: float = 30.0) -> Any:  # type: ignore[no-untyped-def]
     deadline = time.time() + timeout
     while True:
         value = predicate()

@@ -29,7 +29,7 @@ def _dispatcher(outbox: Outbox, url: str, **kw) -> Dispatcher:  # type: ignore[n
     return Dispatcher(outbox, lookup, allow_private_network=True, **kw)
 
 
-async def _until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+async def _until(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.time() + timeout
     while not predicate():
         assert time.time() < deadline, "timed out"

@@ -66,7 +66,7 @@ def _event(name: str, data: dict) -> SimpleNamespace:  # type: ignore[type-arg]
     )
 
 
-async def _wait(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+async def _wait(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.time() + timeout
     while not predicate():
         assert time.time() < deadline

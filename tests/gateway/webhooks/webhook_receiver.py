@@ -30,7 +30,7 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
-    def wait_for(self, n: int, timeout: float = 10.0) -> list[Received]:
+    def wait_for(self, n: int, timeout: float = 30.0) -> list[Received]:
         deadline = time.time() + timeout
         while len(self.received) < n and time.time() < deadline:
             time.sleep(0.01)
