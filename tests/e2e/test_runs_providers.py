@@ -159,3 +159,19 @@ def test_cancel_stops_the_model_stream(world: RunWorld, flavor: str) -> None:
         events = stream(client, "GET", f"runs/{run['id']}/events")
         names = [e for _, e, _ in events]
         assert names[-1] == "run.cancelled" and "token" in names
+
+
+def test_model_calls_share_one_connection(world: RunWorld, flavor: str) -> None:
+    fake = fake_of(world, flavor)
+    with world.client() as client:
+        agent, tool = agent_for(client, world, flavor)
+        opened = fake.connections
+        runs = 4
+        for _ in range(runs):  # two model calls each: a tool call, then the answer
+            fake.queue(Turn(tool_calls=[(tool["name"], {"limit": 1})]), Turn(text="done"))
+            events = stream(
+                client, "POST", "runs", json={"agent_id": agent["id"], "input": "x", "stream": True}
+            )
+            assert events[-1][1] == "run.completed"
+    assert len(fake.requests) == 2 * runs
+    assert fake.connections - opened <= 1  # one, or none when an earlier call's is still pooled

@@ -221,3 +221,37 @@ async def test_a_missing_key_is_named_on_401(fake: FakeProviderServer) -> None:
     with pytest.raises(ProviderError, match="set ACME_KEY") as info:
         await collect(provider, ModelRequest(model, THREAD))
     assert info.value.status == 401
+
+
+async def test_successive_calls_reuse_one_connection(fake: FakeProviderServer) -> None:
+    # Each call must read its response to the end of the HTTP body (past `[DONE]` or
+    # `message_stop`), or the pool drops the connection: a TLS handshake per model call.
+    provider = make(fake)
+    calls = 12
+    try:
+        for n in range(calls):
+            if n == 5:
+                fake.queue(Status(400, "bad request"))
+                with pytest.raises(ProviderError, match="bad request"):
+                    async for _ in provider.stream(ModelRequest("m", THREAD)):
+                        pass
+                continue
+            turn = Turn(tool_calls=[("lookup", {"n": n})]) if n % 2 else Turn(text=f"answer {n}")
+            fake.queue(turn)
+            events = [e async for e in provider.stream(ModelRequest("m", THREAD, TOOLS))]
+            assert events[-1] == FinishEvent("tool_calls" if n % 2 else "stop")
+    finally:
+        await provider.aclose()
+    assert len(fake.requests) == calls
+    assert fake.connections == 1
+
+
+async def test_a_body_left_open_after_the_last_event_does_not_hold_the_call(
+    fake: FakeProviderServer,
+) -> None:
+    fake.queue(Turn(text="all of it", stall_after=10**6))  # every event, then silence
+    started = time.monotonic()
+    events = await collect(make(fake, read_timeout=30), ModelRequest("m", THREAD))
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "all of it"
+    assert events[-1] == FinishEvent("stop")
+    assert time.monotonic() - started < 3  # bounded by the drain, not the read timeout

@@ -4,10 +4,13 @@
 (honouring `Retry-After`) until the first event arrives; once anything has been
 streamed a failure is reported, never retried (the caller has already seen tokens).
 Read timeouts turn a stalled stream into a `ProviderError` instead of a hang.
+A finished call reads its response to the end of the HTTP body, past the wire
+format's last event, so the connection goes back to the pool for the next call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
@@ -28,6 +31,10 @@ from tenacity import (
 from aiagentics.gateway.runtime.providers.base import ModelRequest, ProviderError, StreamEvent
 
 _END = object()
+# What may follow the parser's last event before the body ends (normally only the
+# chunked terminator): beyond this much the connection is closed instead of kept.
+_DRAIN_EVENTS = 64
+_DRAIN_SECONDS = 1.0
 
 
 @dataclass(slots=True, frozen=True)
@@ -104,6 +111,21 @@ async def _sse_events(response: httpx.Response) -> AsyncIterator[ServerSentEvent
         raise _transport_error(exc, streamed=True) from exc
 
 
+async def _drain(source: AsyncIterator[ServerSentEvent]) -> None:
+    """Read what is left of the body after the last event the parser wanted.
+
+    httpx returns a connection to its pool only when the response was read to its end;
+    the parsers stop at `[DONE]` / `message_stop`, just before it.
+    """
+    with contextlib.suppress(ProviderError, TimeoutError):
+        async with asyncio.timeout(_DRAIN_SECONDS):
+            extra = 0
+            async for _ in source:
+                extra += 1
+                if extra > _DRAIN_EVENTS:
+                    return
+
+
 async def stream_sse(
     client: httpx.AsyncClient,
     url: str,
@@ -125,6 +147,7 @@ async def stream_sse(
         reraise=True,
     )
     response: httpx.Response | None = None
+    source: AsyncIterator[ServerSentEvent] | None = None
     events: AsyncIterator[StreamEvent] | None = None
     first: object = _END
     async for attempt in retrying:
@@ -140,7 +163,9 @@ async def stream_sse(
                         error.message += f" (no API key was sent: set {missing_key})"
                         error.args = (error.message,)
                     raise error
-                events = parse(_sse_events(response))
+                # `source` stays referenced here so that it can be drained once `parse` is done.
+                source = _sse_events(response)
+                events = parse(source)
                 first = await anext(events, _END)
             except httpx.HTTPError as exc:
                 if response is not None:
@@ -153,14 +178,16 @@ async def stream_sse(
                 if exc.code == "provider_unavailable":
                     exc.retryable = True
                 raise
-    assert response is not None and events is not None
+    assert response is not None and source is not None and events is not None
     try:
-        if first is _END:
-            return
-        yield first  # type: ignore[misc]
-        async for event in events:
-            yield event
+        if first is not _END:
+            yield first  # type: ignore[misc]
+            async for event in events:
+                yield event
+        await _drain(source)
     finally:
+        with contextlib.suppress(ProviderError):
+            await source.aclose()  # type: ignore[attr-defined]
         await response.aclose()
 
 
