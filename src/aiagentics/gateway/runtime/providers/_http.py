@@ -29,6 +29,7 @@ from tenacity import (
 )
 
 from aiagentics.gateway.runtime.providers.base import ModelRequest, ProviderError, StreamEvent
+from aiagentics.model_routing import display_url
 
 _END = object()
 # What may follow the parser's last event before the body ends (normally only the
@@ -71,7 +72,7 @@ def error_from_response(response: httpx.Response, body: bytes) -> ProviderError:
         message = err.get("message", message) if isinstance(err, dict) else str(err)
     status = response.status_code
     return ProviderError(
-        f"model provider answered HTTP {status}: {message}",
+        f"answered HTTP {status}: {message}",
         code="rate_limited" if status == 429 else "provider_error",
         status=status,
         retryable=status == 429 or status >= 500,
@@ -81,11 +82,11 @@ def error_from_response(response: httpx.Response, body: bytes) -> ProviderError:
 
 def _transport_error(exc: httpx.HTTPError, streamed: bool) -> ProviderError:
     if isinstance(exc, httpx.TimeoutException):
-        what = "timed out waiting for the model provider"
+        what = "timed out waiting for an answer"
     elif isinstance(exc, httpx.ConnectError):
-        what = "could not connect to the model provider"
+        what = "could not connect"
     else:
-        what = "the model provider's stream was interrupted"
+        what = "its stream was interrupted"
     return ProviderError(f"{what}: {exc!r}", code="provider_unavailable", retryable=not streamed)
 
 
@@ -160,7 +161,10 @@ async def stream_sse(
                     await response.aclose()
                     error = error_from_response(response, raw)
                     if missing_key and response.status_code in (401, 403):
-                        error.message += f" (no API key was sent: set {missing_key})"
+                        error.message += (
+                            f" (no API key was sent: set {missing_key}, or name another"
+                            " variable with api_key_env)"
+                        )
                         error.args = (error.message,)
                     raise error
                 # `source` stays referenced here so that it can be drained once `parse` is done.
@@ -196,17 +200,19 @@ def event_json(event: ServerSentEvent) -> Any:
     try:
         return json.loads(event.data)
     except ValueError as exc:
-        raise ProviderError(f"the model provider sent invalid JSON: {exc}") from None
+        raise ProviderError(f"sent invalid JSON: {exc}") from None
 
 
 class SSEProvider:
     """A provider that POSTs one JSON body per model call and reads an SSE stream back.
 
     Subclasses say where (`endpoint`), what (`body`), how to authenticate
-    (`auth_headers`) and how to read the stream (`parse`).
+    (`auth_headers`) and how to read the stream (`parse`). Every `ProviderError` it
+    raises starts with the provider's name and URL and never contains the API key.
     """
 
     default_base_url: ClassVar[str]
+    default_name: ClassVar[str]
 
     def __init__(
         self,
@@ -217,8 +223,10 @@ class SSEProvider:
         retry: RetryPolicy | None = None,
         read_timeout: float = 60.0,
         key_env: str | None = None,
+        name: str | None = None,
     ) -> None:
         self.url = self.endpoint((base_url or self.default_base_url).rstrip("/"))
+        self.name = name or self.default_name
         self.api_key = api_key
         self.key_env = key_env
         self.client = client or make_client(read_timeout=read_timeout)
@@ -244,10 +252,10 @@ class SSEProvider:
         """Close the connection pool."""
         await self.client.aclose()
 
-    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         """Stream one model call."""
         headers = {"accept": "text/event-stream", **self.headers()}
-        return stream_sse(
+        events = stream_sse(
             self.client,
             self.url,
             self.body(request),
@@ -256,3 +264,18 @@ class SSEProvider:
             self.retry,
             None if self.api_key else self.key_env,
         )
+        try:
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    yield event
+        except ProviderError as exc:
+            raise self._located(exc) from exc.__cause__
+
+    def _located(self, exc: ProviderError) -> ProviderError:
+        """`exc` saying which provider failed, and with the key blanked should it be echoed."""
+        message = f"model provider {self.name!r} at {display_url(self.url)}: {exc.message}"
+        if self.api_key:
+            message = message.replace(self.api_key, "***")
+        exc.message = message
+        exc.args = (message,)
+        return exc
