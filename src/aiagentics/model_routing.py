@@ -61,16 +61,22 @@ class ModelRoute:
         """Why this route cannot be called with `environ`, or None when it can."""
         if not self.key_required or not self.key_env or environ.get(self.key_env):
             return None
-        name = self.provider
         if self.key_configured:
             return (
-                f"{self.key_env} is not set (the api_key_env of [providers.{name}]); "
-                f"set it, or remove api_key_env if {display_url(self.base_url)} takes no key"
+                f"{self.key_env} (the api_key_env of [providers.{self.provider}]) is not set; "
+                + self.key_hint()
             )
+        return f"{self.key_env} is not set; {self.key_hint()}"
+
+    def key_hint(self) -> str:
+        """How to give this route its key, or to declare its endpoint keyless."""
+        name = self.provider
+        if self.key_configured:
+            return f"set it, or remove api_key_env if {display_url(self.base_url)} takes no key"
         return (
-            f"{self.key_env} is not set; set it to a {name} API key, name another variable "
-            f"with [providers.{name}] api_key_env, or give [providers.{name}] a base_url "
-            "for a keyless local endpoint (vLLM, Ollama)"
+            f"set it to your {name} API key, name another variable with [providers.{name}] "
+            f"api_key_env, or give [providers.{name}] a base_url for a keyless local endpoint "
+            "(vLLM, Ollama)"
         )
 
 

@@ -225,7 +225,9 @@ def test_a_missing_key_fails_before_any_request() -> None:
     assert "[providers.openai] api_key_env" in message and "base_url" in message
     with pytest.raises(ProviderError, match="ANTHROPIC_API_KEY is not set"):
         registry.resolve("smart")
-    with pytest.raises(ProviderError, match=r"ACME_KEY is not set \(the api_key_env of"):
+    with pytest.raises(
+        ProviderError, match=r"ACME_KEY \(the api_key_env of \[providers.acme\]\) is not set"
+    ):
         registry.resolve("acme/m")  # a named api_key_env is required even on a private URL
     keyed = ProviderRegistry({}, {}, environ={"OPENAI_API_KEY": "sk-1"})
     provider, _ = keyed.resolve("openai/gpt-4.1")
