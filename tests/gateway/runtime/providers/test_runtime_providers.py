@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -290,7 +291,12 @@ async def test_successive_calls_reuse_one_connection(fake: FakeProviderServer) -
                 continue
             turn = Turn(tool_calls=[("lookup", {"n": n})]) if n % 2 else Turn(text=f"answer {n}")
             fake.queue(turn)
-            events = [e async for e in provider.stream(ModelRequest("m", THREAD, TOOLS))]
+            events = []
+            async with contextlib.aclosing(provider.stream(ModelRequest("m", THREAD, TOOLS))) as s:
+                async for event in s:
+                    events.append(event)
+                    if n == 8 and isinstance(event, FinishEvent):
+                        break  # a caller that stops at the last event, never asking for more
             assert events[-1] == FinishEvent("tool_calls" if n % 2 else "stop")
     finally:
         await provider.aclose()

@@ -28,7 +28,12 @@ from tenacity import (
     wait_random,
 )
 
-from aiagentics.gateway.runtime.providers.base import ModelRequest, ProviderError, StreamEvent
+from aiagentics.gateway.runtime.providers.base import (
+    FinishEvent,
+    ModelRequest,
+    ProviderError,
+    StreamEvent,
+)
 from aiagentics.model_routing import display_url
 
 _END = object()
@@ -185,8 +190,14 @@ async def stream_sse(
     assert response is not None and source is not None and events is not None
     try:
         if first is not _END:
+            if isinstance(first, FinishEvent):
+                await _drain(source)
             yield first  # type: ignore[misc]
             async for event in events:
+                # Drained before the last event goes out, so that a caller which stops
+                # at it (and never asks for more) still leaves the connection reusable.
+                if isinstance(event, FinishEvent):
+                    await _drain(source)
                 yield event
         await _drain(source)
     finally:
