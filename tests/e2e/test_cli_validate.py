@@ -94,3 +94,29 @@ def test_a_missing_secret_is_reported_and_never_printed(tmp_path: Path) -> None:
     )
     present = aia("validate", "--format", "json", cwd=root, env={"CRM_TOKEN": "tok-s3cret"})
     assert present.returncode == 0 and "tok-s3cret" not in present.stdout
+
+
+def test_a_model_whose_runs_would_fail_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    (tmp_path / "aiagentics.toml").write_text(
+        '[project]\nname = "t"\n[models]\nsmart = "openai/gpt-4.1"\n'
+    )
+    (tmp_path / "agents").mkdir()
+    for name, model in (("a", "smart"), ("b", "acme/llama")):
+        (tmp_path / "agents" / f"{name}.yaml").write_text(
+            f"apiVersion: aiagentics.io/v1\nkind: Agent\nmetadata:\n  name: {name}\n"
+            f"spec:\n  model: {model}\n"
+        )
+    result = aia("validate", cwd=tmp_path, env={"OPENAI_API_KEY": ""})  # empty is not set
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "agents/a.yaml:6:10: warning: model 'smart' (= 'openai/gpt-4.1') needs the API key in "
+        "OPENAI_API_KEY, which is not set here: its runs would fail"
+    )
+    assert any(line.startswith("  hint: set it to your openai API key") for line in lines)
+    assert any(line.startswith("agents/b.yaml:6:10: warning: model 'acme/llama'") for line in lines)
+    assert lines[-1] == "✓ valid: 2 resources (2 Agent) in 2 files, 2 warnings"
+    as_json = aia("validate", "--format", "json", cwd=tmp_path, env={"OPENAI_API_KEY": "sk-x"})
+    report = json.loads(as_json.stdout)
+    assert as_json.returncode == 0 and report["valid"] and report["warnings"] == 1
+    assert [d["code"] for d in report["diagnostics"]] == ["unknown-provider"]

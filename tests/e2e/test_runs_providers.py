@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -159,3 +160,36 @@ def test_cancel_stops_the_model_stream(world: RunWorld, flavor: str) -> None:
         events = stream(client, "GET", f"runs/{run['id']}/events")
         names = [e for _, e, _ in events]
         assert names[-1] == "run.cancelled" and "token" in names
+
+
+def test_model_calls_share_one_connection(world: RunWorld, flavor: str) -> None:
+    fake = fake_of(world, flavor)
+    with world.client() as client:
+        agent, tool = agent_for(client, world, flavor)
+        opened = fake.connections
+        runs = 4
+        for _ in range(runs):  # two model calls each: a tool call, then the answer
+            fake.queue(Turn(tool_calls=[(tool["name"], {"limit": 1})]), Turn(text="done"))
+            events = stream(
+                client, "POST", "runs", json={"agent_id": agent["id"], "input": "x", "stream": True}
+            )
+            assert events[-1][1] == "run.completed"
+    assert len(fake.requests) == 2 * runs
+    assert fake.connections - opened <= 1  # one, or none when an earlier call's is still pooled
+
+
+def test_a_public_provider_without_its_key_fails_the_run_before_calling_it(
+    gateway_factory: Callable[..., Any],
+) -> None:
+    gw = gateway_factory(env={"OPENAI_API_KEY": ""})  # empty counts as not set
+    with gw.client() as client:
+        agent = create(client, "agents", {"name": "keyless", "model": "openai/gpt-4.1"})
+        events = stream(
+            client, "POST", "runs", json={"agent_id": agent["id"], "input": "x", "stream": True}
+        )
+    assert events[-1][1] == "run.failed"
+    error = events[-1][2]["error"]
+    assert error["code"] == "missing_api_key"
+    assert error["message"].startswith("model provider 'openai' at https://api.openai.com/v1: ")
+    assert "OPENAI_API_KEY is not set" in error["message"]
+    assert "ConnectError" not in error["message"]

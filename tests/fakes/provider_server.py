@@ -175,6 +175,7 @@ class FakeProviderServer(LoopbackServer):
         self.flavor = flavor
         self.replies: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
+        self.connections = 0  # TCP connections accepted: a client that reuses its pool opens one
         self._stalled: list[asyncio.StreamWriter] = []
 
     @property
@@ -192,6 +193,7 @@ class FakeProviderServer(LoopbackServer):
             writer.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             while await self._one_request(reader, writer):
                 pass
@@ -245,6 +247,9 @@ class FakeProviderServer(LoopbackServer):
                 await asyncio.sleep(3600)
             writer.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
             await writer.drain()
+        if reply.stall_after is not None:  # every event sent, but the body never ends
+            self._stalled.append(writer)
+            await asyncio.sleep(3600)
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         return True

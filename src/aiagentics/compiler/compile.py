@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiagentics.compiler.model_check import check_model_route
 from aiagentics.compiler.references import resolve_references
 from aiagentics.compiler.rendering import render_instructions
 from aiagentics.compiler.state import APPLY_ORDER, CompiledResource, DesiredState, SourceRef
@@ -108,6 +109,9 @@ def _compile_project(
     aliases = list(project.config.models)
     compiled: list[CompiledResource] = []
     seen_template_problems: set[tuple[str, int, int, str]] = set()
+    # Whether an error was seen, checking only what each resource added: rescanning the
+    # whole list per resource is quadratic once a project has many warnings.
+    failed, checked = has_errors(diagnostics), len(diagnostics)
     for resource in resources:
         refs, problems = resolve_references(resource, declared, aliases)
         diagnostics += problems
@@ -121,9 +125,14 @@ def _compile_project(
                 if key not in seen_template_problems:
                     seen_template_problems.add(key)
                     diagnostics.append(problem)
+            diagnostics += check_model_route(
+                resource, project.config.models, project.config.providers, environ
+            )
         elif resource.kind == "File" and resource.model is not None:
             diagnostics += _check_file_path(resource, root)
-        if resource.model is not None and not has_errors(diagnostics):
+        failed = failed or has_errors(diagnostics[checked:])
+        checked = len(diagnostics)
+        if resource.model is not None and not failed:
             compiled.append(_compile(resource, refs, instructions))
 
     diagnostics.sort(key=sort_key)

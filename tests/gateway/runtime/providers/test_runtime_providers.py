@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -210,14 +211,105 @@ def test_registry_resolves_aliases_and_provider_config() -> None:
         registry.resolve("gpt")
 
 
-async def test_a_missing_key_is_named_on_401(fake: FakeProviderServer) -> None:
-    fake.queue(Status(401, "invalid api key"))
+def test_a_missing_key_fails_before_any_request() -> None:
+    registry = ProviderRegistry(
+        {"smart": "anthropic/claude-x"},
+        {"acme": {"base_url": "http://127.0.0.1:9/v1", "api_key_env": "ACME_KEY"}},
+        environ={},
+    )
+    with pytest.raises(ProviderError) as info:
+        registry.resolve("openai/gpt-4.1")  # the public endpoint: a key is required
+    message = info.value.message
+    assert info.value.code == "missing_api_key"
+    assert message.startswith("model provider 'openai' at https://api.openai.com/v1: ")
+    assert "OPENAI_API_KEY is not set" in message
+    assert "[providers.openai] api_key_env" in message and "base_url" in message
+    with pytest.raises(ProviderError, match="ANTHROPIC_API_KEY is not set"):
+        registry.resolve("smart")
+    with pytest.raises(
+        ProviderError, match=r"ACME_KEY \(the api_key_env of \[providers.acme\]\) is not set"
+    ):
+        registry.resolve("acme/m")  # a named api_key_env is required even on a private URL
+    keyed = ProviderRegistry({}, {}, environ={"OPENAI_API_KEY": "sk-1"})
+    provider, _ = keyed.resolve("openai/gpt-4.1")
+    assert isinstance(provider, OpenAIProvider) and provider.api_key == "sk-1"
+
+
+async def test_a_keyless_local_endpoint_needs_no_key(fake: FakeProviderServer) -> None:
+    fake.queue(Turn(text="local"), Status(401, "this one wants a key"))
+    registry = ProviderRegistry(
+        {}, {"local": {"base_url": fake.base_url, "api": fake.flavor}}, environ={}, retry=FAST
+    )
+    provider, model = registry.resolve("local/m")
+    events = [e async for e in provider.stream(ModelRequest(model, THREAD))]
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "local"
+    sent = fake.requests[0]["headers"]
+    assert "authorization" not in sent and "x-api-key" not in sent
+    # Should it refuse after all, the 401 says which variable would have been sent.
+    with pytest.raises(ProviderError, match="no API key was sent: set LOCAL_API_KEY") as info:
+        await collect(provider, ModelRequest(model, THREAD))
+    assert info.value.status == 401
+
+
+async def test_provider_errors_name_the_provider_and_url_never_the_key(
+    fake: FakeProviderServer,
+) -> None:
+    key = "sk-secret-0123456789"
+    fake.queue(Status(401, f"Incorrect API key provided: {key}"))
     registry = ProviderRegistry(
         {},
         {"acme": {"base_url": fake.base_url, "api_key_env": "ACME_KEY", "api": fake.flavor}},
-        environ={},
+        environ={"ACME_KEY": key},
+        retry=FAST,
     )
     provider, model = registry.resolve("acme/m")
-    with pytest.raises(ProviderError, match="set ACME_KEY") as info:
+    with pytest.raises(ProviderError) as info:
         await collect(provider, ModelRequest(model, THREAD))
-    assert info.value.status == 401
+    assert info.value.message.startswith(f"model provider 'acme' at {fake.base_url}/")
+    assert "HTTP 401" in info.value.message
+    assert key not in info.value.message and key not in str(info.value)
+    refused = OpenAIProvider("http://user:pw@127.0.0.1:9/v1", retry=FAST, name="local")
+    with pytest.raises(ProviderError) as info:
+        await collect(refused, ModelRequest("m", THREAD))
+    assert info.value.message.startswith(
+        "model provider 'local' at http://127.0.0.1:9/v1/chat/completions: could not connect"
+    )
+
+
+async def test_successive_calls_reuse_one_connection(fake: FakeProviderServer) -> None:
+    # Each call must read its response to the end of the HTTP body (past `[DONE]` or
+    # `message_stop`), or the pool drops the connection: a TLS handshake per model call.
+    provider = make(fake)
+    calls = 12
+    try:
+        for n in range(calls):
+            if n == 5:
+                fake.queue(Status(400, "bad request"))
+                with pytest.raises(ProviderError, match="bad request"):
+                    async for _ in provider.stream(ModelRequest("m", THREAD)):
+                        pass
+                continue
+            turn = Turn(tool_calls=[("lookup", {"n": n})]) if n % 2 else Turn(text=f"answer {n}")
+            fake.queue(turn)
+            events = []
+            async with contextlib.aclosing(provider.stream(ModelRequest("m", THREAD, TOOLS))) as s:
+                async for event in s:
+                    events.append(event)
+                    if n == 8 and isinstance(event, FinishEvent):
+                        break  # a caller that stops at the last event, never asking for more
+            assert events[-1] == FinishEvent("tool_calls" if n % 2 else "stop")
+    finally:
+        await provider.aclose()
+    assert len(fake.requests) == calls
+    assert fake.connections == 1
+
+
+async def test_a_body_left_open_after_the_last_event_does_not_hold_the_call(
+    fake: FakeProviderServer,
+) -> None:
+    fake.queue(Turn(text="all of it", stall_after=10**6))  # every event, then silence
+    started = time.monotonic()
+    events = await collect(make(fake, read_timeout=30), ModelRequest("m", THREAD))
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "all of it"
+    assert events[-1] == FinishEvent("stop")
+    assert time.monotonic() - started < 3  # bounded by the drain, not the read timeout

@@ -2,9 +2,9 @@
 
 `model` is `scripted`, an alias from `[models]` (settings.model_aliases), or
 `provider/model`; the provider's `base_url` and `api_key_env` come from
-`[providers.NAME]` (settings.providers). A provider named `anthropic` (or one
-configured with `api = "anthropic"`) speaks the Messages API; every other one
-speaks OpenAI-compatible Chat Completions.
+`[providers.NAME]` (settings.providers), resolved by `aiagentics.model_routing`.
+A provider named `anthropic` (or one configured with `api = "anthropic"`) speaks
+the Messages API; every other one speaks OpenAI-compatible Chat Completions.
 """
 
 from __future__ import annotations
@@ -28,6 +28,13 @@ from aiagentics.gateway.runtime.providers.base import (
 )
 from aiagentics.gateway.runtime.providers.openai import OpenAIProvider
 from aiagentics.gateway.runtime.providers.scripted import ScriptedProvider
+from aiagentics.model_routing import (
+    SCRIPTED,
+    ModelRoute,
+    ModelRouteError,
+    display_url,
+    route_model,
+)
 
 __all__ = [
     "AnthropicProvider",
@@ -46,23 +53,13 @@ __all__ = [
     "UsageEvent",
 ]
 
-_DEFAULT_BASE_URLS = {
-    "openai": "https://api.openai.com/v1",
-    "anthropic": "https://api.anthropic.com",
-}
-
-
-def _field(config: Any, name: str) -> Any:
-    if isinstance(config, Mapping):
-        return config.get(name)
-    value = getattr(config, name, None)
-    if value is None and hasattr(config, "model_extra"):
-        value = (config.model_extra or {}).get(name)
-    return value
-
 
 class ProviderRegistry:
-    """Builds and caches one provider (one connection pool) per configured provider."""
+    """Builds and caches one provider (one connection pool) per configured provider.
+
+    Which provider serves a model, and when it needs a key, is `aiagentics.model_routing`'s
+    rule; a required key that is not set fails the call before any request is made.
+    """
 
     def __init__(
         self,
@@ -83,41 +80,35 @@ class ProviderRegistry:
 
     def resolve(self, model: str) -> tuple[Provider, str]:
         """The provider and the provider-side model name for an agent's `model`."""
-        seen: set[str] = set()
-        while model in self.aliases and model not in seen:
-            seen.add(model)
-            model = self.aliases[model]
-        if model == "scripted":
-            return self._scripted, model
-        name, sep, remote = model.partition("/")
-        if not sep or not remote:
+        try:
+            route = route_model(model, self.aliases, self.configs)
+        except ModelRouteError as exc:
+            raise ProviderError(exc.message, code="model_not_found") from None
+        if route.api == SCRIPTED:
+            return self._scripted, route.model
+        problem = route.missing_key(self.environ)
+        if problem is not None:
             raise ProviderError(
-                f"unknown model {model!r}: use `scripted`, an alias from [models], or provider/model",
-                code="model_not_found",
+                f"model provider {route.provider!r} at {display_url(route.base_url)}: {problem}",
+                code="missing_api_key",
             )
-        return self._provider(name), remote
+        return self._provider(route), route.remote
 
-    def _provider(self, name: str) -> Provider:
-        if name in self._built:
-            return self._built[name]
-        config = self.configs.get(name)
-        base_url = _field(config, "base_url") if config is not None else None
-        base_url = base_url or _DEFAULT_BASE_URLS.get(name)
-        if base_url is None:
-            raise ProviderError(
-                f"unknown model provider {name!r}: add [providers.{name}] with a base_url",
-                code="model_not_found",
-            )
-        key_env = (_field(config, "api_key_env") if config is not None else None) or (
-            f"{name.upper()}_API_KEY"
-        )
-        api_key = self.environ.get(key_env)
-        kind = (_field(config, "api") or _field(config, "type") or name) if config else name
-        cls = AnthropicProvider if kind == "anthropic" else OpenAIProvider
+    def _provider(self, route: ModelRoute) -> Provider:
+        built = self._built.get(route.provider)
+        if built is not None:
+            return built
+        api_key = self.environ.get(route.key_env) if route.key_env else None
+        cls = AnthropicProvider if route.api == "anthropic" else OpenAIProvider
         provider = cls(
-            base_url, api_key, retry=self.retry, read_timeout=self.read_timeout, key_env=key_env
+            route.base_url,
+            api_key,
+            retry=self.retry,
+            read_timeout=self.read_timeout,
+            key_env=route.key_env,
+            name=route.provider,
         )
-        self._built[name] = provider
+        self._built[route.provider] = provider
         return provider
 
     async def aclose(self) -> None:

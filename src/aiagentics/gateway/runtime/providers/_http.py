@@ -4,10 +4,13 @@
 (honouring `Retry-After`) until the first event arrives; once anything has been
 streamed a failure is reported, never retried (the caller has already seen tokens).
 Read timeouts turn a stalled stream into a `ProviderError` instead of a hang.
+A finished call reads its response to the end of the HTTP body, past the wire
+format's last event, so the connection goes back to the pool for the next call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
@@ -25,9 +28,19 @@ from tenacity import (
     wait_random,
 )
 
-from aiagentics.gateway.runtime.providers.base import ModelRequest, ProviderError, StreamEvent
+from aiagentics.gateway.runtime.providers.base import (
+    FinishEvent,
+    ModelRequest,
+    ProviderError,
+    StreamEvent,
+)
+from aiagentics.model_routing import display_url
 
 _END = object()
+# What may follow the parser's last event before the body ends (normally only the
+# chunked terminator): beyond this much the connection is closed instead of kept.
+_DRAIN_EVENTS = 64
+_DRAIN_SECONDS = 1.0
 
 
 @dataclass(slots=True, frozen=True)
@@ -64,7 +77,7 @@ def error_from_response(response: httpx.Response, body: bytes) -> ProviderError:
         message = err.get("message", message) if isinstance(err, dict) else str(err)
     status = response.status_code
     return ProviderError(
-        f"model provider answered HTTP {status}: {message}",
+        f"answered HTTP {status}: {message}",
         code="rate_limited" if status == 429 else "provider_error",
         status=status,
         retryable=status == 429 or status >= 500,
@@ -74,11 +87,11 @@ def error_from_response(response: httpx.Response, body: bytes) -> ProviderError:
 
 def _transport_error(exc: httpx.HTTPError, streamed: bool) -> ProviderError:
     if isinstance(exc, httpx.TimeoutException):
-        what = "timed out waiting for the model provider"
+        what = "timed out waiting for an answer"
     elif isinstance(exc, httpx.ConnectError):
-        what = "could not connect to the model provider"
+        what = "could not connect"
     else:
-        what = "the model provider's stream was interrupted"
+        what = "its stream was interrupted"
     return ProviderError(f"{what}: {exc!r}", code="provider_unavailable", retryable=not streamed)
 
 
@@ -104,6 +117,21 @@ async def _sse_events(response: httpx.Response) -> AsyncIterator[ServerSentEvent
         raise _transport_error(exc, streamed=True) from exc
 
 
+async def _drain(source: AsyncIterator[ServerSentEvent]) -> None:
+    """Read what is left of the body after the last event the parser wanted.
+
+    httpx returns a connection to its pool only when the response was read to its end;
+    the parsers stop at `[DONE]` / `message_stop`, just before it.
+    """
+    with contextlib.suppress(ProviderError, TimeoutError):
+        async with asyncio.timeout(_DRAIN_SECONDS):
+            extra = 0
+            async for _ in source:
+                extra += 1
+                if extra > _DRAIN_EVENTS:
+                    return
+
+
 async def stream_sse(
     client: httpx.AsyncClient,
     url: str,
@@ -125,6 +153,7 @@ async def stream_sse(
         reraise=True,
     )
     response: httpx.Response | None = None
+    source: AsyncIterator[ServerSentEvent] | None = None
     events: AsyncIterator[StreamEvent] | None = None
     first: object = _END
     async for attempt in retrying:
@@ -137,10 +166,15 @@ async def stream_sse(
                     await response.aclose()
                     error = error_from_response(response, raw)
                     if missing_key and response.status_code in (401, 403):
-                        error.message += f" (no API key was sent: set {missing_key})"
+                        error.message += (
+                            f" (no API key was sent: set {missing_key}, or name another"
+                            " variable with api_key_env)"
+                        )
                         error.args = (error.message,)
                     raise error
-                events = parse(_sse_events(response))
+                # `source` stays referenced here so that it can be drained once `parse` is done.
+                source = _sse_events(response)
+                events = parse(source)
                 first = await anext(events, _END)
             except httpx.HTTPError as exc:
                 if response is not None:
@@ -153,14 +187,22 @@ async def stream_sse(
                 if exc.code == "provider_unavailable":
                     exc.retryable = True
                 raise
-    assert response is not None and events is not None
+    assert response is not None and source is not None and events is not None
     try:
-        if first is _END:
-            return
-        yield first  # type: ignore[misc]
-        async for event in events:
-            yield event
+        if first is not _END:
+            if isinstance(first, FinishEvent):
+                await _drain(source)
+            yield first  # type: ignore[misc]
+            async for event in events:
+                # Drained before the last event goes out, so that a caller which stops
+                # at it (and never asks for more) still leaves the connection reusable.
+                if isinstance(event, FinishEvent):
+                    await _drain(source)
+                yield event
+        await _drain(source)
     finally:
+        with contextlib.suppress(ProviderError):
+            await source.aclose()  # type: ignore[attr-defined]
         await response.aclose()
 
 
@@ -169,17 +211,19 @@ def event_json(event: ServerSentEvent) -> Any:
     try:
         return json.loads(event.data)
     except ValueError as exc:
-        raise ProviderError(f"the model provider sent invalid JSON: {exc}") from None
+        raise ProviderError(f"sent invalid JSON: {exc}") from None
 
 
 class SSEProvider:
     """A provider that POSTs one JSON body per model call and reads an SSE stream back.
 
     Subclasses say where (`endpoint`), what (`body`), how to authenticate
-    (`auth_headers`) and how to read the stream (`parse`).
+    (`auth_headers`) and how to read the stream (`parse`). Every `ProviderError` it
+    raises starts with the provider's name and URL and never contains the API key.
     """
 
     default_base_url: ClassVar[str]
+    default_name: ClassVar[str]
 
     def __init__(
         self,
@@ -190,8 +234,10 @@ class SSEProvider:
         retry: RetryPolicy | None = None,
         read_timeout: float = 60.0,
         key_env: str | None = None,
+        name: str | None = None,
     ) -> None:
         self.url = self.endpoint((base_url or self.default_base_url).rstrip("/"))
+        self.name = name or self.default_name
         self.api_key = api_key
         self.key_env = key_env
         self.client = client or make_client(read_timeout=read_timeout)
@@ -217,10 +263,10 @@ class SSEProvider:
         """Close the connection pool."""
         await self.client.aclose()
 
-    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         """Stream one model call."""
         headers = {"accept": "text/event-stream", **self.headers()}
-        return stream_sse(
+        events = stream_sse(
             self.client,
             self.url,
             self.body(request),
@@ -229,3 +275,18 @@ class SSEProvider:
             self.retry,
             None if self.api_key else self.key_env,
         )
+        try:
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    yield event
+        except ProviderError as exc:
+            raise self._located(exc) from exc.__cause__
+
+    def _located(self, exc: ProviderError) -> ProviderError:
+        """`exc` saying which provider failed, and with the key blanked should it be echoed."""
+        message = f"model provider {self.name!r} at {display_url(self.url)}: {exc.message}"
+        if self.api_key:
+            message = message.replace(self.api_key, "***")
+        exc.message = message
+        exc.args = (message,)
+        return exc

@@ -125,18 +125,17 @@ async def parse_events(sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[Str
         elif kind == "error":
             err = data.get("error") or {}
             raise ProviderError(
-                f"the model provider reported {err.get('type', 'an error')}: {err.get('message', '')}",
+                f"reported {err.get('type', 'an error')}: {err.get('message', '')}",
                 retryable=err.get("type") in ("overloaded_error", "api_error", "rate_limit_error"),
             )
-    raise ProviderError(
-        "the model provider's stream ended before message_stop", code="provider_unavailable"
-    )
+    raise ProviderError("its stream ended before message_stop", code="provider_unavailable")
 
 
 class AnthropicProvider(SSEProvider):
     """Messages API streaming with tool use."""
 
     default_base_url = DEFAULT_BASE_URL
+    default_name = "anthropic"
     parse = staticmethod(parse_events)
 
     def endpoint(self, base_url: str) -> str:

@@ -82,7 +82,7 @@ async def parse_chunks(sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[Str
         if "error" in chunk:
             err = chunk["error"]
             message = err.get("message", str(err)) if isinstance(err, dict) else str(err)
-            raise ProviderError(f"the model provider reported an error: {message}")
+            raise ProviderError(f"reported an error: {message}")
         for choice in chunk.get("choices") or []:
             delta = choice.get("delta") or {}
             if delta.get("content"):
@@ -115,9 +115,7 @@ async def parse_chunks(sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[Str
                 output_tokens=int(usage.get("completion_tokens") or 0),
             )
     if not done:
-        raise ProviderError(
-            "the model provider's stream ended before [DONE]", code="provider_unavailable"
-        )
+        raise ProviderError("its stream ended before [DONE]", code="provider_unavailable")
     yield FinishEvent({"length": "length", "tool_calls": "tool_calls"}.get(finish or "", "stop"))
 
 
@@ -125,6 +123,7 @@ class OpenAIProvider(SSEProvider):
     """Chat Completions with streaming, tool-call deltas and usage."""
 
     default_base_url = DEFAULT_BASE_URL
+    default_name = "openai"
     parse = staticmethod(parse_chunks)
 
     def endpoint(self, base_url: str) -> str:
