@@ -149,3 +149,22 @@ def test_two_authorization_headers_are_refused(gateway: Any) -> None:
         ],
     )
     assert twice.status_code == 400 and twice.json()["error"]["param"] == "Idempotency-Key"
+
+
+def test_a_record_sealed_with_another_key_is_a_clear_409(gateway_factory: Any) -> None:
+    """After the sealing key changed, the stored response cannot be replayed (nor leaked)."""
+    from cryptography.fernet import Fernet
+
+    gw = gateway_factory()
+    idem = secrets.token_hex(8)
+    body = {"name": "before-the-change", "scopes": ["read"]}
+    first = httpx.post(gw.url("/keys"), json=body, headers=_bearer(gw.api_key, idem))
+    assert first.status_code == 200, first.text
+    gw.stop()
+    (gw.database.parent / "secret.key").write_bytes(Fernet.generate_key())
+    again = gateway_factory(directory=gw.root, api_key=gw.api_key)
+    r = httpx.post(again.url("/keys"), json=body, headers=_bearer(again.api_key, idem))
+    assert r.status_code == 409, r.text
+    err = r.json()["error"]
+    assert err["code"] == "idempotency_key_unreadable" and err["param"] == "Idempotency-Key"
+    assert first.json()["secret"] not in r.text

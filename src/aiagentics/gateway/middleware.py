@@ -44,6 +44,7 @@ from aiagentics.gateway.errors import (
     error_response_bytes,
 )
 from aiagentics.gateway.services import Services
+from aiagentics.gateway.store.base import StoredResponse
 
 log = logging.getLogger("aiagentics.gateway")
 
@@ -182,49 +183,7 @@ class GatewayMiddleware:
             await store.idempotency_purge(now - self.services.settings.idempotency_ttl_seconds)
         stored = await store.idempotency_begin(owner, key, body_hash, now)
         if stored is not None:
-            if stored.body_hash != body_hash:
-                err = Conflict(
-                    "this Idempotency-Key was used with another request body",
-                    param="Idempotency-Key",
-                    code="idempotency_key_reused",
-                )
-            elif stored.status is None:
-                err = Conflict(
-                    "a request with this Idempotency-Key is still being processed",
-                    param="Idempotency-Key",
-                    code="idempotency_key_in_use",
-                )
-            elif any(k == _REPLAY_HEADER for k, _ in stored.headers):
-                target = dict(stored.headers)[_REPLAY_HEADER]
-                await self._replay_stream(scope, receive, send, extra, target)
-                return
-            else:
-                try:
-                    stored_body = await _off_loop(
-                        len(stored.body), sealer.unseal_bytes, stored.body
-                    )
-                except ValueError:
-                    err = Conflict(
-                        "the response stored under this Idempotency-Key cannot be read"
-                        " (the gateway's secret key changed); use a new Idempotency-Key",
-                        param="Idempotency-Key",
-                        code="idempotency_key_unreadable",
-                    )
-                    await _send_error(send, err, request_id, extra)
-                    return
-                replay_headers = [
-                    (k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers
-                ] + [*extra, (b"idempotent-replayed", b"true")]
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": stored.status,
-                        "headers": replay_headers,
-                    }
-                )
-                await send({"type": "http.response.body", "body": stored_body})
-                return
-            await _send_error(send, err, request_id, extra)
+            await self._answer_stored(scope, receive, send, extra, stored, body_hash)
             return
 
         sent = False
@@ -282,6 +241,60 @@ class GatewayMiddleware:
             data = bytes(captured["body"])
             sealed = await _off_loop(len(data), sealer.seal_bytes, data)
             await store.idempotency_finish(owner, key, status, captured["headers"], sealed)
+
+    async def _answer_stored(
+        self,
+        scope: Scope,
+        receive: Any,
+        send: Any,
+        extra: list[tuple[bytes, bytes]],
+        stored: StoredResponse,
+        body_hash: str,
+    ) -> None:
+        """Answer a POST whose Idempotency-Key has a record: replay, or say why not (409)."""
+        body = b""
+        if stored.status is not None:
+            # Opened first: under another sealing key the fingerprint differs as well, and
+            # "another request body" would be the wrong reason.
+            try:
+                body = await _off_loop(
+                    len(stored.body), self.services.sealer.unseal_bytes, stored.body
+                )
+            except ValueError:
+                err = Conflict(
+                    "the response stored under this Idempotency-Key cannot be read"
+                    " (the gateway's secret key changed); use a new Idempotency-Key",
+                    param="Idempotency-Key",
+                    code="idempotency_key_unreadable",
+                )
+                await _send_error(send, err, scope["state"]["request_id"], extra)
+                return
+        if stored.body_hash != body_hash:
+            err = Conflict(
+                "this Idempotency-Key was used with another request body",
+                param="Idempotency-Key",
+                code="idempotency_key_reused",
+            )
+        elif stored.status is None:
+            err = Conflict(
+                "a request with this Idempotency-Key is still being processed",
+                param="Idempotency-Key",
+                code="idempotency_key_in_use",
+            )
+        elif any(k == _REPLAY_HEADER for k, _ in stored.headers):
+            target = dict(stored.headers)[_REPLAY_HEADER]
+            await self._replay_stream(scope, receive, send, extra, target)
+            return
+        else:
+            replay_headers = [
+                (k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers
+            ] + [*extra, (b"idempotent-replayed", b"true")]
+            await send(
+                {"type": "http.response.start", "status": stored.status, "headers": replay_headers}
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await _send_error(send, err, scope["state"]["request_id"], extra)
 
     async def _replay_stream(
         self, scope: Scope, receive: Any, send: Any, extra: list[tuple[bytes, bytes]], target: str
