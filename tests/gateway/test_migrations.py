@@ -64,3 +64,27 @@ def test_database_pragmas(tmp_path: Path) -> None:
     assert db.fetchone("PRAGMA journal_mode")[0] == "wal"  # type: ignore[index]
     assert db.fetchone("PRAGMA foreign_keys")[0] == 1  # type: ignore[index]
     assert db.fetchone("PRAGMA synchronous")[0] == 1  # type: ignore[index]  # NORMAL
+
+
+def test_idempotency_records_of_before_sealing_are_wiped(tmp_path: Path) -> None:
+    """Old records held response bodies in plain text: the upgrade drops them, bytes and all."""
+    from aiagentics.gateway.store import schema_resources
+
+    path = tmp_path / "old.db"
+    db = Database(path)
+    apply_migrations(db, {"resources": schema_resources.MIGRATIONS[:1]})
+    secret = b"sk_test_" + b"Q" * 40
+    db.execute(
+        "INSERT INTO idempotency (owner, key, body_hash, status, body, created_at)"
+        " VALUES ('default/test', 'k', 'h', 200, ?, 1)",
+        (b'{"secret":"' + secret + b'"}',),
+    )
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert secret in path.read_bytes()
+    db.execute("PRAGMA secure_delete = OFF")  # as SQLite builds without SECURE_DELETE start
+    versions = apply_migrations(db, {"resources": schema_resources.MIGRATIONS})
+    assert versions == {"resources": len(schema_resources.MIGRATIONS)}
+    assert db.fetchone("SELECT COUNT(*) FROM idempotency")[0] == 0  # type: ignore[index]
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    assert secret not in path.read_bytes()

@@ -5,10 +5,16 @@ One pure-ASGI middleware (cheaper than a Litestar middleware stack) that
   2. refuses a Content-Length above the route's limit (413),
   3. authenticates /v1/* except /v1/health (`scope["state"]["auth"]`, else 401), after
      validating the read cache with the database's change token
-     (`scope["state"]["cache_token"]`, see readcache.py),
+     (`scope["state"]["cache_token"]`, see readcache.py); a request with more than one
+     `Authorization` (or `Idempotency-Key`) header is refused (400), not guessed at,
   4. spends a token of the caller's bucket (429 with Retry-After when empty),
-  5. for a POST with `Idempotency-Key`: replays the stored response of the same key and
-     body, refuses another body (409), and stores the new response (< 500). A streamed
+  5. for a POST with `Idempotency-Key`: replays the stored response of the same API key,
+     Idempotency-Key and body, refuses another body (409), and stores the new response.
+     Records belong to the API key that made them (another key's same Idempotency-Key is
+     a request of its own). Only verdicts on the request are stored: not 401/403 (about
+     the caller), 408/429 (about timing) or 5xx (the request may not have run), so a
+     retry of those runs again. A stored body is sealed (it may hold a new key's secret)
+     and the request body is kept only as a keyed fingerprint. A streamed
      response is stored when it starts if its handler named where to replay it from
      (`scope["state"][STREAM_REPLAY]`, e.g. "/v1/runs/run_x/events"): a retry then follows
      that stream from the start (or from its Last-Event-ID) instead of creating anew,
@@ -19,12 +25,13 @@ Scope checks per route happen in the `auth` dependency (`auth.needs`) or a guard
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import secrets
 import time
 from typing import Any
+
+import anyio.to_thread
 
 from aiagentics.gateway.auth import authenticate
 from aiagentics.gateway.errors import (
@@ -37,6 +44,7 @@ from aiagentics.gateway.errors import (
     error_response_bytes,
 )
 from aiagentics.gateway.services import Services
+from aiagentics.gateway.store.base import StoredResponse
 
 log = logging.getLogger("aiagentics.gateway")
 
@@ -48,6 +56,11 @@ MAX_IDEMPOTENCY_KEY = 255
 # Set by a streaming handler: the GET path (with query) that replays what it streams.
 STREAM_REPLAY = "idempotent_stream_replay"
 _REPLAY_HEADER = "aia-idempotent-replay"
+# Statuses that say nothing about what the request did: about the caller (401, 403) or
+# about timing (408, 429). Like 5xx they are answered but never stored.
+_NOT_STORED = frozenset({401, 403, 408, 429})
+# Hashing or sealing more than this many bytes goes to a worker thread, off the event loop.
+_THREAD_BYTES = 64 * 1024
 
 
 class GatewayMiddleware:
@@ -73,14 +86,21 @@ class GatewayMiddleware:
         state["request_id"] = request_id
         path: str = scope["path"]
         method: str = scope["method"]
-        headers = _headers(scope)
+        headers, repeated = _headers(scope)
         extra: list[tuple[bytes, bytes]] = [(b"x-request-id", request_id.encode())]
 
         try:
             who = f"ip:{(scope.get('client') or ('?', 0))[0]}"
             auth = None
             auth_error: ApiError | None = None
-            if path.startswith("/v1/") and path not in PUBLIC_PATHS:
+            if repeated is not None:
+                # Two proxies or libraries disagree about which one counts: refuse both.
+                auth_error = InvalidRequest(
+                    f"the request has more than one `{repeated}` header; send exactly one",
+                    param=repeated,
+                    code="duplicate_header",
+                )
+            elif path.startswith("/v1/") and path not in PUBLIC_PATHS:
                 try:
                     # One cheap "did the database change?" check per request validates
                     # every read cached since the last write (see readcache.py).
@@ -123,9 +143,8 @@ class GatewayMiddleware:
 
         idem_key = headers.get("idempotency-key")
         if method == "POST" and idem_key is not None and auth is not None:
-            await self._idempotent(
-                scope, receive, send, extra, idem_key, f"{auth.project}/{auth.environment}"
-            )
+            # The key id alone: ids are unique, and each key is bound to one project.
+            await self._idempotent(scope, receive, send, extra, idem_key, auth.key_id)
             return
         await self.app(
             scope, _limited(receive, self.body_limit(path, method)), _adding(send, extra)
@@ -153,48 +172,18 @@ class GatewayMiddleware:
         if not complete:
             await _send_error(send, PayloadTooLarge("request body too large"), request_id, extra)
             return
-        digest = hashlib.sha256()
-        digest.update(
-            f"{scope['method']} {scope['path']}?{scope.get('query_string', b'').decode('latin-1')}\n".encode()
+        sealer = self.services.sealer
+        target_line = f"{scope['method']} {scope['path']}?".encode() + scope.get(
+            "query_string", b""
         )
-        digest.update(body)
-        body_hash = digest.hexdigest()
+        body_hash = await _off_loop(len(body), sealer.fingerprint, target_line, body)
         store = self.services.store
         now = int(time.time())
         if secrets.randbelow(500) == 0:  # now and then, forget records past their TTL
             await store.idempotency_purge(now - self.services.settings.idempotency_ttl_seconds)
         stored = await store.idempotency_begin(owner, key, body_hash, now)
         if stored is not None:
-            if stored.body_hash != body_hash:
-                err = Conflict(
-                    "this Idempotency-Key was used with another request body",
-                    param="Idempotency-Key",
-                    code="idempotency_key_reused",
-                )
-            elif stored.status is None:
-                err = Conflict(
-                    "a request with this Idempotency-Key is still being processed",
-                    param="Idempotency-Key",
-                    code="idempotency_key_in_use",
-                )
-            elif any(k == _REPLAY_HEADER for k, _ in stored.headers):
-                target = dict(stored.headers)[_REPLAY_HEADER]
-                await self._replay_stream(scope, receive, send, extra, target)
-                return
-            else:
-                replay_headers = [
-                    (k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers
-                ] + [*extra, (b"idempotent-replayed", b"true")]
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": stored.status,
-                        "headers": replay_headers,
-                    }
-                )
-                await send({"type": "http.response.body", "body": stored.body})
-                return
-            await _send_error(send, err, request_id, extra)
+            await self._answer_stored(scope, receive, send, extra, stored, body_hash)
             return
 
         sent = False
@@ -234,7 +223,7 @@ class GatewayMiddleware:
                         key,
                         message["status"],
                         [*captured["headers"], (_REPLAY_HEADER, target)],
-                        b"",
+                        sealer.seal_bytes(b""),
                     )
             elif message["type"] == "http.response.body" and not captured["stream"]:
                 captured["body"] += message.get("body", b"")
@@ -246,12 +235,66 @@ class GatewayMiddleware:
             await store.idempotency_abandon(owner, key)
             raise
         status = captured["status"]
-        if status is None or status >= 500 or captured["stream"]:
+        if status is None or status >= 500 or status in _NOT_STORED or captured["stream"]:
             await store.idempotency_abandon(owner, key)
         else:
-            await store.idempotency_finish(
-                owner, key, status, captured["headers"], bytes(captured["body"])
+            data = bytes(captured["body"])
+            sealed = await _off_loop(len(data), sealer.seal_bytes, data)
+            await store.idempotency_finish(owner, key, status, captured["headers"], sealed)
+
+    async def _answer_stored(
+        self,
+        scope: Scope,
+        receive: Any,
+        send: Any,
+        extra: list[tuple[bytes, bytes]],
+        stored: StoredResponse,
+        body_hash: str,
+    ) -> None:
+        """Answer a POST whose Idempotency-Key has a record: replay, or say why not (409)."""
+        body = b""
+        if stored.status is not None:
+            # Opened first: under another sealing key the fingerprint differs as well, and
+            # "another request body" would be the wrong reason.
+            try:
+                body = await _off_loop(
+                    len(stored.body), self.services.sealer.unseal_bytes, stored.body
+                )
+            except ValueError:
+                err = Conflict(
+                    "the response stored under this Idempotency-Key cannot be read"
+                    " (the gateway's secret key changed); use a new Idempotency-Key",
+                    param="Idempotency-Key",
+                    code="idempotency_key_unreadable",
+                )
+                await _send_error(send, err, scope["state"]["request_id"], extra)
+                return
+        if stored.body_hash != body_hash:
+            err = Conflict(
+                "this Idempotency-Key was used with another request body",
+                param="Idempotency-Key",
+                code="idempotency_key_reused",
             )
+        elif stored.status is None:
+            err = Conflict(
+                "a request with this Idempotency-Key is still being processed",
+                param="Idempotency-Key",
+                code="idempotency_key_in_use",
+            )
+        elif any(k == _REPLAY_HEADER for k, _ in stored.headers):
+            target = dict(stored.headers)[_REPLAY_HEADER]
+            await self._replay_stream(scope, receive, send, extra, target)
+            return
+        else:
+            replay_headers = [
+                (k.encode("latin-1"), v.encode("latin-1")) for k, v in stored.headers
+            ] + [*extra, (b"idempotent-replayed", b"true")]
+            await send(
+                {"type": "http.response.start", "status": stored.status, "headers": replay_headers}
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await _send_error(send, err, scope["state"]["request_id"], extra)
 
     async def _replay_stream(
         self, scope: Scope, receive: Any, send: Any, extra: list[tuple[bytes, bytes]], target: str
@@ -290,15 +333,32 @@ _VOLATILE = frozenset(
 
 
 _WANTED = frozenset({b"authorization", b"content-length", b"idempotency-key"})
+# Headers whose second copy would make the request mean two things.
+_SINGLE = {"authorization": "Authorization", "idempotency-key": "Idempotency-Key"}
 
 
-def _headers(scope: Scope) -> dict[str, str]:
-    """The few request headers this layer reads (ASGI servers give lower-case names)."""
-    return {
-        k.decode("latin-1"): v.decode("latin-1")
-        for k, v in scope.get("headers", ())
-        if k in _WANTED or k.lower() in _WANTED
-    }
+def _headers(scope: Scope) -> tuple[dict[str, str], str | None]:
+    """The few request headers this layer reads (ASGI servers give lower-case names),
+    and the name of a header of `_SINGLE` the request repeats (None when none is)."""
+    found: dict[str, str] = {}
+    repeated: str | None = None
+    for k, v in scope.get("headers", ()):
+        if k not in _WANTED:
+            k = k.lower()
+            if k not in _WANTED:
+                continue
+        name = k.decode("latin-1")
+        if name in found and name in _SINGLE and repeated is None:
+            repeated = _SINGLE[name]
+        found[name] = v.decode("latin-1")
+    return found, repeated
+
+
+async def _off_loop(size: int, func: Any, *args: Any) -> Any:
+    """`func(*args)`, in a worker thread when it handles more than `_THREAD_BYTES` bytes."""
+    if size > _THREAD_BYTES:
+        return await anyio.to_thread.run_sync(func, *args)
+    return func(*args)
 
 
 def _adding(send: Any, extra: list[tuple[bytes, bytes]]) -> Any:

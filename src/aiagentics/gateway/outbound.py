@@ -5,7 +5,8 @@ resolved address and connects to the checked IP itself, so a DNS answer that
 changes between a check and the connect (DNS rebinding) cannot switch it.
 
 - link-local (169.254/16, fe80::/10), multicast and cloud-metadata addresses and
-  names are refused always;
+  names are refused always; an IPv4 address inside an IPv6 one (mapped, compatible,
+  NAT64, 6to4, Teredo) is checked as that IPv4 address too;
 - loopback, private and other non-global addresses (RFC 1918, 127/8, ::1,
   fc00::/7, 100.64/10, 0.0.0.0, ...) are refused unless `allow_private_network`;
 - redirects are not followed by the client; `fetch_capped(max_redirects=N)`
@@ -63,9 +64,14 @@ _METADATA_ADDRESSES = frozenset(
         "fd00:ec2::254",  # AWS IMDS over IPv6
         "100.100.100.200",  # Alibaba Cloud
         "192.0.0.192",  # Oracle Cloud
+        "168.63.129.16",  # Azure wire server (a public address, reachable from every VM)
     )
 )
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# RFC 8215 local-use NAT64 prefix: operators embed the IPv4 address in its last 32 bits.
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+# Deprecated IPv4-compatible IPv6 (`::a.b.c.d`); :: and ::1 are not IPv4 addresses.
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 
 DEFAULT_MAX_BYTES = 1_000_000
@@ -94,14 +100,24 @@ class ResponseTooLarge(OutboundError):
 
 
 def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
-    """The IPv4 address hidden in an IPv6 one (mapped, NAT64, 6to4), if any."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return ip.ipv4_mapped
-        if ip in _NAT64:
-            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if ip.sixtofour is not None:
-            return ip.sixtofour
+    """The IPv4 address hidden in an IPv6 one (mapped, compatible, NAT64, 6to4, Teredo), if any.
+
+    Each of these forms can reach the IPv4 host through a translator or a dual stack, so
+    the IPv4 address must pass the same checks as if it had been given itself.
+    """
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return None
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in _NAT64 or ip in _LOCAL_NAT64:
+        return low32
+    if ip in _IPV4_COMPATIBLE and int(ip) > 1:
+        return low32
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
     return None
 
 
@@ -122,7 +138,13 @@ def check_address(ip: IPAddress | str, allow_private_network: bool, host: str = 
         return
     if addr.is_loopback:
         raise OutboundRefused(label, f"{addr} is loopback (allow_private_network is off)")
-    if addr.is_unspecified or addr.is_private or addr in _CGNAT or not addr.is_global:
+    if (
+        addr.is_unspecified
+        or addr.is_private
+        or addr in _CGNAT
+        or addr in _LOCAL_NAT64
+        or not addr.is_global
+    ):
         raise OutboundRefused(label, f"{addr} is a private address (allow_private_network is off)")
 
 

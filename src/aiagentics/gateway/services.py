@@ -86,8 +86,10 @@ def build_services(settings: GatewaySettings) -> Services:
     """Open the database and construct every component (nothing is started yet)."""
     from aiagentics.gateway.ratelimit import RateLimiter
     from aiagentics.gateway.sealing import Sealer
+    from aiagentics.gateway.statedir import prepare_state_dir
     from aiagentics.gateway.store.sqlite import SQLiteStore
 
+    prepare_state_dir(settings)  # private modes before the database file is opened
     db = Database(settings.database_path)
     services = Services(
         settings=settings,

@@ -56,6 +56,19 @@ def connect_spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         ("::ffff:169.254.169.254", False),
         ("64:ff9b::a9fe:a9fe", False),
         ("100.100.100.200", False),
+        ("192.0.0.192", False),
+        ("168.63.129.16", False),
+        # IPv4 metadata inside IPv6: compatible, mapped, NAT64 (well-known and local-use),
+        # 6to4 and Teredo (client bits inverted) forms.
+        ("::169.254.169.254", False),
+        ("::a9fe:a9fe", False),
+        ("::ffff:a9fe:a9fe", False),
+        ("64:ff9b:1::a9fe:a9fe", False),
+        ("2002:a9fe:a9fe::", False),
+        ("2001:0:4136:e378:8000:63bf:5601:5601", False),
+        ("::ffff:168.63.129.16", False),
+        ("::10.0.0.1", True),
+        ("64:ff9b:1::1.1.1.1", True),
     ],
 )
 def test_address_classes(ip: str, private_ok: bool) -> None:
@@ -107,6 +120,37 @@ async def test_metadata_refused_without_connecting(connect_spy: list[str]) -> No
             await client.get("http://innocent.example/latest/meta-data/")
         with pytest.raises(OutboundRefused, match="metadata"):
             await client.get("http://[fd00:ec2::254]/latest/")
+    assert connect_spy == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "::169.254.169.254",
+        "::ffff:169.254.169.254",
+        "64:ff9b::a9fe:a9fe",
+        "2002:a9fe:a9fe::",
+        "168.63.129.16",
+        "100.100.100.200",
+        "192.0.0.192",
+    ],
+)
+async def test_metadata_in_any_form_refused_in_check_url_and_at_connect(
+    answer: str, connect_spy: list[str]
+) -> None:
+    """Refused even with allow_private_network: as a literal URL host and as a DNS answer."""
+    host = f"[{answer}]" if ":" in answer else answer
+    with pytest.raises(OutboundRefused, match="metadata"):
+        check_url(f"http://{host}/latest/", allow_private_network=True)
+
+    async def resolver(name: str, port: int) -> list[str]:
+        return [answer]
+
+    async with safe_client(True, 5, 1000, resolver=resolver) as client:
+        with pytest.raises(OutboundRefused, match="metadata"):
+            await client.get("http://innocent.example/latest/")
+        with pytest.raises(OutboundRefused, match="metadata"):
+            await client.get(f"http://{host}/latest/")
     assert connect_spy == []
 
 

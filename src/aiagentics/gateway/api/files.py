@@ -38,6 +38,7 @@ from aiagentics.gateway.auth import AuthContext, needs
 from aiagentics.gateway.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
 from aiagentics.gateway.middleware import MULTIPART_OVERHEAD
 from aiagentics.gateway.services import Services
+from aiagentics.gateway.statedir import open_private, private_dir
 from aiagentics.gateway.store.base import DuplicateName, Resource
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
@@ -129,12 +130,12 @@ class FileController(Controller):
             },
         ).model_dump()
         settings = services.settings
-        settings.files_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.files_dir, tighten=False)
         tmp = settings.files_dir / f".upload-{os.getpid()}-{id(data)}"
         digest = hashlib.sha256()
         size = 0
         try:
-            with open(tmp, "wb") as out:
+            with open_private(tmp) as out:
                 while chunk := await data.file.read(CHUNK):
                     size += len(chunk)
                     if size > settings.max_file_bytes:

@@ -14,6 +14,7 @@ from aiagentics.compiler.state import CompiledResource, DesiredState
 from aiagentics.gateway.api.models import validate
 from aiagentics.gateway.auth import AuthContext
 from aiagentics.gateway.services import Services
+from aiagentics.gateway.statedir import open_private, private_dir
 from aiagentics.gateway.store.base import Kind, Resource, Scope
 from aiagentics.plan import Action, ActionType, Plan, desired_metadata, make_plan, map_refs
 
@@ -184,8 +185,9 @@ async def _apply_one(
     if action.kind == "File":
         data = _file_record(resource, body, metadata, root, hashes[action.address])
         tmp = services.settings.files_dir / f".dev-{rid}"
-        services.settings.files_dir.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes((root / str(body["path"])).read_bytes())
+        private_dir(services.settings.files_dir, tighten=False)
+        with open_private(tmp) as out:
+            out.write((root / str(body["path"])).read_bytes())
         staged.append((tmp, services.settings.files_dir / rid))
     else:
         data = await _prepared(services, auth, action.kind, {**body, "metadata": metadata}, current)

@@ -60,6 +60,14 @@ MIGRATIONS = [
     );
     CREATE INDEX idempotency_created ON idempotency (created_at);
     """,
+    # 2: idempotency records are now per API key with sealed bodies; older ones held
+    # response bodies (new key secrets among them) in plain text, so they are dropped,
+    # their bytes overwritten (secure_delete, the default of many SQLite builds, stays on
+    # for this connection) rather than left in free space of the file.
+    """
+    PRAGMA secure_delete = ON;
+    DELETE FROM idempotency;
+    """,
 ]
 
 register(COMPONENT, MIGRATIONS)

@@ -1,0 +1,83 @@
+"""The state folder and its files are private to the user: 0700 and 0600, whatever the umask."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aiagentics.gateway.services import build_services
+from aiagentics.gateway.settings import GatewaySettings
+from aiagentics.gateway.statedir import open_private, prepare_state_dir
+from aiagentics.gateway.store.migrations import apply_migrations
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """umask 0: every mode we get is the one we asked for, not the umask's doing."""
+    old = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def test_a_new_state_folder_is_private(tmp_path: Path, open_umask: None) -> None:
+    settings = GatewaySettings(database=str(tmp_path / "proj" / ".aiagentics" / "gateway.db"))
+    services = build_services(settings)
+    try:
+        apply_migrations(services.db)  # writes: SQLite makes -wal and -shm
+        state = settings.data_dir
+        assert _mode(state) == 0o700
+        names = sorted(p.name for p in state.iterdir())
+        assert names == ["gateway.db", "gateway.db-shm", "gateway.db-wal", "secret.key"]
+        assert {n: _mode(state / n) for n in names} == dict.fromkeys(names, 0o600)
+        # The project folder above it is the user's: created with the ordinary mode.
+        assert _mode(tmp_path / "proj") == 0o777
+    finally:
+        services.db.close()
+
+
+def test_an_existing_loose_state_folder_is_tightened(tmp_path: Path) -> None:
+    state = tmp_path / ".aiagentics"
+    (state / "files").mkdir(parents=True)
+    for name in ("gateway.db", "gateway.db-wal", "gateway.db-shm", "secret.key", "files/file_a"):
+        (state / name).write_bytes(b"")
+    os.chmod(state / "files" / "file_a", 0o644)
+    for path in (state, state / "files"):
+        os.chmod(path, 0o755)
+    for name in ("gateway.db", "gateway.db-wal", "gateway.db-shm", "secret.key"):
+        os.chmod(state / name, 0o644)
+    prepare_state_dir(GatewaySettings(database=str(state / "gateway.db")))
+    assert _mode(state) == _mode(state / "files") == 0o700
+    for name in ("gateway.db", "gateway.db-wal", "gateway.db-shm", "secret.key", "files/file_a"):
+        assert _mode(state / name) == 0o600, name
+
+
+def test_a_folder_the_user_chose_keeps_its_mode(tmp_path: Path, open_umask: None) -> None:
+    chosen = tmp_path / "shared"
+    chosen.mkdir(mode=0o755)
+    (chosen / "notes.txt").write_text("mine")
+    os.chmod(chosen / "notes.txt", 0o644)
+    prepare_state_dir(GatewaySettings(database=str(chosen / "aia.db")))
+    assert _mode(chosen) == 0o755 and _mode(chosen / "notes.txt") == 0o644
+    assert _mode(chosen / "aia.db") == 0o600
+
+
+def test_open_private_sets_0600_even_on_an_existing_file(tmp_path: Path, open_umask: None) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"old")
+    os.chmod(path, 0o666)
+    with open_private(path) as out:
+        out.write(b"new")
+    assert path.read_bytes() == b"new" and _mode(path) == 0o600
+    with open_private(tmp_path / "g") as out:
+        out.write(b"x")
+    assert _mode(tmp_path / "g") == 0o600
