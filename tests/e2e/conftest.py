@@ -14,6 +14,7 @@ directory (`root`, with an aiagentics.toml) and its own SQLite file under tmp_pa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -90,19 +91,42 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def answers_as_ours(origin: str, api_key: str | None) -> bool:
-    """Whether the server at `origin` is up and is the one started with `api_key`.
+def _listening_inodes(port: int) -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as fh:
+            for line in fh.readlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(fields[9])  # state 0A: LISTEN
+    return inodes
 
-    Health alone is not proof: under load, another test's server can hold the port that
-    ours failed to bind, and would answer health checks until it stops. (With no key to
-    check, as when the server makes its own, health is all there is.)
+
+def listens_on(pid: int, port: int) -> bool:
+    """Whether process `pid` holds the listening socket of `port` (true where /proc is absent).
+
+    A health answer alone is not proof: under load, another test's server can hold the port
+    that ours failed to bind, and would answer until it stops.
     """
-    if httpx.get(origin + "/v1/health", timeout=1).status_code != 200:
-        return False
-    if not api_key:
+    if not os.path.isdir("/proc/net"):
         return True
-    auth = {"Authorization": f"Bearer {api_key}"}
-    return httpx.get(origin + "/v1/agents?limit=1", headers=auth, timeout=5).status_code == 200
+    inodes = _listening_inodes(port)
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:[") and link[8:-1] in inodes:
+                    return True
+    return False
+
+
+def is_up(origin: str, process: subprocess.Popen[bytes]) -> bool:
+    """`process` serves `origin`: it holds the port and answers the health check."""
+    port = int(origin.rsplit(":", 1)[1])
+    return (
+        listens_on(process.pid, port)
+        and httpx.get(origin + "/v1/health", timeout=1).status_code == 200
+    )
 
 
 def _toml_value(value: Any) -> str:
@@ -150,7 +174,7 @@ def start_gateway(
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                if answers_as_ours(gateway.origin, proc_env.get("AIAGENTICS_API_KEY")):
+                if is_up(gateway.origin, process):
                     return gateway
             except httpx.TransportError:
                 pass

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.e2e.conftest import AIA, answers_as_ours, free_port
+from tests.e2e.conftest import AIA, free_port, is_up
 
 CONFIG = """[project]
 name = "devtest"
@@ -117,7 +117,7 @@ def start_dev(root: Path, api_key: str | None = None) -> DevServer:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                if answers_as_ours(server.origin, api_key):
+                if is_up(server.origin, process):
                     return server
             except httpx.TransportError:
                 pass
