@@ -21,6 +21,8 @@ class Sealer:
 
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        # Kept so that the run engine can scrub it from error messages, never to show.
+        self.key_text = key.decode("ascii")
 
     @classmethod
     def from_settings(cls, settings: GatewaySettings) -> Sealer:

@@ -9,6 +9,8 @@ Seams for other components:
 - `add_tool_provider(async fn(agent: dict, run: RunRecord) -> list[tool dict])`: extra
   tools pinned into a run at creation (`{name, type, description, parameters}`), run by
   the executor registered for their `type` with `tools.register(type, executor)`.
+- `scrubber.add(secret)` and `add_secret_source(fn(run: RunRecord) -> Iterable[str])`:
+  more values to keep out of every error a run records (see scrub.py).
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 import httpx
 
@@ -41,8 +43,9 @@ from aiagentics.gateway.runtime.events import (
 from aiagentics.gateway.runtime.follow import cancel_elsewhere, follow_run, watch_cancel_requests
 from aiagentics.gateway.runtime.loop import run_segment
 from aiagentics.gateway.runtime.outbound_client import outbound_client
-from aiagentics.gateway.runtime.providers import ProviderRegistry
+from aiagentics.gateway.runtime.providers import ProviderError, ProviderRegistry
 from aiagentics.gateway.runtime.records import ACTIVE, TERMINAL, RunRecord, RunState
+from aiagentics.gateway.runtime.scrub import Scrubber, environment_secrets, tool_secrets
 from aiagentics.gateway.runtime.snapshot import agent_snapshot, initial_messages
 from aiagentics.gateway.runtime.tools import ToolRegistry
 from aiagentics.gateway.runtime.trace import build_trace
@@ -56,6 +59,8 @@ log = logging.getLogger("aiagentics.runtime")
 Listener = Callable[[RunRecord, RunEvent], Awaitable[None]]
 ContextProvider = Callable[[dict[str, Any], RunRecord], Awaitable[list[dict[str, Any]]]]
 ToolProvider = Callable[[dict[str, Any], RunRecord], Awaitable[list[dict[str, Any]]]]
+SecretSource = Callable[[RunRecord], Iterable[str]]
+T = TypeVar("T")
 
 
 class RunService:
@@ -68,7 +73,9 @@ class RunService:
         store: Store,
         *,
         providers: ProviderRegistry | None = None,
+        known_secrets: Iterable[str] = (),
     ) -> None:
+        """`known_secrets`: values known to the caller (the sealing key) to scrub from errors."""
         self.settings = settings
         self.store = store
         self.runs = RunStore(db)
@@ -77,6 +84,17 @@ class RunService:
             settings.providers,
             read_timeout=settings.model_read_timeout_seconds,
         )
+        self.scrubber = Scrubber(
+            [
+                *environment_secrets(
+                    self.providers.environ, settings.providers, [settings.embeddings_api_key_env]
+                ),
+                settings.bootstrap_api_key,
+                settings.secret_key,
+                *known_secrets,
+            ]
+        )
+        self._secret_sources: list[SecretSource] = []
         max_bytes = settings.tool_max_response_bytes
         self.tools = ToolRegistry(max_bytes)
         self.keepalive_seconds = settings.sse_keepalive_seconds
@@ -105,6 +123,26 @@ class RunService:
     def add_tool_provider(self, provider: ToolProvider) -> None:
         """Let `provider(agent, run)` pin extra tool definitions into a new run."""
         self._tool_providers.append(provider)
+
+    def add_secret_source(self, source: SecretSource) -> None:
+        """Let `source(run)` name more secrets of a run (e.g. unsealed tool headers)."""
+        self._secret_sources.append(source)
+
+    def scrub(self, run: RunRecord, value: T) -> T:
+        """`value` (an error message or payload) without any secret the run could leak: the
+        gateway's known secrets, its tools' header values, its model provider's key."""
+        extra = tool_secrets(run.agent.get("tools") or [])
+        try:
+            provider, _ = self.providers.resolve(str(run.agent.get("model") or "scripted"))
+            extra.append(getattr(provider, "api_key", None) or "")
+        except ProviderError:
+            pass
+        for source in self._secret_sources:
+            try:
+                extra.extend(source(run))
+            except Exception:  # a broken source must not stop the error from being recorded
+                log.exception("secret source %r failed", source)
+        return self.scrubber.scrub(value, extra)  # type: ignore[no-any-return]
 
     # -- lifecycle ------------------------------------------------------------------------
     @property
@@ -197,7 +235,7 @@ class RunService:
                     "message": "the gateway stopped while this run was in progress; start a new run",
                 },
             )
-        run.state.error = error
+        run.state.error = self.scrub(run, error)
         await self._end(run, status)
 
     async def await_tool_outputs(self, run: RunRecord) -> None:
