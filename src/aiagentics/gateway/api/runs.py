@@ -11,9 +11,17 @@ from litestar.params import Parameter
 from litestar.response import Response
 from litestar.response.sse import ServerSentEvent, ServerSentEventMessage
 
-from aiagentics.gateway.api.common import check_cursor, check_id, error_responses, list_body
+from aiagentics.gateway.api.common import (
+    MAX_INT64,
+    check_cursor,
+    check_id,
+    cursor_gone,
+    error_responses,
+    event_id,
+    list_body,
+)
 from aiagentics.gateway.auth import AuthContext, require
-from aiagentics.gateway.errors import InvalidRequest
+from aiagentics.gateway.errors import InvalidRequest, NotFound
 from aiagentics.gateway.middleware import STREAM_REPLAY
 from aiagentics.gateway.runtime.records import STATUSES
 from aiagentics.gateway.runtime.service import RunService
@@ -68,16 +76,11 @@ def sse_response(service: RunService, run_id: str, after: int) -> ServerSentEven
 
 
 def _last_event_id(request: Request[Any, Any, Any], after: int | None) -> int:
+    # Checked before the stream starts, so that a bad value is a 400 and not a dropped stream.
+    header = event_id(request.headers.get("last-event-id"), "Last-Event-ID")
     if after is not None:
         return after
-    value = request.headers.get("last-event-id")
-    if value is None or value == "":
-        return 0
-    if not value.isdigit():
-        raise InvalidRequest(
-            "Last-Event-ID must be an event id (an integer)", param="Last-Event-ID"
-        )
-    return int(value)
+    return header or 0
 
 
 class RunController(Controller):
@@ -134,6 +137,12 @@ class RunController(Controller):
     ) -> dict[str, Any]:
         """Runs of the key's project and environment."""
         check_cursor(starting_after, "run")
+        if starting_after is not None:
+            # Another project's or environment's run is a cursor like one that never was.
+            try:
+                await services.runs.get(auth.scope, starting_after)
+            except NotFound:
+                raise cursor_gone(starting_after) from None
         if status is not None and status not in STATUSES:
             raise InvalidRequest(f"status must be one of {', '.join(STATUSES)}", param="status")
         runs, more = await services.runs.list(
@@ -166,7 +175,15 @@ class RunController(Controller):
         request: Request[Any, Any, Any],
         services: Services,
         auth: AuthContext,
-        after: int | None = Parameter(int, query="after", ge=0, required=False, default=None),
+        after: int | None = Parameter(
+            int,
+            query="after",
+            ge=0,
+            le=MAX_INT64,
+            required=False,
+            default=None,
+            description="Replay the events after this event id (instead of Last-Event-ID).",
+        ),
     ) -> ServerSentEvent:
         """Server-sent events of the run."""
         check_id(run_id, "run", "run")

@@ -295,7 +295,8 @@ class RunService:
         run.state = RunState(messages=initial_messages(agent, input))
         if not self.runs.insert(run, max_active=self.settings.max_concurrent_runs):
             raise RateLimited(
-                f"this project already has {self.settings.max_concurrent_runs} runs in progress",
+                f"this project already has {self.settings.max_concurrent_runs} runs in progress"
+                f" in its {scope.environment} environment",
                 retry_after=1,
                 code="too_many_runs",
             )

@@ -51,13 +51,15 @@ class RunStore:
         self.db = db
 
     def insert(self, run: RunRecord, max_active: int | None = None) -> bool:
-        """Insert a run; False (nothing inserted) when its project already has `max_active`
-        queued or in-progress runs (checked in the same write transaction)."""
+        """Insert a run; False (nothing inserted) when its project and environment already
+        have `max_active` queued or in-progress runs (checked in the same write transaction);
+        each environment has its own limit, as it has its own keys and objects."""
         with self.db.transaction():
             if max_active is not None:
                 row = self.db.fetchone(
-                    "SELECT COUNT(*) FROM runs WHERE status IN (?, ?) AND project = ?",
-                    (*ACTIVE, run.project),
+                    "SELECT COUNT(*) FROM runs WHERE status IN (?, ?) AND project = ?"
+                    " AND environment = ?",
+                    (*ACTIVE, run.project, run.environment),
                 )
                 if row is not None and row[0] >= max_active:
                     return False
