@@ -3,7 +3,7 @@
 # No `from __future__ import annotations`: Litestar reads these annotations at runtime.
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -26,6 +26,9 @@ from aiagentics.gateway.middleware import STREAM_REPLAY
 from aiagentics.gateway.runtime.records import STATUSES
 from aiagentics.gateway.runtime.service import RunService
 from aiagentics.gateway.services import Services
+
+# `GET .../events?until=requires_action`: what a POST's stream shows (its idempotent replay).
+UNTIL_PAUSE = "requires_action"
 
 
 class RunCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -60,11 +63,13 @@ class EventStream(ServerSentEvent):
         return super().to_asgi_response(*args, **kwargs)
 
 
-def sse_response(service: RunService, run_id: str, after: int) -> ServerSentEvent:
-    """The run's events after `after` as SSE (ends after requires_action or the end)."""
+def sse_response(
+    service: RunService, run_id: str, after: int, *, pause_ends: bool
+) -> ServerSentEvent:
+    """The run's events after `after` as SSE, to the end (or to the next requires_action)."""
 
     async def messages() -> AsyncIterator[ServerSentEventMessage]:
-        async for event in service.follow(run_id, after):
+        async for event in service.follow(run_id, after, pause_ends=pause_ends):
             if event is None:
                 yield ServerSentEventMessage(data=None, comment="keep-alive")
             else:
@@ -114,8 +119,8 @@ class RunController(Controller):
         )
         if data.stream:
             # A retry with the same Idempotency-Key follows this run's stream from the start.
-            request.scope["state"][STREAM_REPLAY] = f"/v1/runs/{run.id}/events"
-            return sse_response(services.runs, run.id, 0)
+            request.scope["state"][STREAM_REPLAY] = f"/v1/runs/{run.id}/events?until={UNTIL_PAUSE}"
+            return sse_response(services.runs, run.id, 0, pause_ends=True)
         return Response(run.to_api())
 
     @get(
@@ -184,11 +189,20 @@ class RunController(Controller):
             default=None,
             description="Replay the events after this event id (instead of Last-Event-ID).",
         ),
+        until: Literal["end", "requires_action"] = Parameter(
+            query="until",
+            required=False,
+            default="end",
+            description="`end` (default): follow the run through pauses to its terminal event;"
+            " `requires_action`: also end after the next run.requires_action, as the stream of"
+            " POST /v1/runs does.",
+        ),
     ) -> ServerSentEvent:
-        """Server-sent events of the run."""
+        """Server-sent events of the run: the whole log, then live ones to the end."""
         check_id(run_id, "run", "run")
         await services.runs.get(auth.scope, run_id)
-        return sse_response(services.runs, run_id, _last_event_id(request, after))
+        start = _last_event_id(request, after)
+        return sse_response(services.runs, run_id, start, pause_ends=until == UNTIL_PAUSE)
 
     @post(
         "/{run_id:str}/cancel",
@@ -224,6 +238,8 @@ class RunController(Controller):
         outputs = [{"tool_call_id": o.tool_call_id, "output": o.output} for o in data.tool_outputs]
         run, after = await services.runs.submit_tool_outputs(auth.scope, run_id, outputs)
         if data.stream:
-            request.scope["state"][STREAM_REPLAY] = f"/v1/runs/{run.id}/events?after={after}"
-            return sse_response(services.runs, run.id, after)
+            request.scope["state"][STREAM_REPLAY] = (
+                f"/v1/runs/{run.id}/events?after={after}&until={UNTIL_PAUSE}"
+            )
+            return sse_response(services.runs, run.id, after, pause_ends=True)
         return Response(run.to_api())

@@ -31,6 +31,7 @@ from aiagentics.gateway.errors import Conflict, NotFound, RateLimited
 from aiagentics.gateway.ids import new_id
 from aiagentics.gateway.runtime import submit
 from aiagentics.gateway.runtime.events import (
+    INTERNAL_EVENTS,
     RUN_CANCELLED,
     RUN_COMPLETED,
     RUN_CREATED,
@@ -201,20 +202,34 @@ class RunService:
 
     # -- the event log ---------------------------------------------------------------------
     async def emit(self, run: RunRecord, event: str, data: dict[str, Any]) -> RunEvent:
-        """Append an event to the run's log, publish it to watchers, tell the listeners."""
-        run.last_seq += 1
-        record = RunEvent.new(run.id, run.last_seq, event, data, time.time())
-        self.runs.append(record)
+        """Append an event to the run's log, publish it to watchers, tell the listeners.
+
+        Internal events (model steps, for the trace) are kept beside the log, not in it: they
+        take no event id (ids stay dense, 1, 2, 3, ...) and no watcher ever sees them."""
+        record = self._record(run, event, data)
+        await self._announce(run, record)
+        return record
+
+    def _record(self, run: RunRecord, event: str, data: dict[str, Any]) -> RunEvent:
+        if event in INTERNAL_EVENTS:
+            record = RunEvent.new(run.id, run.last_seq, event, data, time.time())
+            self.runs.append_internal(record)
+        else:
+            run.last_seq += 1
+            record = RunEvent.new(run.id, run.last_seq, event, data, time.time())
+            self.runs.append(record)
+        return record
+
+    async def _announce(self, run: RunRecord, record: RunEvent) -> None:
         channel = self._channels.get(run.id)
-        if channel is not None:
+        if channel is not None and record.event not in INTERNAL_EVENTS:
             channel.publish(record)
-        if event != TOKEN:
+        if record.event != TOKEN:
             for listener in self._listeners:
                 try:
                     await listener(run, record)
                 except Exception:  # a listener's failure is its own, never the run's
-                    log.exception("run listener %r failed on %s", listener, event)
-        return record
+                    log.exception("run listener %r failed on %s", listener, record.event)
 
     async def context_messages(self, run: RunRecord) -> list[dict[str, Any]]:
         """Messages the context providers add when the run starts."""
@@ -253,14 +268,18 @@ class RunService:
         run.completed_at = time.time()
         run.state.pending = {}
         run.state.required_action = None
-        self.runs.save(run)
         if status == "completed":
+            event = RUN_COMPLETED
             data = {"status": status, "output": run.state.output, "usage": run.state.usage}
-            await self.emit(run, RUN_COMPLETED, data)
         elif status == "failed":
-            await self.emit(run, RUN_FAILED, {"status": status, "error": run.state.error})
+            event, data = RUN_FAILED, {"status": status, "error": run.state.error}
         else:
-            await self.emit(run, RUN_CANCELLED, {"status": status})
+            event, data = RUN_CANCELLED, {"status": status}
+        # One transaction: whoever reads a terminal status finds the terminal event too.
+        with self.runs.db.transaction():
+            self.runs.save(run)
+            record = self._record(run, event, data)
+        await self._announce(run, record)
 
     # -- runs -------------------------------------------------------------------------------
     async def create(
@@ -332,7 +351,9 @@ class RunService:
         if self._tasks.get(run_id) is task:
             self._tasks.pop(run_id, None)
             self._live.pop(run_id, None)
-            self._channels.pop(run_id, None)
+            channel = self._channels.pop(run_id, None)
+            if channel is not None:
+                channel.close()
 
     async def get(self, scope: Scope, run_id: str) -> RunRecord:
         """The run (the live one while it runs here); NotFound otherwise."""
@@ -427,6 +448,9 @@ class RunService:
         run.owner = self.owner
         run.last_seq = self.runs.last_seq(run_id)
         after = run.last_seq
+        stale = self._channels.get(run.id)
+        if stale is not None:
+            stale.close()
         self._channels[run.id] = RunChannel(run.id)
         self._live[run.id] = run
         await submit.apply_outputs(self, run, outputs)
@@ -434,10 +458,13 @@ class RunService:
         return run, after
 
     # -- watching -----------------------------------------------------------------------------
-    def follow(self, run_id: str, after: int = 0) -> AsyncIterator[RunEvent | None]:
-        """Replay the run's public events after `after`, then follow live ones; yields None
-        as a keep-alive when idle. Ends after a requires_action or terminal event."""
-        return follow_run(self, run_id, after)
+    def follow(
+        self, run_id: str, after: int = 0, *, pause_ends: bool = False
+    ) -> AsyncIterator[RunEvent | None]:
+        """Replay the run's public events after `after`, then follow live ones through pauses;
+        yields None as a keep-alive when idle. Ends after a terminal event (or, with
+        `pause_ends`, after the next requires_action: the streams of POST requests)."""
+        return follow_run(self, run_id, after, pause_ends=pause_ends)
 
     def channel(self, run_id: str) -> RunChannel | None:
         """The live channel of a run driven here, if any."""
@@ -450,4 +477,5 @@ class RunService:
     async def trace(self, scope: Scope, run_id: str) -> dict[str, Any]:
         """The run's trace: every model and tool step with timings, inputs, outputs, tokens."""
         run = await self.get(scope, run_id)
-        return build_trace(run, self.runs.events_after(run_id, 0, limit=1_000_000))
+        events = self.runs.events_after(run_id, 0, limit=1_000_000)
+        return build_trace(run, events + self.runs.internal_events(run_id))
