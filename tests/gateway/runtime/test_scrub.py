@@ -74,3 +74,11 @@ def test_the_run_engine_knows_the_gateways_own_secrets(tmp_path) -> None:  # typ
         assert "sk_test_" + "b" * 40 in eng.service.scrubber
     finally:
         eng.db.close()
+
+
+def test_a_secret_cut_off_at_the_end_of_a_truncated_message_goes_too() -> None:
+    scrubber = Scrubber(["sk-proj-0123456789abcdef"])
+    message = "the tool handler answered HTTP 500: key=" + "sk-proj-0123456789abcdef"[:12]
+    assert scrubber.scrub(message) == f"the tool handler answered HTTP 500: key={REDACTED}"
+    # Fewer characters than a secret can have are left alone.
+    assert scrubber.scrub("ends with sk-proj") == "ends with sk-proj"

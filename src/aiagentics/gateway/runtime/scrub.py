@@ -64,7 +64,17 @@ class Scrubber:
         pattern = _compile(self._known | more) if more else self._pattern
         if pattern is None:
             return value
-        return _walk(value, pattern)
+        return _walk(value, pattern, sorted(self._known | more, key=len, reverse=True))
+
+
+def _cut_tail(text: str, secrets: list[str]) -> str:
+    # Messages are often cut to a length ("... answered HTTP 500: <first 500 chars>"): a
+    # secret cut there leaves its beginning at the very end of the text.
+    for secret in secrets:
+        for n in range(len(secret) - 1, MIN_SECRET_CHARS - 1, -1):
+            if text.endswith(secret[:n]):
+                return text[:-n] + REDACTED
+    return text
 
 
 def _compile(secrets: set[str]) -> re.Pattern[str] | None:
@@ -74,13 +84,13 @@ def _compile(secrets: set[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)))
 
 
-def _walk(value: Any, pattern: re.Pattern[str]) -> Any:
+def _walk(value: Any, pattern: re.Pattern[str], secrets: list[str]) -> Any:
     if isinstance(value, str):
-        return pattern.sub(REDACTED, value)
+        return _cut_tail(pattern.sub(REDACTED, value), secrets)
     if isinstance(value, dict):
-        return {k: _walk(v, pattern) for k, v in value.items()}
+        return {k: _walk(v, pattern, secrets) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_walk(v, pattern) for v in value]
+        return [_walk(v, pattern, secrets) for v in value]
     return value
 
 
