@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +14,10 @@ from httpx_sse import connect_sse
 from tests.e2e.conftest import Gateway, start_gateway
 from tests.fakes.provider_server import FakeProviderServer
 from tests.fakes.tool_handler import ToolHandlerServer
+
+from aiagentics.gateway.auth import make_key
+from aiagentics.gateway.store.db import Database
+from aiagentics.gateway.store.sqlite import SQLiteStore
 
 LIMIT_SCHEMA = {
     "type": "object",
@@ -85,3 +90,15 @@ def stream(
         for sse in source.iter_sse():
             out.append((sse.id, sse.event, json.loads(sse.data)))
     return out
+
+
+def scoped_key(gateway: Gateway, project: str, environment: str) -> dict[str, str]:
+    """Headers of a new admin key of another project or environment (keys only ever make
+    keys of their own scope, so it is written into the gateway's database directly)."""
+    record, secret = make_key(project=project, environment=environment, name="x", scopes=["admin"])
+    db = Database(gateway.database)
+    try:
+        asyncio.run(SQLiteStore(db).create_key(record))
+    finally:
+        db.close()
+    return {"Authorization": f"Bearer {secret}"}

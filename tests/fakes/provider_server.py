@@ -39,6 +39,9 @@ class Status:
     code: int
     message: str = "error"
     retry_after: str | None = None
+    # Append the credential the request carried, as some providers do ("Incorrect API key
+    # provided: sk-...") and as misconfigured proxies do with the whole header.
+    echo_key: bool = False
 
 
 Reply = Turn | Status
@@ -219,9 +222,13 @@ class FakeProviderServer(LoopbackServer):
         self.requests.append({"method": method, "path": path, "headers": headers, "json": payload})
         reply = self.replies.popleft() if self.replies else Turn(text="ok")
         if isinstance(reply, Status):
-            err = {"error": {"message": reply.message, "type": "server_error", "code": None}}
+            message = reply.message
+            if reply.echo_key:
+                sent = headers.get("x-api-key") or headers.get("authorization", "")
+                message += f": {sent.removeprefix('Bearer ')} (header: {sent})"
+            err = {"error": {"message": message, "type": "server_error", "code": None}}
             if self.flavor == "anthropic":
-                err = {"type": "error", "error": {"type": "api_error", "message": reply.message}}
+                err = {"type": "error", "error": {"type": "api_error", "message": message}}
             data = _dumps(err).encode()
             extra = f"retry-after: {reply.retry_after}\r\n" if reply.retry_after is not None else ""
             writer.write(

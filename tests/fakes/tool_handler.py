@@ -43,7 +43,10 @@ class ToolHandlerServer(LoopbackServer):
                 self.requests.append(
                     {"method": method, "path": parts.path, "headers": headers, "json": payload}
                 )
-                status, data = await self._answer(parts.path, parse_qs(parts.query), payload)
+                if parts.path == "/fail_echo":  # a handler that quotes the request's headers
+                    status, data = 500, json.dumps({"error": "denied", "headers": headers}).encode()
+                else:
+                    status, data = await self._answer(parts.path, parse_qs(parts.query), payload)
                 writer.write(
                     f"HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n"
                     f"content-length: {len(data)}\r\n\r\n".encode()

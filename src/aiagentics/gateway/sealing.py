@@ -28,6 +28,8 @@ class Sealer:
         self._fernet = Fernet(key)
         # A separate key for fingerprints, derived so that one secret configures both.
         self._mac_key = hashlib.sha256(b"aiagentics fingerprint\0" + key).digest()
+        # Kept so that the run engine can scrub it from error messages, never to show.
+        self.key_text = key.decode("ascii")
 
     @classmethod
     def from_settings(cls, settings: GatewaySettings) -> Sealer:

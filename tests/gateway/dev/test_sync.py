@@ -165,3 +165,15 @@ async def test_a_memory_removed_from_the_files_takes_its_kv_entries_along(
     result = await sync_state(services, SCOPE, desired(root), root)
     assert [a.address for a in result.plan.changes] == ["Memory/notes"]
     assert rows() == 0
+
+
+async def test_values_from_env_are_kept_out_of_run_errors(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEV_TOOL_NOTE", "note-5e1b7c9a2d")  # a name that does not look secret
+    root = tmp_path / "p"
+    write(root, {"a": "${DEV_TOOL_NOTE}"}, "a")
+    assert "note-5e1b7c9a2d" not in services.runs.scrubber
+    await sync_state(services, SCOPE, desired(root), root)
+    assert "note-5e1b7c9a2d" in services.runs.scrubber
+    assert services.runs.scrubber.scrub("got note-5e1b7c9a2d") == "got [REDACTED]"

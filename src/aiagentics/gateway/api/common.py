@@ -23,6 +23,8 @@ _DESCRIPTIONS = {
     500: "Internal error; the request id identifies it in the server log",
 }
 COMMON = (400, 401, 403, 413, 429, 500)
+# The largest integer SQLite stores: a bigger cursor or event id is a 400, not a crash.
+MAX_INT64 = 2**63 - 1
 
 
 def error_responses(*codes: int) -> dict[int, ResponseSpec]:
@@ -74,6 +76,18 @@ def check_cursor(value: str | None, prefix: str) -> None:
         raise InvalidRequest(
             f"starting_after must be an id starting with {prefix}_", param="starting_after"
         )
+
+
+def event_id(value: str | None, param: str) -> int | None:
+    """A non-negative event id given as text (a header), or None when absent; 400 otherwise."""
+    if value is None or value == "":
+        return None
+    # ASCII only: str.isdigit() also accepts superscripts that int() refuses.
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_INT64:
+        raise InvalidRequest(
+            f"{param} must be an event id (an integer from 0 to {MAX_INT64})", param=param
+        )
+    return int(value)
 
 
 def cursor_gone(value: str) -> InvalidRequest:

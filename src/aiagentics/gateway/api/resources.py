@@ -18,6 +18,7 @@ from litestar.params import Parameter
 from pydantic import BaseModel
 
 from aiagentics.gateway.api.common import (
+    MAX_INT64,
     Deleted,
     check_cursor,
     check_id,
@@ -341,6 +342,7 @@ def build_controller(rt: ResourceType) -> type[Controller]:
                     query="starting_after",
                     default=None,
                     ge=1,
+                    le=MAX_INT64,
                     description="Version number of the last item of the previous page.",
                 ),
             ) -> Lst:  # type: ignore[valid-type]

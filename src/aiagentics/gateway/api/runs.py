@@ -3,7 +3,7 @@
 # No `from __future__ import annotations`: Litestar reads these annotations at runtime.
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -11,13 +11,24 @@ from litestar.params import Parameter
 from litestar.response import Response
 from litestar.response.sse import ServerSentEvent, ServerSentEventMessage
 
-from aiagentics.gateway.api.common import check_cursor, check_id, error_responses, list_body
+from aiagentics.gateway.api.common import (
+    MAX_INT64,
+    check_cursor,
+    check_id,
+    cursor_gone,
+    error_responses,
+    event_id,
+    list_body,
+)
 from aiagentics.gateway.auth import AuthContext, require
-from aiagentics.gateway.errors import InvalidRequest
+from aiagentics.gateway.errors import InvalidRequest, NotFound
 from aiagentics.gateway.middleware import STREAM_REPLAY
 from aiagentics.gateway.runtime.records import STATUSES
 from aiagentics.gateway.runtime.service import RunService
 from aiagentics.gateway.services import Services
+
+# `GET .../events?until=requires_action`: what a POST's stream shows (its idempotent replay).
+UNTIL_PAUSE = "requires_action"
 
 
 class RunCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -52,11 +63,13 @@ class EventStream(ServerSentEvent):
         return super().to_asgi_response(*args, **kwargs)
 
 
-def sse_response(service: RunService, run_id: str, after: int) -> ServerSentEvent:
-    """The run's events after `after` as SSE (ends after requires_action or the end)."""
+def sse_response(
+    service: RunService, run_id: str, after: int, *, pause_ends: bool
+) -> ServerSentEvent:
+    """The run's events after `after` as SSE, to the end (or to the next requires_action)."""
 
     async def messages() -> AsyncIterator[ServerSentEventMessage]:
-        async for event in service.follow(run_id, after):
+        async for event in service.follow(run_id, after, pause_ends=pause_ends):
             if event is None:
                 yield ServerSentEventMessage(data=None, comment="keep-alive")
             else:
@@ -68,16 +81,11 @@ def sse_response(service: RunService, run_id: str, after: int) -> ServerSentEven
 
 
 def _last_event_id(request: Request[Any, Any, Any], after: int | None) -> int:
+    # Checked before the stream starts, so that a bad value is a 400 and not a dropped stream.
+    header = event_id(request.headers.get("last-event-id"), "Last-Event-ID")
     if after is not None:
         return after
-    value = request.headers.get("last-event-id")
-    if value is None or value == "":
-        return 0
-    if not value.isdigit():
-        raise InvalidRequest(
-            "Last-Event-ID must be an event id (an integer)", param="Last-Event-ID"
-        )
-    return int(value)
+    return header or 0
 
 
 class RunController(Controller):
@@ -111,8 +119,8 @@ class RunController(Controller):
         )
         if data.stream:
             # A retry with the same Idempotency-Key follows this run's stream from the start.
-            request.scope["state"][STREAM_REPLAY] = f"/v1/runs/{run.id}/events"
-            return sse_response(services.runs, run.id, 0)
+            request.scope["state"][STREAM_REPLAY] = f"/v1/runs/{run.id}/events?until={UNTIL_PAUSE}"
+            return sse_response(services.runs, run.id, 0, pause_ends=True)
         return Response(run.to_api())
 
     @get(
@@ -134,6 +142,12 @@ class RunController(Controller):
     ) -> dict[str, Any]:
         """Runs of the key's project and environment."""
         check_cursor(starting_after, "run")
+        if starting_after is not None:
+            # Another project's or environment's run is a cursor like one that never was.
+            try:
+                await services.runs.get(auth.scope, starting_after)
+            except NotFound:
+                raise cursor_gone(starting_after) from None
         if status is not None and status not in STATUSES:
             raise InvalidRequest(f"status must be one of {', '.join(STATUSES)}", param="status")
         runs, more = await services.runs.list(
@@ -166,12 +180,29 @@ class RunController(Controller):
         request: Request[Any, Any, Any],
         services: Services,
         auth: AuthContext,
-        after: int | None = Parameter(int, query="after", ge=0, required=False, default=None),
+        after: int | None = Parameter(
+            int,
+            query="after",
+            ge=0,
+            le=MAX_INT64,
+            required=False,
+            default=None,
+            description="Replay the events after this event id (instead of Last-Event-ID).",
+        ),
+        until: Literal["end", "requires_action"] = Parameter(
+            query="until",
+            required=False,
+            default="end",
+            description="`end` (default): follow the run through pauses to its terminal event;"
+            " `requires_action`: also end after the next run.requires_action, as the stream of"
+            " POST /v1/runs does.",
+        ),
     ) -> ServerSentEvent:
-        """Server-sent events of the run."""
+        """Server-sent events of the run: the whole log, then live ones to the end."""
         check_id(run_id, "run", "run")
         await services.runs.get(auth.scope, run_id)
-        return sse_response(services.runs, run_id, _last_event_id(request, after))
+        start = _last_event_id(request, after)
+        return sse_response(services.runs, run_id, start, pause_ends=until == UNTIL_PAUSE)
 
     @post(
         "/{run_id:str}/cancel",
@@ -207,6 +238,8 @@ class RunController(Controller):
         outputs = [{"tool_call_id": o.tool_call_id, "output": o.output} for o in data.tool_outputs]
         run, after = await services.runs.submit_tool_outputs(auth.scope, run_id, outputs)
         if data.stream:
-            request.scope["state"][STREAM_REPLAY] = f"/v1/runs/{run.id}/events?after={after}"
-            return sse_response(services.runs, run.id, after)
+            request.scope["state"][STREAM_REPLAY] = (
+                f"/v1/runs/{run.id}/events?after={after}&until={UNTIL_PAUSE}"
+            )
+            return sse_response(services.runs, run.id, after, pause_ends=True)
         return Response(run.to_api())

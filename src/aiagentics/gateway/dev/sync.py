@@ -93,6 +93,7 @@ async def sync_state(
 ) -> SyncResult:
     """Make the store hold exactly the declared resources; all changes in one transaction."""
     desired = declared(desired)
+    remember_sensitive(services, desired)
     hashes = file_hashes(desired, root)
     plan = make_plan(desired, await remote_objects(services, scope), hashes)
     if plan.problems:
@@ -125,6 +126,26 @@ async def sync_state(
                         scope, res, services.settings.files_dir / fid
                     )
     return SyncResult(plan)
+
+
+def remember_sensitive(services: Services, desired: DesiredState) -> None:
+    """Tell the run engine the values that came from `${ENV}`, so run errors never show them."""
+    scrubber = getattr(services.runs, "scrubber", None)
+    if scrubber is None:
+        return
+    for res in desired.resources:
+        for path in res.sensitive:
+            node: Any = res.body
+            for part in path.split("."):
+                if isinstance(node, dict):
+                    node = node.get(part)
+                elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                    node = node[int(part)]
+                else:
+                    node = None
+                    break
+            if isinstance(node, str):
+                scrubber.add(node)
 
 
 def declared(desired: DesiredState) -> DesiredState:

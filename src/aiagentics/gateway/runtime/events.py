@@ -1,8 +1,10 @@
 """The ordered event log of a run: `RunEvent`, the public event names, and `RunChannel`.
 
 Every event is persisted before it is published; SSE streams, the stored run, the
-trace and webhook listeners are views of this log. Events whose name is in
-`INTERNAL_EVENTS` (model step records for the trace) are stored but never streamed.
+trace and webhook listeners are views of this log. Public events are numbered 1, 2,
+3, ... per run (the SSE `id`, with no gaps). Events whose name is in `INTERNAL_EVENTS`
+(model step records for the trace) are stored beside the log: they take no number
+and are never streamed (logs written before that may still hold some; they are skipped).
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ PUBLIC_EVENTS = (
     RUN_CANCELLED,
 )
 INTERNAL_EVENTS = frozenset({MODEL_STEP})
-# A stream ends after one of these (the caller resumes a requires_action run).
+# The stream of a POST (create, submit_tool_outputs) ends after one of these (the caller
+# resumes a requires_action run); GET /v1/runs/:id/events follows pauses to a terminal one.
 STOP_EVENTS = frozenset({RUN_REQUIRES_ACTION, RUN_COMPLETED, RUN_FAILED, RUN_CANCELLED})
 TERMINAL_EVENTS = frozenset({RUN_COMPLETED, RUN_FAILED, RUN_CANCELLED})
 
@@ -87,6 +90,10 @@ class RunChannel:
         # Sequence numbers are dense inside a segment, so the position is computed, not searched.
         start = max(0, seq - events[0].seq + 1)
         return events[start:]
+
+    def close(self) -> None:
+        """The segment ended: wake every watcher (for good), so none waits on a dead channel."""
+        self._changed.set()
 
     async def wait(self, timeout: float) -> bool:
         """Wait until something is published (True) or `timeout` passes (False)."""

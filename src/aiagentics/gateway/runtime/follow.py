@@ -15,7 +15,12 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from aiagentics.gateway.errors import Conflict
-from aiagentics.gateway.runtime.events import INTERNAL_EVENTS, STOP_EVENTS, RunEvent
+from aiagentics.gateway.runtime.events import (
+    INTERNAL_EVENTS,
+    STOP_EVENTS,
+    TERMINAL_EVENTS,
+    RunEvent,
+)
 from aiagentics.gateway.runtime.records import ACTIVE, TERMINAL, RunRecord
 
 if TYPE_CHECKING:
@@ -27,9 +32,12 @@ CANCEL_WAIT_SECONDS = 10.0
 
 
 async def follow_run(
-    service: RunService, run_id: str, after: int
+    service: RunService, run_id: str, after: int, *, pause_ends: bool = False
 ) -> AsyncIterator[RunEvent | None]:
-    """Public events after `after`, live; None is a keep-alive; ends after a stop event."""
+    """Public events after `after`, live; None is a keep-alive. Ends after a terminal event
+    (after `run.requires_action` too with `pause_ends`); a pause is followed through, and a
+    resume, here or in another worker, continues the same stream."""
+    stops = STOP_EVENTS if pause_ends else TERMINAL_EVENTS
     seq = after
     idle_since = time.monotonic()
     while True:
@@ -40,18 +48,24 @@ async def follow_run(
             batch = service.runs.events_after(run_id, seq)
         for event in batch:
             seq = event.seq
-            if event.event in INTERNAL_EVENTS:
+            if event.event in INTERNAL_EVENTS:  # logs written before they had their own table
                 continue
             yield event
-            if event.event in STOP_EVENTS:
+            if event.event in stops:
                 return
         if batch:
             idle_since = time.monotonic()
             continue
         if channel is None and not service.is_live(run_id):
-            run = service.runs.get(run_id)
-            if run is None or run.status in TERMINAL:
+            status = service.runs.status(run_id)
+            if status is None:
                 return
+            if status in TERMINAL:
+                # The run may have ended (status and last event, in one transaction) between
+                # the read above and this one: read once more, and end when nothing is left.
+                if not service.runs.events_after(run_id, seq, limit=1):
+                    return
+                continue
         left = service.keepalive_seconds - (time.monotonic() - idle_since)
         if left <= 0:
             idle_since = time.monotonic()

@@ -69,6 +69,8 @@ class LoopHost(Protocol):
 
     async def await_tool_outputs(self, run: RunRecord) -> None: ...
 
+    def scrub(self, run: RunRecord, value: Any) -> Any: ...
+
 
 def tool_message(call_id: str, name: str, output: Any) -> dict[str, Any]:
     """The thread entry that hands a tool's output to the model."""
@@ -283,6 +285,8 @@ async def _tool_step(
         if event.id not in by_id:
             continue
         call, result, ms = by_id[event.id]
+        if result.is_error:  # a handler may echo the headers it was sent
+            result = ToolResult(host.scrub(run, result.output), is_error=True)
         await host.emit(
             run,
             TOOL_COMPLETED,

@@ -9,6 +9,8 @@ Seams for other components:
 - `add_tool_provider(async fn(agent: dict, run: RunRecord) -> list[tool dict])`: extra
   tools pinned into a run at creation (`{name, type, description, parameters}`), run by
   the executor registered for their `type` with `tools.register(type, executor)`.
+- `scrubber.add(secret)` and `add_secret_source(fn(run: RunRecord) -> Iterable[str])`:
+  more values to keep out of every error a run records (see scrub.py).
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 import httpx
 
@@ -29,6 +31,7 @@ from aiagentics.gateway.errors import Conflict, NotFound, RateLimited
 from aiagentics.gateway.ids import new_id
 from aiagentics.gateway.runtime import submit
 from aiagentics.gateway.runtime.events import (
+    INTERNAL_EVENTS,
     RUN_CANCELLED,
     RUN_COMPLETED,
     RUN_CREATED,
@@ -41,8 +44,9 @@ from aiagentics.gateway.runtime.events import (
 from aiagentics.gateway.runtime.follow import cancel_elsewhere, follow_run, watch_cancel_requests
 from aiagentics.gateway.runtime.loop import run_segment
 from aiagentics.gateway.runtime.outbound_client import outbound_client
-from aiagentics.gateway.runtime.providers import ProviderRegistry
+from aiagentics.gateway.runtime.providers import ProviderError, ProviderRegistry
 from aiagentics.gateway.runtime.records import ACTIVE, TERMINAL, RunRecord, RunState
+from aiagentics.gateway.runtime.scrub import Scrubber, environment_secrets, tool_secrets
 from aiagentics.gateway.runtime.snapshot import agent_snapshot, initial_messages
 from aiagentics.gateway.runtime.tools import ToolRegistry
 from aiagentics.gateway.runtime.trace import build_trace
@@ -56,6 +60,8 @@ log = logging.getLogger("aiagentics.runtime")
 Listener = Callable[[RunRecord, RunEvent], Awaitable[None]]
 ContextProvider = Callable[[dict[str, Any], RunRecord], Awaitable[list[dict[str, Any]]]]
 ToolProvider = Callable[[dict[str, Any], RunRecord], Awaitable[list[dict[str, Any]]]]
+SecretSource = Callable[[RunRecord], Iterable[str]]
+T = TypeVar("T")
 
 
 class RunService:
@@ -68,7 +74,9 @@ class RunService:
         store: Store,
         *,
         providers: ProviderRegistry | None = None,
+        known_secrets: Iterable[str] = (),
     ) -> None:
+        """`known_secrets`: values known to the caller (the sealing key) to scrub from errors."""
         self.settings = settings
         self.store = store
         self.runs = RunStore(db)
@@ -77,6 +85,17 @@ class RunService:
             settings.providers,
             read_timeout=settings.model_read_timeout_seconds,
         )
+        self.scrubber = Scrubber(
+            [
+                *environment_secrets(
+                    self.providers.environ, settings.providers, [settings.embeddings_api_key_env]
+                ),
+                settings.bootstrap_api_key,
+                settings.secret_key,
+                *known_secrets,
+            ]
+        )
+        self._secret_sources: list[SecretSource] = []
         max_bytes = settings.tool_max_response_bytes
         self.tools = ToolRegistry(max_bytes)
         self.keepalive_seconds = settings.sse_keepalive_seconds
@@ -105,6 +124,26 @@ class RunService:
     def add_tool_provider(self, provider: ToolProvider) -> None:
         """Let `provider(agent, run)` pin extra tool definitions into a new run."""
         self._tool_providers.append(provider)
+
+    def add_secret_source(self, source: SecretSource) -> None:
+        """Let `source(run)` name more secrets of a run (e.g. unsealed tool headers)."""
+        self._secret_sources.append(source)
+
+    def scrub(self, run: RunRecord, value: T) -> T:
+        """`value` (an error message or payload) without any secret the run could leak: the
+        gateway's known secrets, its tools' header values, its model provider's key."""
+        extra = tool_secrets(run.agent.get("tools") or [])
+        try:
+            provider, _ = self.providers.resolve(str(run.agent.get("model") or "scripted"))
+            extra.append(getattr(provider, "api_key", None) or "")
+        except ProviderError:
+            pass
+        for source in self._secret_sources:
+            try:
+                extra.extend(source(run))
+            except Exception:  # a broken source must not stop the error from being recorded
+                log.exception("secret source %r failed", source)
+        return self.scrubber.scrub(value, extra)  # type: ignore[no-any-return]
 
     # -- lifecycle ------------------------------------------------------------------------
     @property
@@ -163,20 +202,34 @@ class RunService:
 
     # -- the event log ---------------------------------------------------------------------
     async def emit(self, run: RunRecord, event: str, data: dict[str, Any]) -> RunEvent:
-        """Append an event to the run's log, publish it to watchers, tell the listeners."""
-        run.last_seq += 1
-        record = RunEvent.new(run.id, run.last_seq, event, data, time.time())
-        self.runs.append(record)
+        """Append an event to the run's log, publish it to watchers, tell the listeners.
+
+        Internal events (model steps, for the trace) are kept beside the log, not in it: they
+        take no event id (ids stay dense, 1, 2, 3, ...) and no watcher ever sees them."""
+        record = self._record(run, event, data)
+        await self._announce(run, record)
+        return record
+
+    def _record(self, run: RunRecord, event: str, data: dict[str, Any]) -> RunEvent:
+        if event in INTERNAL_EVENTS:
+            record = RunEvent.new(run.id, run.last_seq, event, data, time.time())
+            self.runs.append_internal(record)
+        else:
+            run.last_seq += 1
+            record = RunEvent.new(run.id, run.last_seq, event, data, time.time())
+            self.runs.append(record)
+        return record
+
+    async def _announce(self, run: RunRecord, record: RunEvent) -> None:
         channel = self._channels.get(run.id)
-        if channel is not None:
+        if channel is not None and record.event not in INTERNAL_EVENTS:
             channel.publish(record)
-        if event != TOKEN:
+        if record.event != TOKEN:
             for listener in self._listeners:
                 try:
                     await listener(run, record)
                 except Exception:  # a listener's failure is its own, never the run's
-                    log.exception("run listener %r failed on %s", listener, event)
-        return record
+                    log.exception("run listener %r failed on %s", listener, record.event)
 
     async def context_messages(self, run: RunRecord) -> list[dict[str, Any]]:
         """Messages the context providers add when the run starts."""
@@ -197,7 +250,7 @@ class RunService:
                     "message": "the gateway stopped while this run was in progress; start a new run",
                 },
             )
-        run.state.error = error
+        run.state.error = self.scrub(run, error)
         await self._end(run, status)
 
     async def await_tool_outputs(self, run: RunRecord) -> None:
@@ -215,14 +268,18 @@ class RunService:
         run.completed_at = time.time()
         run.state.pending = {}
         run.state.required_action = None
-        self.runs.save(run)
         if status == "completed":
+            event = RUN_COMPLETED
             data = {"status": status, "output": run.state.output, "usage": run.state.usage}
-            await self.emit(run, RUN_COMPLETED, data)
         elif status == "failed":
-            await self.emit(run, RUN_FAILED, {"status": status, "error": run.state.error})
+            event, data = RUN_FAILED, {"status": status, "error": run.state.error}
         else:
-            await self.emit(run, RUN_CANCELLED, {"status": status})
+            event, data = RUN_CANCELLED, {"status": status}
+        # One transaction: whoever reads a terminal status finds the terminal event too.
+        with self.runs.db.transaction():
+            self.runs.save(run)
+            record = self._record(run, event, data)
+        await self._announce(run, record)
 
     # -- runs -------------------------------------------------------------------------------
     async def create(
@@ -257,7 +314,8 @@ class RunService:
         run.state = RunState(messages=initial_messages(agent, input))
         if not self.runs.insert(run, max_active=self.settings.max_concurrent_runs):
             raise RateLimited(
-                f"this project already has {self.settings.max_concurrent_runs} runs in progress",
+                f"this project already has {self.settings.max_concurrent_runs} runs in progress"
+                f" in its {scope.environment} environment",
                 retry_after=1,
                 code="too_many_runs",
             )
@@ -293,7 +351,9 @@ class RunService:
         if self._tasks.get(run_id) is task:
             self._tasks.pop(run_id, None)
             self._live.pop(run_id, None)
-            self._channels.pop(run_id, None)
+            channel = self._channels.pop(run_id, None)
+            if channel is not None:
+                channel.close()
 
     async def get(self, scope: Scope, run_id: str) -> RunRecord:
         """The run (the live one while it runs here); NotFound otherwise."""
@@ -388,6 +448,9 @@ class RunService:
         run.owner = self.owner
         run.last_seq = self.runs.last_seq(run_id)
         after = run.last_seq
+        stale = self._channels.get(run.id)
+        if stale is not None:
+            stale.close()
         self._channels[run.id] = RunChannel(run.id)
         self._live[run.id] = run
         await submit.apply_outputs(self, run, outputs)
@@ -395,10 +458,13 @@ class RunService:
         return run, after
 
     # -- watching -----------------------------------------------------------------------------
-    def follow(self, run_id: str, after: int = 0) -> AsyncIterator[RunEvent | None]:
-        """Replay the run's public events after `after`, then follow live ones; yields None
-        as a keep-alive when idle. Ends after a requires_action or terminal event."""
-        return follow_run(self, run_id, after)
+    def follow(
+        self, run_id: str, after: int = 0, *, pause_ends: bool = False
+    ) -> AsyncIterator[RunEvent | None]:
+        """Replay the run's public events after `after`, then follow live ones through pauses;
+        yields None as a keep-alive when idle. Ends after a terminal event (or, with
+        `pause_ends`, after the next requires_action: the streams of POST requests)."""
+        return follow_run(self, run_id, after, pause_ends=pause_ends)
 
     def channel(self, run_id: str) -> RunChannel | None:
         """The live channel of a run driven here, if any."""
@@ -411,4 +477,5 @@ class RunService:
     async def trace(self, scope: Scope, run_id: str) -> dict[str, Any]:
         """The run's trace: every model and tool step with timings, inputs, outputs, tokens."""
         run = await self.get(scope, run_id)
-        return build_trace(run, self.runs.events_after(run_id, 0, limit=1_000_000))
+        events = self.runs.events_after(run_id, 0, limit=1_000_000)
+        return build_trace(run, events + self.runs.internal_events(run_id))

@@ -51,13 +51,15 @@ class RunStore:
         self.db = db
 
     def insert(self, run: RunRecord, max_active: int | None = None) -> bool:
-        """Insert a run; False (nothing inserted) when its project already has `max_active`
-        queued or in-progress runs (checked in the same write transaction)."""
+        """Insert a run; False (nothing inserted) when its project and environment already
+        have `max_active` queued or in-progress runs (checked in the same write transaction);
+        each environment has its own limit, as it has its own keys and objects."""
         with self.db.transaction():
             if max_active is not None:
                 row = self.db.fetchone(
-                    "SELECT COUNT(*) FROM runs WHERE status IN (?, ?) AND project = ?",
-                    (*ACTIVE, run.project),
+                    "SELECT COUNT(*) FROM runs WHERE status IN (?, ?) AND project = ?"
+                    " AND environment = ?",
+                    (*ACTIVE, run.project, run.environment),
                 )
                 if row is not None and row[0] >= max_active:
                     return False
@@ -167,6 +169,28 @@ class RunStore:
             "INSERT INTO run_events (run_id, seq, event, data, created_at) VALUES (?, ?, ?, ?, ?)",
             (event.run_id, event.seq, event.event, event.raw, event.created_at),
         )
+
+    def append_internal(self, event: RunEvent) -> None:
+        """Persist an internal record (not part of the public log); `event.seq` is the
+        sequence number of the public event it follows."""
+        self.db.execute(
+            "INSERT INTO run_steps (run_id, n, after_seq, event, data, created_at)"
+            " VALUES (?, (SELECT COALESCE(MAX(n), -1) + 1 FROM run_steps WHERE run_id = ?), ?, ?, ?, ?)",
+            (event.run_id, event.run_id, event.seq, event.event, event.raw, event.created_at),
+        )
+
+    def internal_events(self, run_id: str) -> list[RunEvent]:
+        """The run's internal records, in the order they were written."""
+        rows = self.db.fetchall(
+            "SELECT after_seq, event, data, created_at FROM run_steps WHERE run_id = ? ORDER BY n",
+            (run_id,),
+        )
+        return [RunEvent(run_id, r[0], r[1], bytes(r[2]), r[3]) for r in rows]
+
+    def status(self, run_id: str) -> str | None:
+        """Only the run's status (None when there is no such run): cheap enough to poll."""
+        row = self.db.fetchone("SELECT status FROM runs WHERE id = ?", (run_id,))
+        return str(row[0]) if row else None
 
     def events_after(self, run_id: str, seq: int = 0, limit: int = 1000) -> list[RunEvent]:
         """Events with a sequence number above `seq`, in order."""

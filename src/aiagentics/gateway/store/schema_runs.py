@@ -39,6 +39,19 @@ MIGRATIONS = [
     ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX runs_cancel_requested ON runs (owner) WHERE cancel_requested = 1;
     """,
+    # v3: internal records (model steps, for the trace) leave the public log, so that the
+    # event ids a stream shows are dense; `after_seq` is the public event they follow.
+    """
+    CREATE TABLE run_steps (
+        run_id TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        after_seq INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        data BLOB NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (run_id, n)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 register("runs", MIGRATIONS)
