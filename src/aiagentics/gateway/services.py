@@ -100,7 +100,7 @@ def build_services(settings: GatewaySettings) -> Services:
     # -- components: one line each (construct, set the field, append to components) --
     from aiagentics.gateway.runtime.service import RunService
 
-    services.runs = RunService(settings, db, services.store)
+    services.runs = RunService(settings, db, services.store, sealer=services.sealer)
     services.components.append(services.runs)
     from aiagentics.gateway.memory.service import install_memory
     from aiagentics.gateway.webhooks.service import install_webhooks

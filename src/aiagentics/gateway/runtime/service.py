@@ -46,6 +46,8 @@ from aiagentics.gateway.runtime.records import ACTIVE, TERMINAL, RunRecord, RunS
 from aiagentics.gateway.runtime.snapshot import agent_snapshot, initial_messages
 from aiagentics.gateway.runtime.tools import ToolRegistry
 from aiagentics.gateway.runtime.trace import build_trace
+from aiagentics.gateway.sealing import Sealer
+from aiagentics.gateway.sensitive import reveal
 from aiagentics.gateway.settings import GatewaySettings
 from aiagentics.gateway.store.base import Scope, Store
 from aiagentics.gateway.store.db import Database
@@ -58,6 +60,10 @@ ContextProvider = Callable[[dict[str, Any], RunRecord], Awaitable[list[dict[str,
 ToolProvider = Callable[[dict[str, Any], RunRecord], Awaitable[list[dict[str, Any]]]]
 
 
+def _sent_by_the_call(path: str) -> bool:
+    return path.split(".", 1)[0] in ("headers", "handler_url")
+
+
 class RunService:
     """The run engine of one gateway process."""
 
@@ -68,8 +74,10 @@ class RunService:
         store: Store,
         *,
         providers: ProviderRegistry | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self.settings = settings
+        self.sealer = sealer or Sealer.from_settings(settings)
         self.store = store
         self.runs = RunStore(db)
         self.providers = providers or ProviderRegistry(
@@ -78,7 +86,7 @@ class RunService:
             read_timeout=settings.model_read_timeout_seconds,
         )
         max_bytes = settings.tool_max_response_bytes
-        self.tools = ToolRegistry(max_bytes)
+        self.tools = ToolRegistry(max_bytes, self.sealer)
         self.keepalive_seconds = settings.sse_keepalive_seconds
         self.poll_seconds = 0.2
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -237,6 +245,9 @@ class RunService:
         """Start a run of an agent (by id or name); it runs in the background."""
         initial_messages({}, input)  # a bad input is reported before a missing agent
         agent, tools = await agent_snapshot(self.store, scope, agent_id, agent_name)
+        # What the model reads is opened now; what only the tool call sends stays sealed.
+        agent = reveal(self.sealer, agent)
+        tools = [reveal(self.sealer, t, keep=_sent_by_the_call) for t in tools]
         run = RunRecord(
             id=new_id("run"),
             project=scope.project,
