@@ -142,3 +142,31 @@ def test_sensitive_fields_must_name_string_fields(gateway: Gateway) -> None:
         )
         assert agent.status_code == 400  # a reference stays an id the API can resolve
         assert agent.json()["error"]["param"] == "sensitive_fields[0]"
+
+
+def test_aia_dev_seals_headers_and_a_reload_keeps_them(tmp_path: Path) -> None:
+    from tests.e2e.dev_helpers import agent_yaml, start_dev, wait_for, write_project
+
+    root = tmp_path / "project"
+    write_project(root)
+    (root / "tools" / "crm.yaml").write_text(
+        "apiVersion: aiagentics.io/v1\nkind: Tool\nmetadata: {name: crm}\n"
+        "spec:\n  type: http\n  handler_url: https://crm.example.com/q\n"
+        f"  headers: {{Authorization: {TOKEN_1}}}\n"
+    )
+    dev = start_dev(root)
+    try:
+        with dev.client() as c:
+            tool = next(t for t in c.get("tools").json()["data"] if t["name"] == "crm")
+            no_secret(c.get(f"tools/{tool['id']}").content)
+            assert tool["headers"]["Authorization"].startswith("scrypt$")
+            (root / "agents" / "helper.yaml").write_text(agent_yaml(instructions="Be warm."))
+            wait_for(lambda: "Be warm." in c.get("agents").text)
+            again = c.get(f"tools/{tool['id']}").json()
+        # The reload compared the header by fingerprint: the tool did not change.
+        assert again["version"] == tool["version"] and again["headers"] == tool["headers"]
+    finally:
+        dev.stop()
+    parts = list((root / ".aiagentics").glob("*.db*"))
+    assert parts
+    no_secret(b"".join(p.read_bytes() for p in parts))
