@@ -24,6 +24,7 @@ from aiagentics.plan.model import (
 )
 from aiagentics.plan.refs import REF_FIELDS, referenced
 from aiagentics.plan.sensitive import FIELDS_KEY, wanted_fields
+from aiagentics.spec.secrets import hashable_view
 
 
 @dataclass(slots=True)
@@ -87,12 +88,13 @@ def marker(obj: Mapping[str, Any]) -> str:
 
 
 def state_hash(desired: DesiredState, file_hashes: Mapping[str, str]) -> str:
-    """A fingerprint of the compiled files (bodies, secrets included, and file contents)."""
+    """A fingerprint of the compiled files (bodies, secrets as stable digests, file contents)."""
     h = hashlib.sha256()
     h.update(f"{desired.project}\0{desired.env}\0".encode())
     for r in desired.resources:
         h.update(r.address.encode() + b"\0" + r.spec_hash.encode() + b"\0")
-        h.update(json.dumps(r.body, sort_keys=True, default=str).encode())
+        body = hashable_view(r.kind, r.body, r.sensitive, r.address)  # no fast hash of a secret
+        h.update(json.dumps(body, sort_keys=True, default=str).encode())
         h.update(str(r.protect).encode() + (file_hashes.get(r.address) or "").encode())
     return h.hexdigest()
 

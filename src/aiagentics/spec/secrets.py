@@ -14,6 +14,7 @@ whoever knows the value (`aia plan`) can check it locally, without asking the AP
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 import os
@@ -189,3 +190,36 @@ def env_name(*parts: str) -> str:
     text = "_".join(re.sub(r"[^A-Za-z0-9]+", "_", p).strip("_") for p in parts if p)
     text = re.sub(r"_+", "_", text).upper() or "SECRET"
     return text if not text[0].isdigit() else f"_{text}"
+
+
+# (salt, sha256 of a value) -> its fingerprint: a compile and its plan hash each value once.
+_STABLE: dict[tuple[bytes, bytes], str] = {}
+
+
+def hashable_view(
+    kind: str, body: Mapping[str, Any], sensitive: Iterable[str], context: str
+) -> Mapping[str, Any]:
+    """`body` with each sensitive value replaced by a stable fingerprint, for published hashes.
+
+    A hash that others read (the `aia.spec_hash` label, a plan file's state hash) must
+    still change when a secret changes, yet must not let a reader test guesses at the
+    cost of one sha256 each: the value enters it as a memory-hard digest, salted by
+    `context` (the resource's address) and the path, so equal inputs give equal hashes.
+    """
+    paths = sensitive_paths(kind, body, sensitive)
+    if not paths:
+        return body
+    out = copy.deepcopy(dict(body))
+    for dotted in paths:
+        path = resolve(out, dotted)
+        if path is None:
+            continue
+        value = str(get_path(out, path))
+        salt = hashlib.sha256(f"aiagentics-hash\0{context}\0{dotted}".encode()).digest()[:16]
+        key = (salt, hashlib.sha256(value.encode("utf-8")).digest())
+        if key not in _STABLE:
+            if len(_STABLE) >= 4096:
+                _STABLE.clear()
+            _STABLE[key] = fingerprint(value, salt)
+        set_path(out, path, _STABLE[key])
+    return out
