@@ -19,6 +19,7 @@ from typing import Any
 
 from aiagentics.gateway.errors import InvalidRequest
 from aiagentics.spec.secrets import (
+    declared_paths,
     fingerprint,
     get_path,
     resolve,
@@ -35,6 +36,7 @@ SPEC_KIND = {
     "file": "File",
 }
 SEALED_KEY = "_sealed"
+MASK = "(sensitive)"
 FIELDS_KEY = "sensitive_fields"
 
 
@@ -125,8 +127,20 @@ def reveal(
     return out
 
 
-def public(data: Mapping[str, Any]) -> dict[str, Any]:
-    """What the API shows of stored data: the sealed values left out."""
+def public(data: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """What the API shows of stored data (`kind` is the spec kind): the sealed values left out.
+
+    Data stored before write-only fields existed holds declared secrets in plain text
+    until its next update: they are masked as `(sensitive)` (no fingerprint to give).
+    """
     out = {k: v for k, v in data.items() if k != SEALED_KEY}
-    out.setdefault(FIELDS_KEY, [])
+    if FIELDS_KEY not in out:
+        paths = declared_paths(kind, out)
+        if paths:
+            out = copy.deepcopy(out)
+            for dotted in paths:
+                path = resolve(out, dotted)
+                if path is not None:
+                    set_path(out, path, MASK)
+        out[FIELDS_KEY] = paths
     return out

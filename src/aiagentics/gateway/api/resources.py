@@ -88,7 +88,9 @@ def render(rt: ResourceType, res: Resource) -> dict[str, Any]:
         "updated_at": res.updated_at,
         "name": res.name,
     }
-    out.update({k: v for k, v in public(res.data).items() if k not in rt.hidden})
+    out.update(
+        {k: v for k, v in public(res.data, SPEC_KIND[rt.kind]).items() if k not in rt.hidden}
+    )
     if rt.kind in VERSIONED:
         out["version"] = res.version
     return out
