@@ -23,6 +23,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 # Declared once: every field listed here is write-only, whatever its value's origin.
+# The API, the planner and export all read this table (an MCP tool's headers join it
+# when that tool type gets its fields).
 SECRET_FIELDS: dict[str, tuple[str, ...]] = {
     "Tool": ("headers.*",),
 }
