@@ -86,9 +86,11 @@ def seal_fields(
     fingerprint (no new hash, and a client may send back what it read). CPU-bound
     (scrypt for each new value): call it off the event loop.
     """
+    paths = sensitive_paths(kind, data, requested)
+    if not paths:  # the common case: nothing to seal, no copy
+        return {**{k: v for k, v in data.items() if k != SEALED_KEY}, FIELDS_KEY: []}
     out = copy.deepcopy({k: v for k, v in data.items() if k not in (SEALED_KEY, FIELDS_KEY)})
     before = _opened(sealer, current) if current else {}
-    paths = sensitive_paths(kind, out, requested)
     plain: dict[str, str] = {}
     for dotted in paths:
         path = resolve(out, dotted)

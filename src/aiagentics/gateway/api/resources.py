@@ -9,6 +9,7 @@ check references, call the store, render.
 # which name models created at runtime, so they must be real objects at definition time.
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,7 @@ from aiagentics.gateway.sensitive import (
 )
 from aiagentics.gateway.services import Services
 from aiagentics.gateway.store.base import VERSIONED, DuplicateId, DuplicateName, Kind, Resource
+from aiagentics.spec.secrets import declared_paths
 
 Hook = Callable[[Services, AuthContext, dict[str, Any], Resource | None], Awaitable[dict[str, Any]]]
 OnDelete = Callable[[Services, AuthContext, Resource], Awaitable[None]]
@@ -128,6 +130,10 @@ def render_raw(rt: ResourceType, res: Resource) -> Any:
     return msgspec.Raw(head + (rest if rest[:1] == b"}" else b"," + rest))
 
 
+def _has_secrets(rt: ResourceType, data: dict[str, Any]) -> bool:
+    return bool(declared_paths(SPEC_KIND[rt.kind], data))
+
+
 _SEALED_BYTES = f'"{SEALED_KEY}"'.encode()
 _FIELDS_BYTES = f'"{FIELDS_KEY}"'.encode()
 
@@ -202,7 +208,7 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             data = await rt.prepare(services, auth, data, current)
         extra = data.pop("_response_extra", {})
         name = data.pop("name", None)
-        data = await asyncio.to_thread(
+        seal = functools.partial(
             seal_fields,
             services.sealer,
             SPEC_KIND[rt.kind],
@@ -210,6 +216,8 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             current.data if current is not None else None,
             requested,
         )
+        # Hashing a new secret takes milliseconds: off the loop, when there is one.
+        data = await asyncio.to_thread(seal) if requested or _has_secrets(rt, data) else seal()
         try:
             if current is None:
                 res = await services.store.create(rt.kind, auth.scope, name, data)
@@ -280,7 +288,11 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             current = await _load(services, auth, id)
             refuse_if_declared(current, what)
             changes = dump(data, exclude_unset=True)
-            stored = await asyncio.to_thread(reveal, services.sealer, current.data)
+            stored = (
+                await asyncio.to_thread(reveal, services.sealer, current.data)
+                if current.data.get(SEALED_KEY)
+                else dict(current.data)
+            )
             merged = {**stored, "name": current.name, **changes}
             for hidden in rt.hidden:
                 merged.pop(hidden, None)
