@@ -79,6 +79,9 @@ def test_tool_headers_are_write_only(
             ]
             assert tool["headers"]["Authorization"].startswith("scrypt$")
             tid = tool["id"]
+            replayed = admin.post("tools", json=body, headers={"Idempotency-Key": "crm-1"})
+            assert replayed.status_code == 200 and replayed.json() == tool
+            no_secret(replayed.content)
 
             # Sending back what was read keeps the stored value (no new fingerprint).
             same = admin.post(f"tools/{tid}", json={"headers": tool["headers"]})

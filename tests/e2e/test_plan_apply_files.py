@@ -158,3 +158,41 @@ def test_tool_headers_from_env_are_compared_by_fingerprint_and_never_shown(
         exported, gateway, "plan", "--detailed-exitcode", env={"CRM_AUTHORIZATION": LITERAL}
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+URL_TOOL = """\
+apiVersion: aiagentics.io/v1
+kind: Tool
+metadata: {name: lookup}
+spec:
+  type: http
+  handler_url: %s
+"""
+
+
+def test_any_field_from_env_is_write_only_until_it_becomes_literal(
+    gateway: Gateway, tmp_path: Path
+) -> None:
+    root = write_project(
+        tmp_path / "p", **{"tools/lookup.yaml": URL_TOOL % "https://crm.example.com/q?key=${KEY}"}
+    )
+    env = {"KEY": "urlk3y-5150"}
+    assert aia(root, gateway, "apply", "--yes", env=env).returncode == 0
+    tool = by_name(gateway, "tools", "lookup")
+    assert tool["sensitive_fields"] == ["handler_url"]  # apply declared it
+    assert tool["handler_url"].startswith("scrypt$")
+    assert b"urlk3y" not in database_bytes(gateway)
+    assert aia(root, gateway, "plan", "--detailed-exitcode", env=env).returncode == 0
+
+    (root / "tools/lookup.yaml").write_text(URL_TOOL % "https://crm.example.com/q")
+    plan = aia(root, gateway, "plan", "--json", "--detailed-exitcode")
+    assert plan.returncode == 2, plan.stderr
+    changes = {c["path"]: c for c in json.loads(plan.stdout)["actions"][0]["changes"]}
+    assert changes["handler_url"]["before"] == changes["handler_url"]["after"] == "(sensitive)"
+    assert changes["sensitive_fields"]["before"] == ["handler_url"]
+    assert changes["sensitive_fields"]["after"] == []
+    assert "urlk3y" not in plan.stdout and "crm.example.com" not in plan.stdout
+    assert aia(root, gateway, "apply", "--yes").returncode == 0
+    tool = by_name(gateway, "tools", "lookup")
+    assert tool["handler_url"] == "https://crm.example.com/q" and tool["sensitive_fields"] == []
+    assert aia(root, gateway, "plan", "--detailed-exitcode").returncode == 0
