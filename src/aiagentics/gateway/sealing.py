@@ -1,4 +1,4 @@
-"""Sealing stored secrets (webhook signing secrets) with Fernet.
+"""Sealing stored secrets (webhook signing secrets, write-only fields) with Fernet.
 
 The key comes from `settings.secret_key`, else from `secret.key` beside the database,
 created with mode 0600 on first use. E unseals with `services.sealer.unseal(text)`.
