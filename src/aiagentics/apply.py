@@ -13,6 +13,7 @@ from aiagentics.client import KIND_PATHS, ApiClient, ApiError, NotFoundError
 from aiagentics.compiler.state import CompiledResource, DesiredState
 from aiagentics.plan import Action, ActionType, Plan, desired_metadata, map_refs
 from aiagentics.plan.render import FORMAT_VERSION, action_to_json
+from aiagentics.plan.sensitive import FIELDS_KEY, requested_fields
 
 FILE_UPDATE_FIELDS = {"name", "description", "purpose"}
 WRITE_ONLY_FIELDS = ("secret",)
@@ -209,6 +210,10 @@ def _carry_out(
             tops &= FILE_UPDATE_FIELDS  # a file's content never changes in place
         update = {k: body[k] for k in tops if k in body}
         update["metadata"] = metadata
+        fields = requested_fields(resource)
+        if fields or FIELDS_KEY in tops:
+            # The API treats these as write-only; an empty list makes them plain again.
+            update[FIELDS_KEY] = fields
         client.update(f"{path}/{action.id}", update)
         return action.id
     if action.type is ActionType.REPLACE:
@@ -245,5 +250,7 @@ def _create(
             path, filename=relative.rsplit("/", 1)[-1], content=read_file(relative), fields=fields
         )
     else:
-        created = client.create(path, {**body, "metadata": metadata})
+        fields = requested_fields(resource)
+        extra = {FIELDS_KEY: fields} if fields else {}  # values from ${ENV}: write-only
+        created = client.create(path, {**body, "metadata": metadata, **extra})
     return str(created["id"])

@@ -226,3 +226,34 @@ def test_parse_cache_reuses_unchanged_files_and_sees_edits(make_project) -> None
     (root / "tools/b.yaml").write_text("kind: [\n")
     broken = compile_project(project, environ={}, cache=cache)
     assert [d.code for d in broken.diagnostics] == ["yaml-syntax"]
+
+
+SECRET_TOOL = """
+apiVersion: aiagentics.io/v1
+kind: Tool
+metadata:
+  name: crm
+spec:
+  type: http
+  handler_url: https://crm.test/q
+  headers: {Authorization: "${CRM_TOKEN}"}
+"""
+
+
+def test_published_hash_cannot_be_checked_against_a_guess_quickly(make_project) -> None:
+    from aiagentics.plan import make_plan
+
+    root = make_project({"tools/crm.yaml": SECRET_TOOL})
+
+    def compiled(token: str):
+        return compile_project(load_project(root), environ={"CRM_TOKEN": token}).state
+
+    state = compiled("Bearer 1234")
+    (tool,) = state.resources
+    # A reader of the label who guesses the value must not confirm it with one sha256.
+    assert tool.spec_hash != spec_hash(tool.body)
+    assert tool.spec_hash == compiled("Bearer 1234").resources[0].spec_hash
+    assert tool.spec_hash != compiled("Bearer 1235").resources[0].spec_hash
+    plan = make_plan(state, {})
+    assert plan.state_hash == make_plan(compiled("Bearer 1234"), {}).state_hash
+    assert plan.state_hash != make_plan(compiled("Bearer 1235"), {}).state_hash

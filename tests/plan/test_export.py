@@ -49,3 +49,32 @@ def test_tool_parameters_are_kept_whole() -> None:
 def test_jinja_markers_are_escaped() -> None:
     assert escape_template("plain") == "plain"
     assert escape_template("Hi {{ x }}") == "{% raw %}Hi {{ x }}{% endraw %}"
+
+
+def test_write_only_fields_become_env_placeholders() -> None:
+    from aiagentics.plan.export import secret_placeholders
+    from aiagentics.spec.secrets import fingerprint
+
+    obj = {
+        "id": "tool_1",
+        "name": "crm",
+        "type": "http",
+        "handler_url": fingerprint("https://crm.test/?key=k"),
+        "headers": {"Authorization": fingerprint("Bearer x"), "X-Team": fingerprint("ops")},
+        "sensitive_fields": ["handler_url", "headers.Authorization", "headers.X-Team"],
+        "metadata": {},
+    }
+    taken = {"CRM_X_TEAM"}  # another resource's variable already has this name
+    shown, names = secret_placeholders("Tool", obj, "crm", taken)
+    assert names == {
+        "handler_url": "CRM_HANDLER_URL",
+        "headers.Authorization": "CRM_AUTHORIZATION",
+        "headers.X-Team": "CRM_X_TEAM_2",
+    }
+    doc = to_document("Tool", shown, "crm", {}.get)
+    assert doc["spec"]["handler_url"] == "${CRM_HANDLER_URL}"
+    assert doc["spec"]["headers"] == {
+        "Authorization": "${CRM_AUTHORIZATION}",
+        "X-Team": "${CRM_X_TEAM_2}",
+    }
+    assert "scrypt$" not in str(doc)

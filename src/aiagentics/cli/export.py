@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from aiagentics.cli.main import cli
 from aiagentics.cli.plan import Failed, compile_or_fail, console_for, fail, run_guarded
 from aiagentics.client import KIND_PATHS, ApiClient, read_resources, resolve_connection
 from aiagentics.plan import RemoteState, desired_metadata, owner_of, remote_name
-from aiagentics.plan.export import to_document
+from aiagentics.plan.export import secret_placeholders, to_document
 from aiagentics.project import CONFIG_FILE, ConfigError, Project, load_project
 
 FOLDERS = {
@@ -26,6 +27,10 @@ FOLDERS = {
     "Webhook": "webhooks",
     "File": "memory",
 }
+
+
+# What a placeholder compiles to for adoption while its variable is unset (valid as a URL).
+STAND_IN = "https://unset.invalid/"
 
 
 class _Dumper(yaml.SafeDumper):
@@ -102,8 +107,12 @@ def _export(ctx: CliContext, target: Path, name: str | None, force: bool) -> int
     with ApiClient(conn.base_url, conn.api_key) as client:
         remote = RemoteState(read_resources(client))
         project = _project_at(target, name, conn.base_url)
-        written, skipped = _write(project, remote, client, force)
-        desired = compile_or_fail(project, ctx.env, err)
+        variables: list[tuple[str, str, str]] = []
+        written, skipped = _write(project, remote, client, force, variables)
+        # Until they are set, the placeholders compile with a stand-in: adoption only
+        # needs each file's resource, not the secret values.
+        environ = {**os.environ, **{v: os.environ.get(v, STAND_IN) for v, _, _ in variables}}
+        desired = compile_or_fail(project, ctx.env, err, environ=environ)
         adopted = _adopt(project, desired, remote, client, written)
     for path in written.values():
         out.print(f"wrote {path}")
@@ -111,6 +120,17 @@ def _export(ctx: CliContext, target: Path, name: str | None, force: bool) -> int
         out.print(
             Text(f"skipped {len(skipped)} resources owned by other projects: {', '.join(skipped)}")
         )
+    if variables:
+        out.print(
+            Text(
+                f"{len(variables)} write-only values were exported as ${{NAME}} placeholders "
+                "(the API never returns them); set these environment variables before "
+                "`aia plan`:",
+                style="bold yellow",
+            )
+        )
+        for var, address, field in variables:
+            out.print(Text(f"  {var}  ({address} {field})"))
     out.print(
         Text(
             f"Exported {len(written)} resources to {project.root}; adopted {adopted} "
@@ -122,12 +142,18 @@ def _export(ctx: CliContext, target: Path, name: str | None, force: bool) -> int
 
 
 def _write(
-    project: Project, remote: RemoteState, client: ApiClient, force: bool
+    project: Project,
+    remote: RemoteState,
+    client: ApiClient,
+    force: bool,
+    variables: list[tuple[str, str, str]],
 ) -> tuple[dict[tuple[str, str], Path], list[str]]:
+    """Write the files; `variables` gets (NAME, address, field) of each placeholder."""
     written: dict[tuple[str, str], Path] = {}
     skipped: list[str] = []
     plans: list[tuple[Path, dict[str, Any], bytes | None, Path | None]] = []
     used_files: set[str] = set()
+    taken: set[str] = set()
     for kind in KIND_PATHS:
         for obj in remote.objects.get(kind, []):
             owner = owner_of(obj)
@@ -146,7 +172,9 @@ def _write(
                 content_path = project.root / "files" / filename
                 content = client.request_bytes(f"files/{obj['id']}/content")
             relative = content_path.relative_to(project.root).as_posix() if content_path else None
-            doc = to_document(kind, obj, name, remote.name_of, relative)
+            shown, names = secret_placeholders(kind, obj, name, taken)
+            variables += [(var, f"{kind}/{name}", field) for field, var in names.items()]
+            doc = to_document(kind, shown, name, remote.name_of, relative)
             suffix = ".file.yaml" if kind == "File" else ".yaml"
             path = project.root / FOLDERS[kind] / f"{name}{suffix}"
             if path.exists() and not force:

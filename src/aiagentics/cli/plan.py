@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -92,12 +93,16 @@ def load(ctx: CliContext) -> Project:
 
 
 def compile_or_fail(
-    project: Project, env: str | None, err: Console, json_out: bool = False
+    project: Project,
+    env: str | None,
+    err: Console,
+    json_out: bool = False,
+    environ: Mapping[str, str] | None = None,
 ) -> DesiredState:
     """Compile; on any error show the diagnostics (as `aia validate` does) and stop before the API."""
     from aiagentics.compiler import compile_project
 
-    result = compile_project(project, env)
+    result = compile_project(project, env, environ)
     if result.state is None:
         if json_out:  # a pipeline reads stdout: give it the diagnostics as data
             error = {

@@ -19,6 +19,7 @@ from aiagentics.project import CONFIG_FILE, Project
 from aiagentics.spec.diagnostics import Diagnostic, has_errors, sort_key
 from aiagentics.spec.discovery import discover, display_path
 from aiagentics.spec.loader import Loc, ParseCache, load_files
+from aiagentics.spec.secrets import hashable_view
 from aiagentics.spec.templates import TemplateRenderer
 from aiagentics.spec.validate import Resource, did_you_mean, validate_document
 
@@ -175,7 +176,8 @@ def _compile(
         name=resource.name,
         body=body,
         source=SourceRef(resource.document.file, line, column),
-        spec_hash=spec_hash(body),
+        # Secrets enter the published hash only as memory-hard digests (see hashable_view).
+        spec_hash=spec_hash(hashable_view(resource.kind, body, sensitive, resource.address)),
         refs=refs,
         sensitive=sensitive,
         protect=metadata.protect,

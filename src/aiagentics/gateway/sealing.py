@@ -1,4 +1,4 @@
-"""Sealing stored secrets (webhook signing secrets, idempotent responses) with Fernet.
+"""Sealing stored secrets (webhook secrets, write-only fields, idempotent responses) with Fernet.
 
 The key comes from `settings.secret_key`, else from `secret.key` beside the database,
 created with mode 0600 on first use. Text is sealed with `seal`/`unseal`, bytes with

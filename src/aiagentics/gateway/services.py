@@ -103,7 +103,11 @@ def build_services(settings: GatewaySettings) -> Services:
     from aiagentics.gateway.runtime.service import RunService
 
     services.runs = RunService(
-        settings, db, services.store, known_secrets=[services.sealer.key_text]
+        settings,
+        db,
+        services.store,
+        known_secrets=[services.sealer.key_text],
+        sealer=services.sealer,
     )
     services.components.append(services.runs)
     from aiagentics.gateway.memory.service import install_memory

@@ -13,6 +13,8 @@ from aiagentics.plan.model import (
     FieldChange,
 )
 from aiagentics.plan.refs import map_refs
+from aiagentics.plan.sensitive import sensitive_on_either_side
+from aiagentics.spec.secrets import is_fingerprint, matches
 
 # Fields the server sets; never part of a desired body.
 SERVER_FIELDS = frozenset(
@@ -56,6 +58,8 @@ def _pruned(value: Any) -> Any:
 def _same(want: Any, have: Any) -> bool:
     if _empty(want) and _empty(have):
         return True
+    if is_fingerprint(have) and isinstance(want, str):
+        return matches(want, have)  # a write-only value: compared by its fingerprint
     if isinstance(want, bool) or isinstance(have, bool):
         return want is have
     return want == have or _pruned(want) == _pruned(have)
@@ -80,10 +84,14 @@ def text_diff(before: str | None, after: str | None) -> tuple[str, ...]:
 def field_change(
     kind: str, path: str, before: Any, after: Any, sensitive: Iterable[str]
 ) -> FieldChange:
-    """One change, made display-safe (sensitive values hidden, text fields diffed)."""
+    """One change, made display-safe (sensitive values hidden, text fields diffed).
+
+    A value is hidden when it is sensitive on either side: from `${ENV}` in the files,
+    write-only at the API (listed in `sensitive`, or a fingerprint), or a declared secret.
+    """
     top = path.split(".")[0]
     forces = top in REPLACE_FIELDS.get(kind, ())
-    if is_sensitive(path, sensitive):
+    if sensitive_on_either_side(kind, path, before, after, sensitive):
         return FieldChange(
             path,
             SENSITIVE if before is not None else None,

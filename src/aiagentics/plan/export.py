@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiagentics.plan.model import LABEL_KEYS, PROTECT_KEY
 from aiagentics.plan.refs import map_refs
 from aiagentics.spec.kinds import API_VERSION, SPEC_MODELS
+from aiagentics.spec.secrets import declared_paths, env_name, resolve, set_path
 
 JINJA_MARKS = ("{{", "{%", "{#")
 # Nested settings models whose keys each have a default (not free-form dicts like `parameters`).
@@ -33,6 +35,34 @@ def escape_template(text: str) -> str:
     if not any(mark in text for mark in JINJA_MARKS):
         return text
     return "{% raw %}" + text + "{% endraw %}"
+
+
+def secret_placeholders(
+    kind: str, obj: Mapping[str, Any], name: str, taken: set[str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """`obj` with a `${NAME}` placeholder at each write-only path, and {path: NAME}.
+
+    The API reports write-only fields (declared secrets, values once from `${ENV}`) by
+    fingerprint only, so an exported file names an environment variable instead. NAME is
+    the resource name and the field (`crm` + `headers.Authorization` -> CRM_AUTHORIZATION),
+    made unique against `taken` (updated).
+    """
+    out = copy.deepcopy(dict(obj))
+    paths = set(obj.get("sensitive_fields") or ()) | set(declared_paths(kind, obj))
+    names: dict[str, str] = {}
+    for dotted in sorted(paths):
+        path = resolve(out, dotted)
+        if path is None or path[0] in ("name", "id", "sensitive_fields"):
+            continue
+        tail = path[1:] if path[0] in ("headers", "metadata") and len(path) > 1 else path
+        base = env_name(name, *tail)
+        var, n = base, 2
+        while var in taken:
+            var, n = f"{base}_{n}", n + 1
+        taken.add(var)
+        set_path(out, path, "${" + var + "}")
+        names[".".join(path)] = var
+    return out, names
 
 
 def to_document(

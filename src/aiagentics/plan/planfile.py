@@ -2,8 +2,9 @@
 
 A plan file is JSON: {"format": "aiagentics-plan", "format_version": 1, "plan": <the
 render.plan_to_json document>, "state_hash", "remote" {id: marker}, "base_url",
-"checksum"}. It holds no secret values: apply recompiles the files, and
-applies only when their hash still equals `state_hash`.
+"checksum"}. It holds no secret values (and `state_hash` takes them in only as
+memory-hard digests): apply recompiles the files, and applies only when their hash
+still equals `state_hash`.
 """
 
 from __future__ import annotations

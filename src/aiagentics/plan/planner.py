@@ -23,6 +23,8 @@ from aiagentics.plan.model import (
     Problem,
 )
 from aiagentics.plan.refs import REF_FIELDS, referenced
+from aiagentics.plan.sensitive import FIELDS_KEY, wanted_fields
+from aiagentics.spec.secrets import hashable_view
 
 
 @dataclass(slots=True)
@@ -86,12 +88,13 @@ def marker(obj: Mapping[str, Any]) -> str:
 
 
 def state_hash(desired: DesiredState, file_hashes: Mapping[str, str]) -> str:
-    """A fingerprint of the compiled files (bodies, secrets included, and file contents)."""
+    """A fingerprint of the compiled files (bodies, secrets as stable digests, file contents)."""
     h = hashlib.sha256()
     h.update(f"{desired.project}\0{desired.env}\0".encode())
     for r in desired.resources:
         h.update(r.address.encode() + b"\0" + r.spec_hash.encode() + b"\0")
-        h.update(json.dumps(r.body, sort_keys=True, default=str).encode())
+        body = hashable_view(r.kind, r.body, r.sensitive, r.address)  # no fast hash of a secret
+        h.update(json.dumps(body, sort_keys=True, default=str).encode())
         h.update(str(r.protect).encode() + (file_hashes.get(r.address) or "").encode())
     return h.hexdigest()
 
@@ -225,14 +228,21 @@ def _compare(
     content_hash: str | None,
 ) -> Action:
     normalized = normalize_remote(resource.kind, obj, remote.name_of)
-    changes, write_only = diff_body(resource.kind, resource.body, normalized, resource.sensitive)
+    # Sensitive on either side: a value that was write-only remotely stays hidden here.
+    reported = obj.get(FIELDS_KEY)
+    sensitive = resource.sensitive | frozenset(reported or ())
+    changes, write_only = diff_body(resource.kind, resource.body, normalized, sensitive)
     have_meta = obj.get("metadata") or {}
-    changes += diff_metadata(
-        resource.kind,
-        desired_metadata(project, resource, content_hash),
-        have_meta,
-        resource.sensitive,
-    )
+    want_meta = desired_metadata(project, resource, content_hash)
+    changes += diff_metadata(resource.kind, want_meta, have_meta, sensitive)
+    if isinstance(reported, list) and resource.kind != "File":
+        want_fields = wanted_fields(resource, want_meta, normalized)
+        if sorted(reported) != want_fields:
+            changes.append(
+                FieldChange(
+                    FIELDS_KEY, sorted(reported), want_fields, note="write-only fields (paths)"
+                )
+            )
     if resource.kind == "File":
         have_hash = have_meta.get(CONTENT_HASH_KEY) or obj.get("sha256")
         if content_hash is not None and have_hash != content_hash:

@@ -21,7 +21,10 @@ JSON format (`format_version` "1"), what `aia plan --json` prints and a PR bot p
                     "message": "…", "remote_id": "tool_…"}]
     }
 
-References are by name; sensitive values are the string "(sensitive)". New
+References are by name; sensitive values are the string "(sensitive)": a value
+that is sensitive on either side (from ${ENV} in the files, a declared secret field
+such as tool headers, or write-only at the API) is never shown. A change of which
+fields are write-only is the change `sensitive_fields` (lists of paths). New
 fields may be added within a format version; removing or changing one bumps it.
 
 `aia apply --json` prints a report in the same format version (built by

@@ -46,10 +46,25 @@ ToolId = _id("tool")
 MemId = _id("mem")
 FileId = _id("file")
 
+SensitivePath = Annotated[str, Field(min_length=1, max_length=300)]
+
 _COMMON: dict[str, Any] = {
     "name": (Name, ...),
     "description": (Description, ""),
     "metadata": (MetadataDict, Field(default_factory=dict)),
+    # Write-only fields besides the declared secret ones (tool headers): dotted paths of
+    # string values, e.g. the ones `aia apply` filled from ${ENV}. Stored sealed; an
+    # object reports every write-only path here and a fingerprint in place of the value.
+    "sensitive_fields": (
+        list[SensitivePath],
+        Field(
+            default_factory=list,
+            max_length=100,
+            description="Dotted paths of write-only string fields (stored sealed, read back "
+            "as a fingerprint). An object lists every such path, the declared ones "
+            "(tool headers) included.",
+        ),
+    ),
 }
 
 

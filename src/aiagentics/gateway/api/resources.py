@@ -8,6 +8,8 @@ check references, call the store, render.
 # No `from __future__ import annotations` here: Litestar reads the handlers' annotations,
 # which name models created at runtime, so they must be real objects at definition time.
 
+import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,8 +30,18 @@ from aiagentics.gateway.api.common import (
 from aiagentics.gateway.api.models import validate
 from aiagentics.gateway.auth import AuthContext, authorize, needs
 from aiagentics.gateway.errors import Conflict, InvalidRequest, NotFound
+from aiagentics.gateway.sensitive import (
+    FIELDS_KEY,
+    SEALED_KEY,
+    SPEC_KIND,
+    check_requested,
+    public,
+    reveal,
+    seal_fields,
+)
 from aiagentics.gateway.services import Services
 from aiagentics.gateway.store.base import VERSIONED, DuplicateId, DuplicateName, Kind, Resource
+from aiagentics.spec.secrets import declared_paths
 
 Hook = Callable[[Services, AuthContext, dict[str, Any], Resource | None], Awaitable[dict[str, Any]]]
 OnDelete = Callable[[Services, AuthContext, Resource], Awaitable[None]]
@@ -79,10 +91,9 @@ def render(rt: ResourceType, res: Resource) -> dict[str, Any]:
         "updated_at": res.updated_at,
         "name": res.name,
     }
-    if rt.hidden:
-        out.update({k: v for k, v in res.data.items() if k not in rt.hidden})
-    else:
-        out.update(res.data)
+    out.update(
+        {k: v for k, v in public(res.data, SPEC_KIND[rt.kind]).items() if k not in rt.hidden}
+    )
     if rt.kind in VERSIONED:
         out["version"] = res.version
     return out
@@ -101,7 +112,13 @@ def refuse_if_declared(res: Resource, what: str) -> None:
 def render_raw(rt: ResourceType, res: Resource) -> Any:
     """`render` as pre-encoded JSON: the envelope spliced onto the stored bytes (reads)."""
     raw = res.raw
-    if rt.hidden or not raw or raw[:1] != b"{":
+    if (
+        rt.hidden
+        or not raw
+        or raw[:1] != b"{"
+        or _SEALED_BYTES in raw
+        or _FIELDS_BYTES not in raw  # stored before write-only fields existed
+    ):
         return render(rt, res)
     # ids are base62 and created_at/updated_at/version ints; only the name needs encoding.
     head = (
@@ -112,6 +129,14 @@ def render_raw(rt: ResourceType, res: Resource) -> Any:
         head += b',"version":%d' % res.version
     rest = raw[1:].lstrip()
     return msgspec.Raw(head + (rest if rest[:1] == b"}" else b"," + rest))
+
+
+def _has_secrets(rt: ResourceType, data: dict[str, Any]) -> bool:
+    return bool(declared_paths(SPEC_KIND[rt.kind], data))
+
+
+_SEALED_BYTES = f'"{SEALED_KEY}"'.encode()
+_FIELDS_BYTES = f'"{FIELDS_KEY}"'.encode()
 
 
 def list_raw(items: list[Any], has_more: bool) -> bytes:
@@ -169,14 +194,31 @@ def build_controller(rt: ResourceType) -> type[Controller]:
     a_what = f"an {what}" if what[0] in "aeiou" else f"a {what}"
 
     async def _save(
-        services: Services, auth: AuthContext, body: dict[str, Any], current: Resource | None
+        services: Services,
+        auth: AuthContext,
+        body: dict[str, Any],
+        current: Resource | None,
+        check_sensitive: bool = True,
     ) -> dict[str, Any]:
         await check_references(services, auth, rt, body)
         data = dict(body)
+        requested = data.pop(FIELDS_KEY, None) or []
+        if check_sensitive:
+            check_requested(data, requested, [r.path for r in rt.references])
         if rt.prepare is not None:
             data = await rt.prepare(services, auth, data, current)
         extra = data.pop("_response_extra", {})
         name = data.pop("name", None)
+        seal = functools.partial(
+            seal_fields,
+            services.sealer,
+            SPEC_KIND[rt.kind],
+            data,
+            current.data if current is not None else None,
+            requested,
+        )
+        # Hashing a new secret takes milliseconds: off the loop, when there is one.
+        data = await asyncio.to_thread(seal) if requested or _has_secrets(rt, data) else seal()
         try:
             if current is None:
                 res = await services.store.create(rt.kind, auth.scope, name, data)
@@ -247,13 +289,18 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             current = await _load(services, auth, id)
             refuse_if_declared(current, what)
             changes = dump(data, exclude_unset=True)
-            merged = {**current.data, "name": current.name, **changes}
+            stored = (
+                await asyncio.to_thread(reveal, services.sealer, current.data)
+                if current.data.get(SEALED_KEY)
+                else dict(current.data)
+            )
+            merged = {**stored, "name": current.name, **changes}
             for hidden in rt.hidden:
                 merged.pop(hidden, None)
             body = dump(validate(Create, merged))
             if "secret" in Create.model_fields and "secret" not in changes:
                 body.pop("secret", None)  # keep the stored (sealed) secret
-            out = await _save(services, auth, body, current)
+            out = await _save(services, auth, body, current, FIELDS_KEY in changes)
             out.pop("secret", None)
             return out  # type: ignore[return-value]
 

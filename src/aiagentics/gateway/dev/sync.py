@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import os
@@ -13,10 +14,12 @@ from typing import Any
 from aiagentics.compiler.state import CompiledResource, DesiredState
 from aiagentics.gateway.api.models import validate
 from aiagentics.gateway.auth import AuthContext
+from aiagentics.gateway.sensitive import FIELDS_KEY, seal_fields
 from aiagentics.gateway.services import Services
 from aiagentics.gateway.statedir import open_private, private_dir
 from aiagentics.gateway.store.base import Kind, Resource, Scope
 from aiagentics.plan import Action, ActionType, Plan, desired_metadata, make_plan, map_refs
+from aiagentics.plan.sensitive import requested_fields
 
 # Marks a resource declared in the files of `aia dev`: the API refuses to change it
 # and names this file instead (`resources.refuse_if_declared`).
@@ -95,7 +98,9 @@ async def sync_state(
     desired = declared(desired)
     remember_sensitive(services, desired)
     hashes = file_hashes(desired, root)
-    plan = make_plan(desired, await remote_objects(services, scope), hashes)
+    remote = await remote_objects(services, scope)
+    # Off the loop: comparing a write-only value checks its fingerprint (a memory-hard hash).
+    plan = await asyncio.to_thread(make_plan, desired, remote, hashes)
     if plan.problems:
         raise SyncConflict("; ".join(p.message for p in plan.problems))
     auth = AuthContext("key_dev", scope.project, scope.environment, ("admin",))
@@ -211,7 +216,14 @@ async def _apply_one(
             out.write((root / str(body["path"])).read_bytes())
         staged.append((tmp, services.settings.files_dir / rid))
     else:
-        data = await _prepared(services, auth, action.kind, {**body, "metadata": metadata}, current)
+        data = await _prepared(
+            services,
+            auth,
+            action.kind,
+            {**body, "metadata": metadata},
+            current,
+            requested_fields(resource),
+        )
     name = data.pop("name", resource.name)
     if current is None:
         await services.store.create(store_kind, scope, name, data, id=rid)
@@ -225,14 +237,19 @@ async def _prepared(
     kind: str,
     body: dict[str, Any],
     current: Resource | None,
+    sensitive: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The body validated by the API's own model and prepared by its own hook."""
+    """The body validated by the API's own model, prepared by its own hook, secrets sealed."""
     rt = _resource_types()[kind]
     data = validate(rt.create_model, body).model_dump(mode="json")
+    data.pop(FIELDS_KEY, None)
     if rt.prepare is not None:
         data = await rt.prepare(services, auth, data, current)
     data.pop("_response_extra", None)
-    return data
+    # In the reload transaction nothing may await: sealed here, hashing only changed values.
+    return seal_fields(
+        services.sealer, kind, data, current.data if current else None, sensitive or []
+    )
 
 
 def _file_record(

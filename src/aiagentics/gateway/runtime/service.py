@@ -50,6 +50,8 @@ from aiagentics.gateway.runtime.scrub import Scrubber, environment_secrets, tool
 from aiagentics.gateway.runtime.snapshot import agent_snapshot, initial_messages
 from aiagentics.gateway.runtime.tools import ToolRegistry
 from aiagentics.gateway.runtime.trace import build_trace
+from aiagentics.gateway.sealing import Sealer
+from aiagentics.gateway.sensitive import reveal
 from aiagentics.gateway.settings import GatewaySettings
 from aiagentics.gateway.store.base import Scope, Store
 from aiagentics.gateway.store.db import Database
@@ -64,6 +66,10 @@ SecretSource = Callable[[RunRecord], Iterable[str]]
 T = TypeVar("T")
 
 
+def _sent_by_the_call(path: str) -> bool:
+    return path.split(".", 1)[0] in ("headers", "handler_url")
+
+
 class RunService:
     """The run engine of one gateway process."""
 
@@ -75,9 +81,11 @@ class RunService:
         *,
         providers: ProviderRegistry | None = None,
         known_secrets: Iterable[str] = (),
+        sealer: Sealer | None = None,
     ) -> None:
         """`known_secrets`: values known to the caller (the sealing key) to scrub from errors."""
         self.settings = settings
+        self.sealer = sealer or Sealer.from_settings(settings)
         self.store = store
         self.runs = RunStore(db)
         self.providers = providers or ProviderRegistry(
@@ -97,7 +105,7 @@ class RunService:
         )
         self._secret_sources: list[SecretSource] = []
         max_bytes = settings.tool_max_response_bytes
-        self.tools = ToolRegistry(max_bytes)
+        self.tools = ToolRegistry(max_bytes, self.sealer)
         self.keepalive_seconds = settings.sse_keepalive_seconds
         self.poll_seconds = 0.2
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -132,7 +140,9 @@ class RunService:
     def scrub(self, run: RunRecord, value: T) -> T:
         """`value` (an error message or payload) without any secret the run could leak: the
         gateway's known secrets, its tools' header values, its model provider's key."""
-        extra = tool_secrets(run.agent.get("tools") or [])
+        # A run's pinned tools keep their secret fields sealed: open them to know what to hide.
+        tools = [t for t in run.agent.get("tools") or [] if isinstance(t, dict)]
+        extra = tool_secrets(reveal(self.sealer, t) for t in tools)
         try:
             provider, _ = self.providers.resolve(str(run.agent.get("model") or "scripted"))
             extra.append(getattr(provider, "api_key", None) or "")
@@ -294,6 +304,9 @@ class RunService:
         """Start a run of an agent (by id or name); it runs in the background."""
         initial_messages({}, input)  # a bad input is reported before a missing agent
         agent, tools = await agent_snapshot(self.store, scope, agent_id, agent_name)
+        # What the model reads is opened now; what only the tool call sends stays sealed.
+        agent = reveal(self.sealer, agent)
+        tools = [reveal(self.sealer, t, keep=_sent_by_the_call) for t in tools]
         run = RunRecord(
             id=new_id("run"),
             project=scope.project,

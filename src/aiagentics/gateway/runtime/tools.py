@@ -17,6 +17,7 @@ import httpx
 import jsonschema_rs
 
 from aiagentics.gateway.outbound import OutboundError, ResponseTooLarge, fetch_capped
+from aiagentics.gateway.sensitive import reveal
 
 if TYPE_CHECKING:
     from aiagentics.gateway.runtime.records import RunRecord
@@ -81,12 +82,18 @@ class HttpExecutor:
 
     deferred = False
 
-    def __init__(self, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
+    def __init__(
+        self, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES, sealer: Any = None
+    ) -> None:
         self.max_response_bytes = max_response_bytes
+        self.sealer = sealer  # opens the sealed headers (gateway.sealing.Sealer)
 
     async def execute(self, call: ToolCall, ctx: ToolContext) -> ToolResult:
         """POST (or PUT/PATCH; GET sends query parameters) with the tool's timeout and a size cap."""
         tool = call.tool or {}
+        if self.sealer is not None:
+            # Sealed until here: the run's pinned copy never holds the header values.
+            tool = reveal(self.sealer, tool)
         method = str(tool.get("method") or "POST").upper()
         timeout = float(tool.get("timeout_seconds") or 30)
         kwargs: dict[str, Any] = {"headers": dict(tool.get("headers") or {})}
@@ -135,10 +142,12 @@ def _decode_body(body: bytes, content_type: str) -> Any:
 class ToolRegistry:
     """Executors by tool type (`http`, `client`, `webhook`, plus what others register)."""
 
-    def __init__(self, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
+    def __init__(
+        self, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES, sealer: Any = None
+    ) -> None:
         deferred = DeferredExecutor()
         self._executors: dict[str, ToolExecutor] = {
-            "http": HttpExecutor(max_response_bytes),
+            "http": HttpExecutor(max_response_bytes, sealer),
             "client": deferred,
             "webhook": deferred,
         }

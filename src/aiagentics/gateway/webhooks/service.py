@@ -15,6 +15,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from aiagentics.gateway.sensitive import reveal
 from aiagentics.gateway.store.base import Resource, Scope, Store
 from aiagentics.gateway.store.db import Database
 from aiagentics.gateway.webhooks.dispatcher import Dispatcher, Endpoint
@@ -140,7 +141,7 @@ class WebhookService:
         if hook is None:
             return None
         return Endpoint(
-            url=str(hook.data.get("url", "")),
+            url=str(reveal(self.sealer, hook.data).get("url", "")),  # may be write-only
             secrets=self.secrets_of(hook),
             enabled=bool(hook.data.get("enabled", True)),
         )
