@@ -16,9 +16,9 @@ apiVersion: aiagentics.io/v1
 kind: Tool
 metadata:
   name: {name}
+  description: {description}
 spec:
   type: {type}
-  description: {description}
   parameters:
     type: object
     properties:

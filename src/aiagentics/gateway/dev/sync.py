@@ -12,14 +12,16 @@ from typing import Any
 
 from aiagentics.compiler.state import CompiledResource, DesiredState
 from aiagentics.gateway.api.models import validate
+from aiagentics.gateway.api.resources import DEV_SOURCE_KEY
 from aiagentics.gateway.auth import AuthContext
 from aiagentics.gateway.services import Services
 from aiagentics.gateway.store.base import Kind, Resource, Scope
 from aiagentics.plan import Action, ActionType, Plan, desired_metadata, make_plan, map_refs
 
-# Marks a resource declared in the files of `aia dev`: the API refuses to change it
-# and names this file instead (`resources.refuse_if_declared`).
-DEV_SOURCE_KEY = "aia.dev_source"
+# DEV_SOURCE_KEY marks a resource declared in the files of `aia dev`: the API refuses to
+# change it and names this file instead (`resources.refuse_if_declared`). It is internal:
+# the API never returns it, only the reload's own plan compares it.
+__all__ = ["DEV_SOURCE_KEY", "SyncConflict", "SyncResult", "stable_id", "sync_state"]
 
 STORE_KIND: dict[str, Kind] = {
     "Agent": "agent",
@@ -39,9 +41,14 @@ def stable_id(scope: Scope, kind: str, name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SyncResult:
-    """The plan that was applied (its `changes` are what the reload did)."""
+    """The plan that was applied (its `changes` are what the reload did).
+
+    `secrets` holds, by address, the signing secret generated for each webhook this sync
+    created without one in its file: the only moment it can be shown.
+    """
 
     plan: Plan
+    secrets: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
 
 
 class SyncConflict(Exception):
@@ -58,7 +65,7 @@ def _resource_types() -> dict[str, Any]:
 
 
 async def remote_objects(services: Services, scope: Scope) -> dict[str, list[dict[str, Any]]]:
-    """Every stored object of the scope, rendered as the API renders it, by spec kind."""
+    """Every stored object of the scope as the API renders it, internal labels kept, by kind."""
     from aiagentics.gateway.api.files import render_file
     from aiagentics.gateway.api.resources import render
 
@@ -70,7 +77,10 @@ async def remote_objects(services: Services, scope: Scope) -> dict[str, list[dic
         while True:
             page = await services.store.list(store_kind, scope, limit=100, starting_after=cursor)
             for res in page.items:
-                items.append(render_file(res) if kind == "File" else render(types[kind], res))
+                obj = render_file(res) if kind == "File" else render(types[kind], res)
+                if isinstance(res.data.get("metadata"), dict):
+                    obj["metadata"] = dict(res.data["metadata"])  # with DEV_SOURCE_KEY
+                items.append(obj)
             if not page.has_more or not page.items:
                 break
             cursor = page.items[-1].id
@@ -99,10 +109,15 @@ async def sync_state(
     auth = AuthContext("key_dev", scope.project, scope.environment, ("admin",))
     staged: list[tuple[Path, Path]] = []
     deleted: list[tuple[str, Resource]] = []
+    secrets: dict[str, str] = {}
     try:
         with services.db.transaction():
             for action in plan.changes:
-                _run_now(_apply_one(services, auth, desired, action, root, hashes, staged, deleted))
+                _run_now(
+                    _apply_one(
+                        services, auth, desired, action, root, hashes, staged, deleted, secrets
+                    )
+                )
         for tmp, final in staged:
             os.replace(tmp, final)
     finally:
@@ -123,7 +138,7 @@ async def sync_state(
                     await services.files_index.file_added(
                         scope, res, services.settings.files_dir / fid
                     )
-    return SyncResult(plan)
+    return SyncResult(plan, secrets)
 
 
 def declared(desired: DesiredState) -> DesiredState:
@@ -168,6 +183,7 @@ async def _apply_one(
     hashes: dict[str, str],
     staged: list[tuple[Path, Path]],
     deleted: list[tuple[str, Resource]],
+    secrets: dict[str, str],
 ) -> None:
     scope = auth.scope
     store_kind = STORE_KIND[action.kind]
@@ -189,6 +205,9 @@ async def _apply_one(
         staged.append((tmp, services.settings.files_dir / rid))
     else:
         data = await _prepared(services, auth, action.kind, {**body, "metadata": metadata}, current)
+        generated = data.pop("_response_extra", {}).get("secret")
+        if generated and body.get("secret") is None:
+            secrets[action.address] = generated
     name = data.pop("name", resource.name)
     if current is None:
         await services.store.create(store_kind, scope, name, data, id=rid)
@@ -208,8 +227,7 @@ async def _prepared(
     data = validate(rt.create_model, body).model_dump(mode="json")
     if rt.prepare is not None:
         data = await rt.prepare(services, auth, data, current)
-    data.pop("_response_extra", None)
-    return data
+    return data  # may hold `_response_extra` (a generated secret): the caller takes it out
 
 
 def _file_record(
