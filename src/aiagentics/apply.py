@@ -41,15 +41,15 @@ class ApplyResult:
     """What was done (with the ids involved), what failed, and what was left undone."""
 
     done: list[tuple[Action, str | None]] = field(default_factory=list)
-    # Secrets the API generated for created webhooks, by address: the API shows them only
-    # in the create response, so this is the one place a user can read them.
-    secrets: dict[str, str] = field(default_factory=dict)
     failed: Action | None = None
     error: ApiError | None = None
     not_done: list[Action] = field(default_factory=list)
     # Ctrl-C: the action in flight then (it may or may not have taken effect), if any.
     interrupted: Action | None = None
     stopped: bool = False
+    # Secrets the API generated for created webhooks, by address: the API shows them only
+    # in the create response, so this is the one place a user can read them.
+    secrets: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -21,7 +21,6 @@ from aiagentics.plan import Action, ActionType, Plan, desired_metadata, make_pla
 # DEV_SOURCE_KEY marks a resource declared in the files of `aia dev`: the API refuses to
 # change it and names this file instead (`resources.refuse_if_declared`). It is internal:
 # the API never returns it, only the reload's own plan compares it.
-__all__ = ["DEV_SOURCE_KEY", "SyncConflict", "SyncResult", "stable_id", "sync_state"]
 
 STORE_KIND: dict[str, Kind] = {
     "Agent": "agent",
