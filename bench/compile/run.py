@@ -28,7 +28,6 @@ TOOL = """apiVersion: aiagentics.io/v1
 kind: Tool
 metadata:
   name: tool-{i}
-  description: Tool number {i}
   labels: {{team: team-{team}}}
 spec:
   type: {type}

@@ -170,6 +170,7 @@ def main() -> None:
                 f"{base}/agents",
                 json={
                     "name": f"agent-{i}",
+                    "model": "scripted",
                     "instructions": "Answer briefly.",
                     "tools": [t["id"] for t in tools],
                 },

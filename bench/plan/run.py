@@ -31,9 +31,9 @@ TOOL = """apiVersion: aiagentics.io/v1
 kind: Tool
 metadata:
   name: tool-{i:04d}
-  description: {description}
 spec:
   type: client
+  description: {description}
   parameters:
     type: object
     properties:

@@ -166,6 +166,7 @@ def setup_agent(base_url: str, handler_url: str) -> str:
             "/v1/agents",
             json={
                 "name": "bench",
+                "model": "scripted",
                 "tools": [tool.json()["id"]],
                 "model_options": {"script": SCRIPT},
             },

@@ -33,6 +33,8 @@ class ApplyEvent:
     total: int
     remote_id: str | None = None
     error: ApiError | None = None
+    # A webhook's signing secret the API generated for this create: shown once, here.
+    secret: str | None = None
 
 
 @dataclass(slots=True)
@@ -46,6 +48,9 @@ class ApplyResult:
     # Ctrl-C: the action in flight then (it may or may not have taken effect), if any.
     interrupted: Action | None = None
     stopped: bool = False
+    # Secrets the API generated for created webhooks, by address: the API shows them only
+    # in the create response, so this is the one place a user can read them.
+    secrets: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -83,7 +88,7 @@ def result_to_json(
         "project": plan.project,
         "env": plan.env,
         "status": status,
-        "done": [{**action_to_json(a), "remote_id": rid} for a, rid in result.done],
+        "done": [_done_to_json(a, rid, result.secrets) for a, rid in result.done],
         "failed": failed,
         "interrupted": action_to_json(result.interrupted) if result.interrupted else None,
         "not_done": [action_to_json(a) for a in result.not_done],
@@ -93,6 +98,13 @@ def result_to_json(
         ],
         "error": error,
     }
+
+
+def _done_to_json(action: Action, remote_id: str | None, secrets: dict[str, str]) -> dict[str, Any]:
+    out = {**action_to_json(action), "remote_id": remote_id}
+    if action.address in secrets and action.type in (ActionType.CREATE, ActionType.REPLACE):
+        out["secret"] = secrets[action.address]  # shown once: the API never returns it again
+    return out
 
 
 Hook = Callable[[ApplyEvent], None]
@@ -135,7 +147,7 @@ def apply_plan(
             emit(ApplyEvent("start", action, index, len(steps), action.id))
             in_flight = True
             try:
-                remote_id = _carry_out(
+                remote_id, secret = _carry_out(
                     action,
                     desired,
                     client,
@@ -153,9 +165,11 @@ def apply_plan(
             in_flight = False
             if remote_id is not None:
                 ids[action.address] = remote_id
+            if secret is not None:
+                result.secrets[action.address] = secret
             result.done.append((action, remote_id))
             finished = index + 1
-            emit(ApplyEvent("done", action, index, len(steps), remote_id))
+            emit(ApplyEvent("done", action, index, len(steps), remote_id, secret=secret))
     except KeyboardInterrupt:
         result.stopped = True
         result.interrupted = steps[finished] if in_flight else None
@@ -193,11 +207,12 @@ def _carry_out(
     read_file: Callable[[str], bytes] | None,
     content_hash: str | None,
     project: str,
-) -> str | None:
+) -> tuple[str | None, str | None]:
+    """Carry out one step: (the remote id, a secret the API generated and shows only now)."""
     path = KIND_PATHS[action.kind]
     if action.type is ActionType.DELETE:
         _delete(client, f"{path}/{action.id}")
-        return None
+        return None, None
     resource = desired.by_address[action.address]
     metadata = desired_metadata(project, resource, content_hash)
     body = map_refs(resource.kind, resource.body, lookup)
@@ -215,10 +230,13 @@ def _carry_out(
             # The API treats these as write-only; an empty list makes them plain again.
             update[FIELDS_KEY] = fields
         client.update(f"{path}/{action.id}", update)
-        return action.id
+        return action.id, None
     if action.type is ActionType.REPLACE:
         client.update(f"{path}/{action.id}", {"name": aside_name(action.name, str(action.id))})
-    return _create(client, path, resource, body, metadata, read_file)
+    created = _create(client, path, resource, body, metadata, read_file)
+    # A secret the files set is the user's already (and sensitive): only a generated one is shown.
+    generated = body.get("secret") is None and isinstance(created.get("secret"), str)
+    return str(created["id"]), (created["secret"] if generated else None)
 
 
 def _delete(client: ApiClient, path: str) -> None:
@@ -234,7 +252,7 @@ def _create(
     body: dict[str, Any],
     metadata: dict[str, Any],
     read_file: Callable[[str], bytes] | None,
-) -> str:
+) -> dict[str, Any]:
     if resource.kind == "File":
         if read_file is None:
             raise ApiError(0, f"{resource.address}: no way to read {body.get('path')}")
@@ -253,4 +271,4 @@ def _create(
         fields = requested_fields(resource)
         extra = {FIELDS_KEY: fields} if fields else {}  # values from ${ENV}: write-only
         created = client.create(path, {**body, "metadata": metadata, **extra})
-    return str(created["id"])
+    return created

@@ -52,6 +52,9 @@ class GatewaySection(_Section):
     embeddings_base_url: str | None = None  # OpenAI-compatible; enables hybrid retrieval
     embeddings_model: str = "text-embedding-3-small"
     embeddings_api_key_env: str | None = None
+    # The model of an agent created through the API without `model` (alias, provider/model
+    # or scripted); unset, such a create is a 400.
+    default_model: str | None = Field(None, min_length=1)
 
 
 class EnvSection(_Section):

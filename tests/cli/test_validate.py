@@ -110,6 +110,7 @@ def test_env_option_selects_vars(tmp_path: Path) -> None:
     metadata: {name: a}
     spec:
       instructions: "{{ vars.only_live }}"
+      model: scripted
     """
     root = project(tmp_path, {"agents/a.yaml": agent})
     with (root / "aiagentics.toml").open("a") as handle:

@@ -15,6 +15,7 @@ def test_invalid_agent_still_gets_reference_and_template_checks(compile_files) -
       tools: [ghost]
       memory: notes
       guardrails: {max_steps: 0}
+      model: scripted
     """
     result = compile_files({"agents/a.yaml": agent})
     assert where(result) == [
@@ -39,6 +40,6 @@ def test_invalid_memory_still_gets_file_reference_checks(compile_files) -> None:
 
 def test_a_reference_to_an_invalid_resource_is_not_reported_missing(compile_files) -> None:
     tool = "apiVersion: aiagentics.io/v1\nkind: Tool\nmetadata: {name: t}\nspec: {type: nope}\n"
-    agent = "apiVersion: aiagentics.io/v1\nkind: Agent\nmetadata: {name: a}\nspec: {tools: [t]}\n"
+    agent = "apiVersion: aiagentics.io/v1\nkind: Agent\nmetadata: {name: a}\nspec: {tools: [t], model: scripted}\n"
     result = compile_files({"tools/t.yaml": tool, "agents/a.yaml": agent})
     assert where(result) == [("tools/t.yaml", 4, 14, "invalid-value")]

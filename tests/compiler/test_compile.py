@@ -14,9 +14,9 @@ apiVersion: aiagentics.io/v1
 kind: Tool
 metadata:
   name: {name}
-  description: human words
 spec:
   type: client
+  description: human words
 """
 AGENT = """
 apiVersion: aiagentics.io/v1
@@ -27,6 +27,7 @@ metadata:
 spec:
   instructions: "Help {{{{ vars.company }}}}."
   tools: [{tools}]
+  model: scripted
 """
 
 
@@ -63,6 +64,7 @@ def test_missing_memory_and_files(compile_files) -> None:
     spec:
       memory: notes
       files: [handbook]
+      model: scripted
     """
     memory = """
     apiVersion: aiagentics.io/v1
@@ -90,6 +92,7 @@ def test_script_calling_a_tool_the_agent_lacks(compile_files) -> None:
       model_options:
         script:
           - tool_calls: [{name: refunds}]
+      model: scripted
     """
     result = compile_files({"agents/a.yaml": agent, "tools/r.yaml": TOOL.format(name="refund")})
     assert where(result) == [("agents/a.yaml", 8, 29, "missing-reference")]
@@ -146,7 +149,7 @@ def test_bodies_hashes_and_order(compile_files) -> None:
     assert agent.spec_hash == hashlib.sha256(canonical.encode()).hexdigest()
     assert agent.source.file == "agents/s.yaml" and agent.source.line == 1
     tool = state.by_address["Tool/refund"]
-    assert tool.body["description"] == "human words"  # the spec's own description is empty
+    assert tool.body["description"] == "human words"
     assert tool.body["parameters"] == {"type": "object", "properties": {}}
     assert "instructions_template" not in agent.body
 
@@ -164,7 +167,9 @@ def test_hash_is_stable_and_changes_with_content(compile_files, make_project) ->
 
 
 def test_protect_is_carried_but_not_in_the_body(compile_files) -> None:
-    text = TOOL.format(name="refund").replace("  description: human words\n", "  protect: true\n")
+    text = TOOL.format(name="refund").replace(
+        "  name: refund\n", "  name: refund\n  protect: true\n"
+    )
     resource = compile_files({"tools/a.yaml": text}).state.resources[0]
     assert resource.protect is True and "protect" not in json.dumps(resource.body)
 
@@ -195,6 +200,7 @@ def test_script_arguments_are_checked_against_the_tool_parameters(compile_files)
       model_options:
         script:
           - tool_calls: [{name: lookup, arguments: {id: 5}}]
+      model: scripted
     """
     result = compile_files({"tools/l.yaml": tool, "agents/a.yaml": agent})
     assert where(result) == [("agents/a.yaml", 8, 48, "script-arguments")]

@@ -15,7 +15,7 @@ company = "Acme Inc."
 def agent(spec: str, name: str = "a") -> str:
     return (
         f"apiVersion: aiagentics.io/v1\nkind: Agent\nmetadata:\n  name: {name}\n"
-        f"  labels: {{tier: gold}}\nspec:\n{spec}"
+        f"  labels: {{tier: gold}}\nspec:\n{spec.rstrip(chr(10))}\n  model: scripted\n"
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -11,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from standardwebhooks.webhooks import Webhook
 from tests.e2e.conftest import AIA, Gateway
-from tests.e2e.plan_helpers import aia, listing, tool, write_project
+from tests.e2e.plan_helpers import agent, aia, listing, tool, write_project
+from tests.gateway.webhooks.webhook_receiver import running_receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -105,3 +108,54 @@ def test_ctrl_c_during_apply_reports_done_and_not_done(
         if f"Tool/{name}" in done_part:
             assert name in created
     assert any(f"Tool/{n}" in not_done for n in names)
+
+
+HOOK = """\
+apiVersion: aiagentics.io/v1
+kind: Webhook
+metadata: {{name: {name}}}
+spec:
+  url: {url}
+  events: [run.completed]
+"""
+
+
+def test_apply_shows_a_generated_webhook_secret_once(gateway_factory: Any, tmp_path: Path) -> None:
+    gw: Gateway = gateway_factory(settings={"allow_private_network": True})
+    with running_receiver() as first, running_receiver() as second:
+        root = write_project(
+            tmp_path / "p",
+            **{
+                "webhooks/ops.yaml": HOOK.format(name="ops", url=first.url),
+                "agents/a.yaml": agent(tools=""),
+            },
+        )
+        human = aia(root, gw, "apply", "--yes")
+        assert human.returncode == 0, human.stderr
+        shown = re.findall(r"signing secret: (whsec_\S+)", human.stdout)
+        assert len(shown) == 1 and "it will not be shown again" in human.stdout
+        assert "rotate_secret" in human.stdout
+
+        (root / "webhooks/alerts.yaml").write_text(HOOK.format(name="alerts", url=second.url))
+        applied = aia(root, gw, "apply", "--yes", "--json")
+        assert applied.returncode == 0, applied.stderr
+        report = json.loads(applied.stdout)
+        (created,) = report["done"]
+        assert created["address"] == "Webhook/alerts" and created["secret"].startswith("whsec_")
+        assert "it will not be shown again" in applied.stderr
+
+        # The secrets shown are the ones that sign the deliveries.
+        with gw.client() as c:
+            assert c.post("runs", json={"agent": "support", "input": "ping"}).status_code == 200
+        for receiver, secret in ((first, shown[0]), (second, created["secret"])):
+            deadline = time.monotonic() + 20
+            while not receiver.received and time.monotonic() < deadline:
+                time.sleep(0.05)
+            delivery = receiver.received[0]
+            assert (
+                Webhook(secret).verify(delivery.body, delivery.headers)["type"] == "run.completed"
+            )
+
+        # Nothing is created again: no secret is shown again.
+        again = aia(root, gw, "apply", "--yes", "--json")
+        assert "whsec_" not in again.stdout + again.stderr

@@ -90,7 +90,7 @@ def test_a_missing_secret_is_reported_and_never_printed(tmp_path: Path) -> None:
     missing = aia("validate", cwd=root)
     assert missing.returncode == 1
     assert (
-        "tools/crm.yaml:19:27: error: environment variable CRM_TOKEN is not set" in missing.stdout
+        "tools/crm.yaml:18:27: error: environment variable CRM_TOKEN is not set" in missing.stdout
     )
     present = aia("validate", "--format", "json", cwd=root, env={"CRM_TOKEN": "tok-s3cret"})
     assert present.returncode == 0 and "tok-s3cret" not in present.stdout

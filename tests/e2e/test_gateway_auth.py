@@ -78,7 +78,9 @@ def test_scopes_are_enforced_per_route(module_gateway: Any) -> None:
     run = _bearer(_key(module_gateway, ["run"])["secret"])
     admin = module_gateway.headers
     agent = httpx.post(
-        module_gateway.url("/agents"), json={"name": f"s-{time.time_ns()}"}, headers=admin
+        module_gateway.url("/agents"),
+        json={"name": f"s-{time.time_ns()}", "model": "scripted"},
+        headers=admin,
     ).json()
     for headers in (read, run):
         assert (
@@ -153,7 +155,9 @@ def test_expiry_and_rotation(module_gateway: Any) -> None:
 
 def test_another_projects_objects_are_404(module_gateway: Any) -> None:
     admin = module_gateway.headers
-    agent = httpx.post(module_gateway.url("/agents"), json={"name": "mine"}, headers=admin).json()
+    agent = httpx.post(
+        module_gateway.url("/agents"), json={"name": "mine", "model": "scripted"}, headers=admin
+    ).json()
     key = _key(module_gateway, ["read"])
     # A key of another project (and one of the live environment) written into the same database file.
     db = Database(module_gateway.database)
@@ -184,7 +188,9 @@ def test_another_projects_objects_are_404(module_gateway: Any) -> None:
         )
         # The same name is free in the other scope.
         assert (
-            httpx.post(module_gateway.url("/agents"), json={"name": "mine"}, headers=h).status_code
+            httpx.post(
+                module_gateway.url("/agents"), json={"name": "mine", "model": "scripted"}, headers=h
+            ).status_code
             == 200
         )
 

@@ -95,6 +95,7 @@ def test_agent_references_are_checked(api: httpx.Client) -> None:
     mem = _ok(api.post("memory_stores", json={"name": _name("m"), "kv": {"scope": "session"}}))
     body = {
         "name": _name("a"),
+        "model": "scripted",
         "instructions": "Be brief.",
         "tools": [tool["id"]],
         "memory": mem["id"],
@@ -150,14 +151,14 @@ def test_agent_references_are_checked(api: httpx.Client) -> None:
 
 def test_duplicate_names_conflict(api: httpx.Client) -> None:
     name = _name("dup")
-    first = _ok(api.post("agents", json={"name": name}))
-    _error(api.post("agents", json={"name": name}), 409, "name_taken", "name")
-    other = _ok(api.post("agents", json={"name": _name("dup")}))
+    first = _ok(api.post("agents", json={"name": name, "model": "scripted"}))
+    _error(api.post("agents", json={"name": name, "model": "scripted"}), 409, "name_taken", "name")
+    other = _ok(api.post("agents", json={"name": _name("dup"), "model": "scripted"}))
     _error(api.post(f"agents/{other['id']}", json={"name": name}), 409, "name_taken", "name")
     # The same name for another kind is fine.
     _ok(api.post("tools", json={"name": name, "type": "client"}))
     _ok(api.delete(f"agents/{first['id']}"))
-    _ok(api.post("agents", json={"name": name}))
+    _ok(api.post("agents", json={"name": name, "model": "scripted"}))
 
 
 def test_concurrent_duplicate_creates_exactly_one_wins(module_gateway: Any) -> None:
@@ -300,6 +301,44 @@ def test_webhook_secret_shown_once_and_sealed(module_gateway: Any, api: httpx.Cl
         400,
         param="events[0]",
     )
+
+
+def test_webhook_needs_only_url_and_events(api: httpx.Client) -> None:
+    body = {"url": "https://example.com/seed", "events": ["run.completed"]}
+    hook = _ok(api.post("webhooks", json=body))
+    assert hook["name"] is None and hook["secret"].startswith("whsec_")
+    assert hook["url"] == body["url"] and hook["events"] == body["events"]
+    fetched = _ok(api.get(f"webhooks/{hook['id']}"))
+    assert fetched["name"] is None and "secret" not in fetched
+    # Nameless webhooks do not collide with each other, and keep no name through an update.
+    second = _ok(api.post("webhooks", json=body))
+    assert second["id"] != hook["id"] and second["name"] is None
+    updated = _ok(api.post(f"webhooks/{hook['id']}", json={"enabled": False}))
+    assert updated["name"] is None and updated["enabled"] is False
+    named = _ok(api.post(f"webhooks/{second['id']}", json={"name": _name("w")}))
+    assert named["name"] and named["url"] == body["url"]
+    _error(api.post("webhooks", json={"events": ["run.completed"]}), 400, param="url")
+    for h in (hook, second):
+        _ok(api.delete(f"webhooks/{h['id']}"))
+
+
+def test_agent_model_is_required_unless_the_gateway_names_a_default(
+    api: httpx.Client, gateway_factory: Any
+) -> None:
+    err = _error(api.post("agents", json={"name": _name("nomodel")}), 400, param="model")
+    assert "model: required" in err["message"] and "scripted" in err["message"]
+    agent = _ok(api.post("agents", json={"name": _name("m"), "model": "scripted"}))
+    _error(api.post(f"agents/{agent['id']}", json={"model": None}), 400, param="model")
+    assert _ok(api.get(f"agents/{agent['id']}"))["model"] == "scripted"
+    _ok(api.delete(f"agents/{agent['id']}"))
+
+    gw = gateway_factory(settings={"default_model": "openai/gpt-4.1-mini"})
+    with gw.client() as other:
+        made = _ok(other.post("agents", json={"name": "defaulted"}))
+        assert made["model"] == "openai/gpt-4.1-mini"
+        assert _ok(other.get(f"agents/{made['id']}"))["model"] == "openai/gpt-4.1-mini"
+        chosen = _ok(other.post("agents", json={"name": "chosen", "model": "scripted"}))
+        assert chosen["model"] == "scripted"
 
 
 def test_files_upload_download_delete(module_gateway: Any, api: httpx.Client) -> None:

@@ -37,6 +37,7 @@ def test_export_round_trip_adopts_resources(gateway: Gateway, tmp_path: Path) ->
             "agents",
             json={
                 "name": "support",
+                "model": "scripted",
                 "instructions": "Hello {{ name }}\nBe brief.\n",
                 "tools": [tool["id"]],
                 "memory": mem["id"],
@@ -48,6 +49,11 @@ def test_export_round_trip_adopts_resources(gateway: Gateway, tmp_path: Path) ->
             "webhooks",
             json={"name": "ops", "url": "https://example.com/h", "events": ["run.failed"]},
         ).raise_for_status()
+        # The seed's shape: no name. Export names it after its host, adoption gives it that name.
+        nameless = client.post(
+            "webhooks", json={"url": "https://hooks.example.com/x", "events": ["run.completed"]}
+        ).json()
+        assert nameless["name"] is None
         client.post(
             "tools", json={"name": "theirs", "type": "client", "metadata": {"aia.project": "other"}}
         ).raise_for_status()
@@ -60,6 +66,14 @@ def test_export_round_trip_adopts_resources(gateway: Gateway, tmp_path: Path) ->
     assert agent["spec"]["guardrails"] == {"max_steps": 4}
     assert (out / "files/faq.md").read_bytes() == b"# FAQ\nRefunds take 5 days.\n"
     assert (out / "webhooks/ops.yaml").is_file() and (out / "memory/notes.yaml").is_file()
+    derived = yaml.safe_load((out / "webhooks/hooks-example-com.yaml").read_text())
+    assert derived["metadata"] == {"name": "hooks-example-com"}
+    assert derived["spec"] == {"url": "https://hooks.example.com/x", "events": ["run.completed"]}
+    # A tool's description is written once, where the files keep it: spec.description.
+    refund = yaml.safe_load((out / "tools/refund.yaml").read_text())
+    assert refund["spec"]["description"] == "Refund" and "description" not in refund["metadata"]
+    check = aia(out, gateway, "validate")
+    assert check.returncode == 0 and "warning" not in check.stdout, check.stdout
     assert not (out / "tools/theirs.yaml").exists() and "Tool/theirs" in result.stdout
     assert by_name(gateway, "tools", "refund")["metadata"] == {
         **by_name(gateway, "tools", "refund")["metadata"],
@@ -70,6 +84,7 @@ def test_export_round_trip_adopts_resources(gateway: Gateway, tmp_path: Path) ->
     plan = aia(out, gateway, "plan", "--detailed-exitcode")
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert "No changes" in plan.stdout
+    assert by_name(gateway, "webhooks", "hooks-example-com")["id"] == nameless["id"]
     # The exported prompt renders back to the same text, template markers included.
     assert by_name(gateway, "agents", "support")["instructions"] == "Hello {{ name }}\nBe brief.\n"
     again = aia(out, gateway, "export", "--out", str(out))

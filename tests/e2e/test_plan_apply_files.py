@@ -35,6 +35,7 @@ apiVersion: aiagentics.io/v1
 kind: Agent
 metadata: {name: support}
 spec:
+  model: scripted
   instructions: Answer from the FAQ.
   memory: notes
   files: [faq]

@@ -115,6 +115,7 @@ def test_requires_action_round_trip(client: httpx.Client) -> None:
         "agents",
         {
             "name": unique("approver"),
+            "model": "scripted",
             "tools": [tool["id"]],
             "model_options": {
                 "script": [
@@ -175,6 +176,7 @@ def test_cancel_a_running_run(world: RunWorld, client: httpx.Client) -> None:
         "agents",
         {
             "name": unique("hanger"),
+            "model": "scripted",
             "tools": [tool["id"]],
             "model_options": {"script": [{"tool_calls": [{"name": tool["name"]}]}]},
         },
@@ -209,6 +211,7 @@ def test_guardrail_failure_ends_the_stream(world: RunWorld, client: httpx.Client
         "agents",
         {
             "name": unique("looper"),
+            "model": "scripted",
             "tools": [tool["id"]],
             "guardrails": {"max_steps": 2},
             "model_options": {"script": [step] * 5},
@@ -239,6 +242,7 @@ def test_replay_from_last_event_id_and_several_watchers(
         "agents",
         {
             "name": unique("watched"),
+            "model": "scripted",
             "tools": [tool["id"]],
             "model_options": {
                 "script": [{"tool_calls": [{"name": tool["name"]}]}, {"content": "a b c d"}]
@@ -297,7 +301,11 @@ def test_api_errors(world: RunWorld, client: httpx.Client) -> None:
 
 def test_a_deleted_tool_is_a_clear_error(client: httpx.Client) -> None:
     tool = create(client, "tools", {"name": unique("temp"), "type": "client"})
-    agent = create(client, "agents", {"name": unique("orphan"), "tools": [tool["id"]]})
+    agent = create(
+        client,
+        "agents",
+        {"name": unique("orphan"), "model": "scripted", "tools": [tool["id"]]},
+    )
     deleted = client.delete(f"tools/{tool['id']}")
     if deleted.status_code != 200:  # the store refuses to delete a referenced tool: also clear
         assert deleted.status_code in (400, 409)
@@ -321,6 +329,7 @@ def test_restart_fails_orphans_and_keeps_waiting_runs(tmp_path: Path) -> None:
             "agents",
             {
                 "name": "busy",
+                "model": "scripted",
                 "tools": [hang["id"]],
                 "model_options": {"script": [{"tool_calls": [{"name": "hang"}]}]},
             },
@@ -330,6 +339,7 @@ def test_restart_fails_orphans_and_keeps_waiting_runs(tmp_path: Path) -> None:
             "agents",
             {
                 "name": "asker",
+                "model": "scripted",
                 "tools": [ask["id"]],
                 "model_options": {
                     "script": [{"tool_calls": [{"name": "ask"}]}, {"content": "resumed fine"}]
@@ -389,6 +399,7 @@ def test_concurrent_run_limit_is_a_429_with_retry_after(tmp_path: Path) -> None:
                     "agents",
                     {
                         "name": "busy",
+                        "model": "scripted",
                         "tools": [hang["id"]],
                         "model_options": {"script": [{"tool_calls": [{"name": "hang"}]}]},
                     },

@@ -42,13 +42,19 @@ def agents(world: RunWorld) -> dict[str, str]:
         support = create(
             client,
             "agents",
-            {"name": "support", "tools": [sql["id"]], "model_options": {"script": script}},
+            {
+                "name": "support",
+                "model": "scripted",
+                "tools": [sql["id"]],
+                "model_options": {"script": script},
+            },
         )
         asker = create(
             client,
             "agents",
             {
                 "name": "asker",
+                "model": "scripted",
                 "tools": [ask["id"]],
                 "model_options": {"script": [{"tool_calls": [{"name": "ask_human"}]}]},
             },
@@ -58,6 +64,7 @@ def agents(world: RunWorld) -> dict[str, str]:
             "agents",
             {
                 "name": "looper",
+                "model": "scripted",
                 "tools": [sql["id"]],
                 "guardrails": {"max_steps": 1},
                 "model_options": {"script": script},

@@ -38,6 +38,7 @@ def test_idle_stream_gets_keep_alive_comments(
             "agents",
             {
                 "name": "asker",
+                "model": "scripted",
                 "tools": [ask["id"]],
                 "model_options": {"script": [{"tool_calls": [{"name": "ask"}]}]},
             },
@@ -88,6 +89,7 @@ def test_a_disconnecting_client_does_not_stop_the_run(
             "agents",
             {
                 "name": "patient",
+                "model": "scripted",
                 "tools": [slow["id"]],
                 "model_options": {
                     "script": [{"tool_calls": [{"name": "slow"}]}, {"content": "finished anyway"}]

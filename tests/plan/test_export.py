@@ -27,6 +27,7 @@ def test_agent_document_uses_names_and_drops_defaults_and_labels() -> None:
         "protect": True,
     }
     assert doc["spec"] == {
+        "model": "scripted",
         "instructions": "Hi\n",
         "tools": ["refund"],
         "guardrails": {"max_steps": 4},
@@ -78,3 +79,22 @@ def test_write_only_fields_become_env_placeholders() -> None:
         "X-Team": "${CRM_X_TEAM_2}",
     }
     assert "scrypt$" not in str(doc)
+
+
+def test_tool_description_is_exported_under_spec_only() -> None:
+    obj = {
+        "id": "tool_1",
+        "name": "t",
+        "type": "client",
+        "description": "Refund it",
+        "metadata": {},
+    }
+    doc = to_document("Tool", obj, "t", str)
+    assert doc["metadata"] == {"name": "t"}
+    assert doc["spec"] == {"type": "client", "description": "Refund it"}
+
+
+def test_reserved_labels_are_never_exported() -> None:
+    meta = {"team": "x", "aia.dev_source": "agents/a.yaml", "aia.source": "agents/a.yaml"}
+    obj = {"id": "agt_1", "name": "a", "model": "scripted", "metadata": meta}
+    assert to_document("Agent", obj, "a", str)["metadata"] == {"name": "a", "labels": {"team": "x"}}

@@ -36,6 +36,7 @@ def test_unknown_nested_field(compile_files) -> None:
     spec:
       guardrails:
         max_step: 3
+      model: scripted
     """
     result = compile_files({"agents/a.yaml": agent})
     assert one(result) == ("agents/a.yaml", 6, 5, "unknown-field")
@@ -133,9 +134,54 @@ def test_ownership_labels_are_reserved(compile_files) -> None:
 
 
 def test_wrong_container_type_reads_plainly(compile_files) -> None:
-    agent = "apiVersion: aiagentics.io/v1\nkind: Agent\nmetadata: {name: a}\nspec:\n  guardrails: 5\n  tools: refund\n"
+    agent = "apiVersion: aiagentics.io/v1\nkind: Agent\nmetadata: {name: a}\nspec:\n  guardrails: 5\n  tools: refund\n  model: scripted\n"
     result = compile_files({"agents/a.yaml": agent})
     assert [(d.line, d.column, d.message) for d in result.diagnostics] == [
         (5, 15, "spec.guardrails: input should be a valid dictionary (got 5)"),
         (6, 10, "spec.tools: input should be a valid list (got 'refund')"),
     ]
+
+
+def test_agent_without_a_model_is_an_error_at_its_spec_with_a_hint(compile_files) -> None:
+    agent = "apiVersion: aiagentics.io/v1\nkind: Agent\nmetadata: {name: a}\nspec:\n  instructions: hi\n"
+    result = compile_files({"agents/a.yaml": agent})
+    assert one(result) == ("agents/a.yaml", 4, 1, "missing-field")
+    d = result.diagnostics[0]
+    assert d.message == "missing required field 'spec.model'" and d.is_error
+    assert "`model: scripted`" in d.hint and "provider/model" in d.hint
+    assert result.state is None
+
+
+def _tool_description(compile_files, envelope: str | None, own: str | None):
+    meta = f"  description: {envelope}\n" if envelope is not None else ""
+    spec = f"  description: {own}\n" if own is not None else ""
+    text = (
+        "apiVersion: aiagentics.io/v1\nkind: Tool\nmetadata:\n  name: refund\n"
+        f"{meta}spec:\n  type: client\n{spec}"
+    )
+    return compile_files({"tools/t.yaml": text})
+
+
+def test_tool_description_in_spec_only_is_clean(compile_files) -> None:
+    result = _tool_description(compile_files, None, "Refund a payment")
+    assert result.diagnostics == []
+    assert result.state.by_address["Tool/refund"].body["description"] == "Refund a payment"
+
+
+def test_tool_description_in_metadata_only_is_used_with_a_warning(compile_files) -> None:
+    result = _tool_description(compile_files, "Refund a payment", None)
+    assert [(d.line, d.column, d.code, d.severity) for d in result.diagnostics] == [
+        (5, 3, "tool-description", "warning")
+    ]
+    assert "spec.description" in result.diagnostics[0].message
+    assert result.state.by_address["Tool/refund"].body["description"] == "Refund a payment"
+
+
+def test_tool_description_in_both_places_warns_that_metadata_is_ignored(compile_files) -> None:
+    differ = _tool_description(compile_files, "Envelope words", "What the model reads")
+    (d,) = differ.diagnostics
+    assert (d.line, d.code, d.severity) == (5, "tool-description", "warning")
+    assert "ignored" in d.message and "differs" in d.message
+    assert differ.state.by_address["Tool/refund"].body["description"] == "What the model reads"
+    same = _tool_description(compile_files, "Same words", "Same words")
+    assert [d.hint for d in same.diagnostics] == ["remove metadata.description"]

@@ -49,6 +49,7 @@ def test_missing_variable_inside_a_block_scalar(compile_files) -> None:
       instructions: |
         Line one.
         Call ${SUPPORT_PHONE} for help.
+      model: scripted
     """
     result = compile_files({"agents/a.yaml": agent})
     assert [(d.line, d.column, d.code) for d in result.diagnostics] == [(7, 10, "missing-env")]
@@ -63,6 +64,7 @@ def test_sensitive_instructions_and_labels(compile_files) -> None:
       labels: {owner: "${OWNER}"}
     spec:
       instructions: "Hi from ${OWNER}"
+      model: scripted
     """
     result = compile_files({"agents/a.yaml": agent}, environ={"OWNER": "ops"})
     agent_resource = result.state.by_address["Agent/a"]

@@ -120,6 +120,11 @@ class DevView:
                     )
                 )
             self.out.print(f"  {outcome.plan.summary.line()}")
+        for address, secret in outcome.secrets.items():
+            self.out.print(Text(f"  {address}: signing secret: {secret}", style="bold"))
+            self.out.print(
+                "    store it now: it will not be shown again (rotate_secret makes a new one)"
+            )
 
     def _banner(self, outcome: object) -> None:
         from aiagentics.gateway.dev import ReloadOutcome

@@ -7,6 +7,7 @@ import re
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 import yaml
@@ -53,6 +54,21 @@ def dump_yaml(document: dict[str, Any]) -> str:
 def _slug(text: str) -> str:
     slug = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_") or "file"
     return slug if slug[0].isalpha() else f"f-{slug}"
+
+
+def webhook_name(obj: dict[str, Any], taken: set[str]) -> str:
+    """A resource name for a webhook created through the API without one: from its URL's host.
+
+    Files need a name; adoption then gives the webhook this name, so plan matches it.
+    """
+    host = urlsplit(str(obj.get("url") or "")).hostname or ""
+    base = re.sub(r"[^a-z0-9_-]+", "-", host.lower()).strip("-_")
+    base = (base if base[:1].isalpha() else f"webhook-{base}".rstrip("-"))[:50]
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    taken.add(name)
+    return name
 
 
 @cli.command("export")
@@ -154,6 +170,7 @@ def _write(
     plans: list[tuple[Path, dict[str, Any], bytes | None, Path | None]] = []
     used_files: set[str] = set()
     taken: set[str] = set()
+    hook_names = {str(o["name"]) for o in remote.objects.get("Webhook", []) if o.get("name")}
     for kind in KIND_PATHS:
         for obj in remote.objects.get(kind, []):
             owner = owner_of(obj)
@@ -163,6 +180,8 @@ def _write(
                 continue
             if kind == "File" and not obj.get("name"):
                 name = _slug(Path(str(obj.get("filename") or obj["id"])).stem)
+            if kind == "Webhook" and not obj.get("name"):
+                name = webhook_name(obj, hook_names)
             content_path = content = None
             if kind == "File":
                 filename = str(obj.get("filename") or name)

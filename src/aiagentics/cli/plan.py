@@ -371,6 +371,12 @@ def _progress(event: ApplyEvent, out: Console) -> None:
         out.print(
             Text(f"{step} {a.address}: done" + (f" ({event.remote_id})" if event.remote_id else ""))
         )
+        if event.secret is not None:
+            out.print(Text(f"  signing secret: {event.secret}", style="bold"))
+            out.print(
+                "  Store it now: it will not be shown again "
+                f"(POST /v1/webhooks/{event.remote_id}/rotate_secret makes a new one)."
+            )
 
 
 def _report(result: ApplyResult, out: Console, err: Console) -> int:

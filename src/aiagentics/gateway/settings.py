@@ -47,6 +47,8 @@ class GatewaySettings:
     tool_max_response_bytes: int = 1_000_000
     model_read_timeout_seconds: float = 60.0
     model_aliases: dict[str, str] = field(default_factory=dict)
+    # The model of an agent created through the API without one; None: `model` is required.
+    default_model: str | None = None
     # provider name -> {"base_url": ..., "api_key_env": ...}
     providers: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhook_max_attempts: int = 8
@@ -122,6 +124,7 @@ class GatewaySettings:
             embeddings_api_key_env=gw.embeddings_api_key_env,
             bootstrap_api_key=env.get(project.config.api.api_key_env) or None,
             model_aliases=dict(project.config.models),
+            default_model=gw.default_model,
             providers={
                 name: p.model_dump(exclude_none=True)
                 for name, p in project.config.providers.items()

@@ -6,10 +6,11 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from aiagentics.plan.model import LABEL_KEYS, PROTECT_KEY
+from aiagentics.plan.model import PROTECT_KEY
 from aiagentics.plan.refs import map_refs
 from aiagentics.spec.kinds import API_VERSION, SPEC_MODELS
 from aiagentics.spec.secrets import declared_paths, env_name, resolve, set_path
+from aiagentics.spec.validate import RESERVED_LABEL_PREFIX as RESERVED_PREFIX
 
 JINJA_MARKS = ("{{", "{%", "{#")
 # Nested settings models whose keys each have a default (not free-form dicts like `parameters`).
@@ -96,13 +97,12 @@ def to_document(
         if field == "instructions" and isinstance(value, str):
             value = escape_template(value)
         spec[field] = value
-    if kind == "Tool" and "description" in spec and spec["description"] == obj.get("description"):
-        spec.pop("description")  # the envelope's description is the tool's description
     meta = obj.get("metadata") or {}
     metadata: dict[str, Any] = {"name": name}
-    if obj.get("description"):
+    if obj.get("description") and kind != "Tool":  # a Tool's description is spec.description
         metadata["description"] = obj["description"]
-    labels = {k: v for k, v in meta.items() if k not in LABEL_KEYS}
+    # `aia.*` labels are reserved (the validator refuses them in files): apply writes its own.
+    labels = {k: v for k, v in meta.items() if not k.startswith(RESERVED_PREFIX)}
     if labels:
         metadata["labels"] = labels
     if str(meta.get(PROTECT_KEY, "")).lower() == "true":

@@ -43,7 +43,9 @@ fields may be added within a format version; removing or changing one bumps it.
     }
 
 Exit code 0 for applied / no_changes, 1 otherwise. A deleted replaced object appears
-as a `delete` action with reason "the replaced object".
+as a `delete` action with reason "the replaced object". A created webhook whose file sets
+no `secret` has `"secret": "whsec_…"` in its `done` entry: the signing secret the API
+generated, shown only there (the API never returns it again).
 """
 
 from __future__ import annotations

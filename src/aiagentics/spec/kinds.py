@@ -67,7 +67,7 @@ class ModelOptions(BaseModel):
 
 
 class AgentSpec(Strict):
-    model: str = Field("scripted", min_length=1, description="alias, provider/model or scripted")
+    model: str = Field(min_length=1, description="alias, provider/model or scripted (required)")
     instructions: str | None = Field(None, description="A Jinja2 template.")
     instructions_template: str | None = Field(None, description="A file under templates/.")
     tools: list[Name] = Field(default_factory=list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import types
@@ -24,6 +25,13 @@ _RANGE_ERRORS = {
 }  # fmt: skip
 _CLASS_NAME = re.compile(r" or instance of \w+")
 RESERVED_LABEL_PREFIX = "aia."  # ownership metadata (aia.project, aia.source, aia.spec_hash)
+# Hints for required fields a document leaves out, by (kind, dotted field).
+_MISSING_HINTS = {
+    ("Agent", "spec.model"): (
+        "set `model: scripted` for a keyless development model, or a provider/model "
+        "(or an alias from [models])"
+    ),
+}
 _NAME_HINT = (
     "names start with a lowercase letter, then lowercase letters, digits, '-' or '_' "
     "(at most 63 characters)"
@@ -128,6 +136,7 @@ def validate_document(
                 )  # fmt: skip
                 model = None
     if model is not None and kind == "Tool":
+        diagnostics.extend(_tool_description_problems(document, model))
         problem = _parameters_problem(document, model.spec.parameters)  # type: ignore[attr-defined]
         if problem is not None:
             diagnostics.append(problem)
@@ -138,6 +147,32 @@ def validate_document(
         resource.sensitive = tuple(sensitive)
         resource.unresolved = tuple(unresolved)
     return resource, diagnostics
+
+
+def _tool_description_problems(document: LocatedDocument, model: Any) -> list[Diagnostic]:
+    """A Tool has one description, `spec.description` (what the model reads).
+
+    A `metadata.description` alone is still used (older files put it there), with a warning
+    that moves it; next to a `spec.description` it is ignored, and the warning says so.
+    """
+    envelope, own = model.metadata.description, model.spec.description
+    if not envelope:
+        return []
+    loc = ("metadata", "description")
+    if not own:
+        message = "a Tool's description belongs in spec.description"
+        hint = "move this line under `spec:` (the model reads spec.description)"
+    elif envelope == own:
+        message = "the description is given twice: a Tool's description is spec.description"
+        hint = "remove metadata.description"
+    else:
+        message = (
+            "metadata.description is ignored: a Tool's description is spec.description "
+            "(what the model reads), and it differs"
+        )
+        hint = "remove metadata.description, or move its text into spec.description"
+    diagnostic = document.diagnostic(loc, "tool-description", message, hint, at="key")
+    return [dataclasses.replace(diagnostic, severity="warning")]
 
 
 def _parameters_problem(document: LocatedDocument, parameters: dict[str, Any]) -> Diagnostic | None:
@@ -193,8 +228,9 @@ def _diagnostic_for(
             loc, "unknown-field", f"unknown field {name!r}{suffix}", hint, at="key"
         )
     if kind == "missing":
+        hint = _MISSING_HINTS.get((str(document.data.get("kind")), where))
         return document.diagnostic(
-            loc[:-1], "missing-field", f"missing required field {where!r}", at="key"
+            loc[:-1], "missing-field", f"missing required field {where!r}", hint, at="key"
         )
     message = str(error["msg"])
     if message.startswith(("Value error, ", "Assertion failed, ")):

@@ -2,8 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiagentics.gateway.api import models as m
 from aiagentics.gateway.api.resources import Reference, ResourceType, build_controller
+from aiagentics.gateway.auth import AuthContext
+from aiagentics.gateway.errors import InvalidRequest
+from aiagentics.gateway.services import Services
+from aiagentics.gateway.store.base import Resource
+
+
+async def _prepare(
+    services: Services, auth: AuthContext, data: dict[str, Any], current: Resource | None
+) -> dict[str, Any]:
+    # An agent without a model would run the echoing `scripted` model unnoticed, in
+    # production too: a model is asked for unless the gateway names a default.
+    if data.get("model") is None:
+        default = services.settings.default_model
+        if not default:
+            raise InvalidRequest(
+                "model: required; give a model alias, `provider/model`, or `scripted` "
+                "(the keyless development model), or set [gateway] default_model",
+                param="model",
+            )
+        data["model"] = default
+    return data
+
 
 AGENTS = ResourceType(
     kind="agent",
@@ -20,6 +44,7 @@ AGENTS = ResourceType(
         Reference("memory", "memory_store", "memory store"),
         Reference("files", "file", "file"),
     ),
+    prepare=_prepare,
 )
 
 AgentController = build_controller(AGENTS)

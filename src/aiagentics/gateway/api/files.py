@@ -33,7 +33,7 @@ from aiagentics.gateway.api.common import (
     list_body,
 )
 from aiagentics.gateway.api.models import validate
-from aiagentics.gateway.api.resources import refuse_if_declared
+from aiagentics.gateway.api.resources import public_metadata, refuse_if_declared
 from aiagentics.gateway.auth import AuthContext, needs
 from aiagentics.gateway.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
 from aiagentics.gateway.middleware import MULTIPART_OVERHEAD
@@ -65,15 +65,17 @@ def safe_filename(raw: str | None) -> str:
 
 
 def render_file(res: Resource) -> dict[str, Any]:
-    """The API object of a stored file."""
-    return {
-        "id": res.id,
-        "object": "file",
-        "created_at": res.created_at,
-        "updated_at": res.updated_at,
-        "name": res.name,
-        **res.data,
-    }
+    """The API object of a stored file (internal labels left out)."""
+    return public_metadata(
+        {
+            "id": res.id,
+            "object": "file",
+            "created_at": res.created_at,
+            "updated_at": res.updated_at,
+            "name": res.name,
+            **res.data,
+        }
+    )
 
 
 def content_path(services: Services, file_id: str) -> Any:

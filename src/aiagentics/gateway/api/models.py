@@ -68,9 +68,10 @@ _COMMON: dict[str, Any] = {
 }
 
 
-def _body(name: str, base: type[BaseModel], **overrides: Any) -> type[BaseModel]:
-    model = create_model(name, __base__=base, **_COMMON, **overrides)  # type: ignore[call-overload]
-    model.__doc__ = f"{name}: the spec fields plus name, description and metadata."
+def _body(model_name: str, base: type[BaseModel], **overrides: Any) -> type[BaseModel]:
+    fields = {**_COMMON, **overrides}
+    model = create_model(model_name, __base__=base, **fields)  # type: ignore[call-overload]
+    model.__doc__ = f"{model_name}: the spec fields plus name, description and metadata."
     return model
 
 
@@ -116,15 +117,28 @@ def _list(name: str, item: type[BaseModel]) -> type[BaseModel]:
 _Version = {"version": (int, Field(..., description="Grows by one on every change."))}
 
 # -- agents -------------------------------------------------------------------------------
+# `model` may be left out only when the gateway names a default (`[gateway] default_model`);
+# the agents' `prepare` hook fills it in or answers 400, so a stored agent always has one.
 AgentCreate = _body(
     "AgentCreate",
     AgentSpec,
+    model=(
+        str | None,
+        Field(
+            None,
+            min_length=1,
+            description="alias, provider/model or scripted; required unless the gateway "
+            "sets [gateway] default_model",
+        ),
+    ),
     tools=(list[ToolId], Field(default_factory=list)),
     memory=(MemId | None, None),
     files=(list[FileId], Field(default_factory=list)),
 )
 AgentUpdate = _partial("AgentUpdate", AgentCreate)
-AgentObject = _object("Agent", "agent", AgentCreate, _Version)
+AgentObject = _object(
+    "Agent", "agent", AgentCreate, {"model": (str, Field(..., min_length=1)), **_Version}
+)
 AgentList = _list("AgentList", AgentObject)
 
 # -- tools --------------------------------------------------------------------------------
@@ -143,7 +157,8 @@ MemoryStoreObject = _object("MemoryStore", "memory_store", MemoryStoreCreate)
 MemoryStoreList = _list("MemoryStoreList", MemoryStoreObject)
 
 # -- webhooks (the secret is write-only: shown once, in the create response) ---------------
-WebhookCreate = _body("WebhookCreate", WebhookSpec)
+# Only `url` and `events` are needed: a webhook created through the API may have no name.
+WebhookCreate = _body("WebhookCreate", WebhookSpec, name=(Name | None, None))
 WebhookUpdate = _partial("WebhookUpdate", WebhookCreate)
 _WebhookPublic = create_model(
     "_WebhookPublic",

@@ -43,6 +43,12 @@ from aiagentics.gateway.services import Services
 from aiagentics.gateway.store.base import VERSIONED, DuplicateId, DuplicateName, Kind, Resource
 from aiagentics.spec.secrets import declared_paths
 
+# Labels the gateway keeps for itself and never returns (so exports and plans never see
+# them): `aia.dev_source` marks a resource `aia dev` serves from a file, and names it.
+DEV_SOURCE_KEY = "aia.dev_source"
+INTERNAL_LABELS = frozenset({DEV_SOURCE_KEY})
+_INTERNAL_MARKS = tuple(b'"' + k.encode() + b'"' for k in INTERNAL_LABELS)
+
 Hook = Callable[[Services, AuthContext, dict[str, Any], Resource | None], Awaitable[dict[str, Any]]]
 OnDelete = Callable[[Services, AuthContext, Resource], Awaitable[None]]
 
@@ -82,8 +88,16 @@ class ResourceType:
     on_delete: OnDelete | None = None
 
 
+def public_metadata(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with the internal labels left out of its `metadata` (a copy when any is there)."""
+    meta = data.get("metadata")
+    if not isinstance(meta, dict) or not INTERNAL_LABELS.intersection(meta):
+        return data
+    return {**data, "metadata": {k: v for k, v in meta.items() if k not in INTERNAL_LABELS}}
+
+
 def render(rt: ResourceType, res: Resource) -> dict[str, Any]:
-    """The API object of a stored resource."""
+    """The API object of a stored resource (internal labels left out)."""
     out: dict[str, Any] = {
         "id": res.id,
         "object": rt.object,
@@ -96,12 +110,12 @@ def render(rt: ResourceType, res: Resource) -> dict[str, Any]:
     )
     if rt.kind in VERSIONED:
         out["version"] = res.version
-    return out
+    return public_metadata(out)
 
 
 def refuse_if_declared(res: Resource, what: str) -> None:
     """409 for an object that `aia dev` serves from a file: the file is the place to change it."""
-    source = (res.data.get("metadata") or {}).get("aia.dev_source")
+    source = (res.data.get("metadata") or {}).get(DEV_SOURCE_KEY)
     if source:
         raise Conflict(
             f"this {what} is declared in {source} and served by `aia dev`; edit that file instead",
@@ -118,6 +132,7 @@ def render_raw(rt: ResourceType, res: Resource) -> Any:
         or raw[:1] != b"{"
         or _SEALED_BYTES in raw
         or _FIELDS_BYTES not in raw  # stored before write-only fields existed
+        or any(m in raw for m in _INTERNAL_MARKS)
     ):
         return render(rt, res)
     # ids are base62 and created_at/updated_at/version ints; only the name needs encoding.

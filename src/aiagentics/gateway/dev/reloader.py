@@ -45,6 +45,9 @@ class ReloadOutcome:
     plan: Plan | None = None
     diagnostics: tuple[Diagnostic, ...] = ()
     error: str | None = None
+    # Signing secrets generated for webhooks this reload created, by address: for the dev
+    # terminal to show once; never part of `as_json` (the API never returns them again).
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         """The shape of `GET /v1/dev/status`."""
@@ -201,7 +204,12 @@ class DevReloader:
         except OSError as exc:  # a File's content vanished between compile and sync
             return done(ok=False, error=f"{exc.filename}: {exc.strerror}")
         self.last_good = result.state
-        return done(ok=True, plan=synced.plan, diagnostics=tuple(result.diagnostics))
+        return done(
+            ok=True,
+            plan=synced.plan,
+            diagnostics=tuple(result.diagnostics),
+            secrets=synced.secrets,
+        )
 
 
 def _relative(path: str, root: Path) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiagentics.compiler.state import CompiledResource, DesiredState
 from aiagentics.gateway.api.models import validate
+from aiagentics.gateway.api.resources import DEV_SOURCE_KEY
 from aiagentics.gateway.auth import AuthContext
 from aiagentics.gateway.sensitive import FIELDS_KEY, seal_fields
 from aiagentics.gateway.services import Services
@@ -21,9 +22,9 @@ from aiagentics.gateway.store.base import Kind, Resource, Scope
 from aiagentics.plan import Action, ActionType, Plan, desired_metadata, make_plan, map_refs
 from aiagentics.plan.sensitive import requested_fields
 
-# Marks a resource declared in the files of `aia dev`: the API refuses to change it
-# and names this file instead (`resources.refuse_if_declared`).
-DEV_SOURCE_KEY = "aia.dev_source"
+# DEV_SOURCE_KEY marks a resource declared in the files of `aia dev`: the API refuses to
+# change it and names this file instead (`resources.refuse_if_declared`). It is internal:
+# the API never returns it, only the reload's own plan compares it.
 
 STORE_KIND: dict[str, Kind] = {
     "Agent": "agent",
@@ -43,9 +44,14 @@ def stable_id(scope: Scope, kind: str, name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SyncResult:
-    """The plan that was applied (its `changes` are what the reload did)."""
+    """The plan that was applied (its `changes` are what the reload did).
+
+    `secrets` holds, by address, the signing secret generated for each webhook this sync
+    created without one in its file: the only moment it can be shown.
+    """
 
     plan: Plan
+    secrets: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
 
 
 class SyncConflict(Exception):
@@ -62,7 +68,7 @@ def _resource_types() -> dict[str, Any]:
 
 
 async def remote_objects(services: Services, scope: Scope) -> dict[str, list[dict[str, Any]]]:
-    """Every stored object of the scope, rendered as the API renders it, by spec kind."""
+    """Every stored object of the scope as the API renders it, internal labels kept, by kind."""
     from aiagentics.gateway.api.files import render_file
     from aiagentics.gateway.api.resources import render
 
@@ -74,7 +80,10 @@ async def remote_objects(services: Services, scope: Scope) -> dict[str, list[dic
         while True:
             page = await services.store.list(store_kind, scope, limit=100, starting_after=cursor)
             for res in page.items:
-                items.append(render_file(res) if kind == "File" else render(types[kind], res))
+                obj = render_file(res) if kind == "File" else render(types[kind], res)
+                if isinstance(res.data.get("metadata"), dict):
+                    obj["metadata"] = dict(res.data["metadata"])  # with DEV_SOURCE_KEY
+                items.append(obj)
             if not page.has_more or not page.items:
                 break
             cursor = page.items[-1].id
@@ -106,10 +115,15 @@ async def sync_state(
     auth = AuthContext("key_dev", scope.project, scope.environment, ("admin",))
     staged: list[tuple[Path, Path]] = []
     deleted: list[tuple[str, Resource]] = []
+    secrets: dict[str, str] = {}
     try:
         with services.db.transaction():
             for action in plan.changes:
-                _run_now(_apply_one(services, auth, desired, action, root, hashes, staged, deleted))
+                _run_now(
+                    _apply_one(
+                        services, auth, desired, action, root, hashes, staged, deleted, secrets
+                    )
+                )
         for tmp, final in staged:
             os.replace(tmp, final)
     finally:
@@ -130,7 +144,7 @@ async def sync_state(
                     await services.files_index.file_added(
                         scope, res, services.settings.files_dir / fid
                     )
-    return SyncResult(plan)
+    return SyncResult(plan, secrets)
 
 
 def remember_sensitive(services: Services, desired: DesiredState) -> None:
@@ -195,6 +209,7 @@ async def _apply_one(
     hashes: dict[str, str],
     staged: list[tuple[Path, Path]],
     deleted: list[tuple[str, Resource]],
+    secrets: dict[str, str],
 ) -> None:
     scope = auth.scope
     store_kind = STORE_KIND[action.kind]
@@ -224,6 +239,9 @@ async def _apply_one(
             current,
             requested_fields(resource),
         )
+        generated = data.pop("_response_extra", {}).get("secret")
+        if generated and body.get("secret") is None:
+            secrets[action.address] = generated
     name = data.pop("name", resource.name)
     if current is None:
         await services.store.create(store_kind, scope, name, data, id=rid)
@@ -245,11 +263,14 @@ async def _prepared(
     data.pop(FIELDS_KEY, None)
     if rt.prepare is not None:
         data = await rt.prepare(services, auth, data, current)
-    data.pop("_response_extra", None)
+    extra = data.pop("_response_extra", None)
     # In the reload transaction nothing may await: sealed here, hashing only changed values.
-    return seal_fields(
+    sealed = seal_fields(
         services.sealer, kind, data, current.data if current else None, sensitive or []
     )
+    if extra is not None:  # a generated secret: the caller takes it out
+        sealed["_response_extra"] = extra
+    return sealed
 
 
 def _file_record(
