@@ -102,6 +102,7 @@ def test_tool_headers_are_write_only(
                 "agents",
                 json={
                     "name": "caller",
+                    "model": "scripted",
                     "tools": [tid],
                     "model_options": {"script": [{"tool_calls": [{"name": "crm"}]}]},
                 },
@@ -141,7 +142,12 @@ def test_sensitive_fields_must_name_string_fields(gateway: Gateway) -> None:
         agent_tool = admin.post("tools", json={"name": "u", "type": "client"}).json()
         agent = admin.post(
             "agents",
-            json={"name": "a", "tools": [agent_tool["id"]], "sensitive_fields": ["tools.0"]},
+            json={
+                "name": "a",
+                "model": "scripted",
+                "tools": [agent_tool["id"]],
+                "sensitive_fields": ["tools.0"],
+            },
         )
         assert agent.status_code == 400  # a reference stays an id the API can resolve
         assert agent.json()["error"]["param"] == "sensitive_fields[0]"

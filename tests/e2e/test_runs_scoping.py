@@ -48,6 +48,7 @@ def objects(served: tuple[Gateway, ToolHandlerServer]) -> dict[str, Any]:
             "agents",
             {
                 "name": "asker",
+                "model": "scripted",
                 "tools": [ask["id"]],
                 "model_options": {"script": [{"tool_calls": [{"name": "ask"}]}]},
             },
@@ -171,6 +172,7 @@ def test_each_environment_has_its_own_concurrent_run_limit(tmp_path: Any) -> Non
                     "agents",
                     {
                         "name": "busy",
+                        "model": "scripted",
                         "tools": [hang["id"]],
                         "model_options": {"script": [{"tool_calls": [{"name": "hang"}]}]},
                     },

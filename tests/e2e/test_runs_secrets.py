@@ -79,6 +79,7 @@ def test_tool_header_values_echoed_by_a_failing_handler_are_scrubbed(world: RunW
             "agents",
             {
                 "name": f"caller-{time.monotonic_ns()}",
+                "model": "scripted",
                 "tools": [tool["id"]],
                 "model_options": {
                     "script": [{"tool_calls": [{"name": tool["name"]}]}, {"content": "done"}]

@@ -121,6 +121,7 @@ def _paused_run(
         "agents",
         {
             "name": f"pauser-{time.monotonic_ns()}",
+            "model": "scripted",
             "tools": [ask["id"]],
             "model_options": {"script": script},
         },
