@@ -221,17 +221,12 @@ def bare_parse(root: Path) -> int:
     return count
 
 
-def best_of(repeat: int, fn: Callable[[], object], before: Callable[[], object] = lambda: None):
-    """(best wall time of `repeat` calls of `fn`, its last result); `before` runs untimed first."""
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        result = None  # a fair start for each: no garbage of the previous run left to collect
-        before()
-        gc.collect()
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """(wall time, result) of one call, started with nothing left for the collector."""
+    gc.collect()
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
 
 
 def main() -> None:
@@ -244,16 +239,19 @@ def main() -> None:
         TemplateCache is not None
         and "template_cache" in inspect.signature(compile_project).parameters
     )
-    print(
-        f"{'resources':>9}  {'bare parse s':>12}  {'no cache s':>10}  {'ratio':>5}"
-        f"  {'cold s':>6}  {'ratio':>5}  {'warm s':>6}  {'ratio':>5}  {'dev reload s':>12}  {'ratio':>5}"
-    )
+    names = ["bare", "no cache", *(["cold", "warm"] if cached else []), "dev reload"]
+    header = f"{'resources':>9}  {'bare parse s':>12}"
+    for name in names[1:]:
+        header += f"  {name + ' s':>{max(8, len(name) + 2)}}  {'ratio':>5}"
+    print(header)
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             root = Path(tmp) / f"p{size}"
             generate(root, size)
             store = Path(tmp) / f"cache{size}"
             project = load_project(root)
+            dev = ParseCache()
+            compile_project(project, environ={}, cache=dev)
 
             def compile_with(folder: Path | None) -> Any:
                 if not cached:
@@ -261,30 +259,37 @@ def main() -> None:
                 cache = TemplateCache(folder) if folder is not None else None
                 return compile_project(project, environ={}, template_cache=cache)  # noqa: B023
 
-            nocache_s, result = best_of(args.repeat, lambda: compile_with(None))
-            parse_s, parsed = best_of(args.repeat, lambda: bare_parse(root))  # noqa: B023
-            assert result.state is not None, result.diagnostics[:3]
-            assert len(result.state.resources) == size == parsed
-            row = f"{size:>9}  {parse_s:>12.3f}  {nocache_s:>10.3f}  {nocache_s / parse_s:>5.2f}"
-            if cached:
-                cold_s, cold = best_of(
-                    args.repeat,
-                    lambda: compile_with(store),  # noqa: B023
-                    lambda: shutil.rmtree(store, ignore_errors=True),  # noqa: B023
+            def cold() -> Any:
+                shutil.rmtree(store, ignore_errors=True)  # noqa: B023
+                return timed(lambda: compile_with(store))  # noqa: B023
+
+            runs: dict[str, Callable[[], tuple[float, Any]]] = {
+                "bare": lambda: timed(lambda: bare_parse(root)),  # noqa: B023
+                "no cache": lambda: timed(lambda: compile_with(None)),
+                "cold": cold,  # fills the cache the warm run then reads
+                "warm": lambda: timed(lambda: compile_with(store)),  # noqa: B023
+                "dev reload": lambda: timed(
+                    lambda: compile_project(project, environ={}, cache=dev)  # noqa: B023
+                ),
+            }
+            # round by round, so that a change in the machine's load touches every column alike
+            best = dict.fromkeys(names, float("inf"))
+            last: dict[str, Any] = {}
+            for _ in range(args.repeat):
+                for name in names:
+                    last.pop(name, None)
+                    seconds, last[name] = runs[name]()
+                    best[name] = min(best[name], seconds)
+            assert last["bare"] == size, last["bare"]
+            states = [last[name].state for name in names[1:]]
+            assert states[0] is not None, last["no cache"].diagnostics[:3]
+            assert all(state == states[0] for state in states), "a cache changed the result"
+            assert len(states[0].resources) == size
+            row = f"{size:>9}  {best['bare']:>12.3f}"
+            for name in names[1:]:
+                row += (
+                    f"  {best[name]:>{max(8, len(name) + 2)}.3f}  {best[name] / best['bare']:>5.2f}"
                 )
-                warm_s, warm = best_of(args.repeat, lambda: compile_with(store))  # noqa: B023
-                assert cold.state == result.state == warm.state
-                row += f"  {cold_s:>6.3f}  {cold_s / parse_s:>5.2f}"
-                row += f"  {warm_s:>6.3f}  {warm_s / parse_s:>5.2f}"
-            else:
-                row += f"  {'-':>6}  {'-':>5}  {'-':>6}  {'-':>5}"
-            dev = ParseCache()
-            compile_project(project, environ={}, cache=dev)
-            reload_s, _ = best_of(
-                args.repeat,
-                lambda: compile_project(project, environ={}, cache=dev),  # noqa: B023
-            )
-            row += f"  {reload_s:>12.3f}  {reload_s / parse_s:>5.2f}"
             print(row, flush=True)
 
 
