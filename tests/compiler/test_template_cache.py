@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+import time
 from pathlib import Path
 
 import jinja2
@@ -289,3 +290,37 @@ def test_for_project_location_and_switches(tmp_path: Path) -> None:
     assert TemplateCache.for_project(tmp_path, {**base, "AIAGENTICS_NO_CACHE": "1"}) is None
     assert TemplateCache.for_project(tmp_path, {**base, "AIAGENTICS_NO_CACHE": "0"}) is not None
     assert TemplateCache.for_project(tmp_path, {}) is None  # no home: nowhere to keep it
+
+
+def test_folders_of_projects_unused_for_a_month_are_removed(tmp_path: Path) -> None:
+    environ = {"AIAGENTICS_CACHE_DIR": str(tmp_path / "c"), "HOME": str(tmp_path)}
+    old_root = write(tmp_path / "old", FILES)
+    old = TemplateCache.for_project(old_root, environ)
+    recent_root = write(tmp_path / "recent", FILES)
+    recent = TemplateCache.for_project(recent_root, environ)
+    assert old is not None and recent is not None
+    compile_project(load_project(old_root), environ={}, template_cache=old)
+    compile_project(load_project(recent_root), environ={}, template_cache=recent)
+    month = time.time() - (template_cache.STALE_DAYS + 1) * 86_400
+    for path in [*old.folder.iterdir(), old.folder, old.folder.parent / ".pruned"]:
+        os.utime(path, (month, month))
+    unrelated = old.folder.parent / "not-a-project"
+    unrelated.mkdir()
+    os.utime(unrelated, (month, month))
+
+    root = write(tmp_path / "new", FILES)
+    compile_project(
+        load_project(root), environ={}, template_cache=TemplateCache.for_project(root, environ)
+    )
+    assert not old.folder.exists()
+    assert sorted(p.name for p in recent.folder.iterdir()) == ["code", "rendered"]
+    assert unrelated.exists()  # only folders named as ours
+
+
+def test_a_warm_run_keeps_its_folder_fresh(tmp_path: Path) -> None:
+    root, folder = write(tmp_path / "p", FILES), tmp_path / "cache"
+    compile_(root, folder)
+    week = time.time() - 7 * 86_400
+    os.utime(folder / "rendered", (week, week))
+    compile_(root, folder)  # nothing changed, nothing written
+    assert time.time() - (folder / "rendered").stat().st_mtime < 3600

@@ -14,7 +14,8 @@ not ours is ignored (the compile renders as if it were absent); writes go to a
 temporary file that replaces the old one; a folder owned by another user or
 writable by others is not used at all, since the code file is executed.
 Each save keeps the entries used in the last `KEEP_SAVES` saves, so the files
-do not grow without end. Callers decide what is safe to store: nothing derived
+do not grow without end, and about once a day removes the folders of projects
+not compiled for `STALE_DAYS` days. Callers decide what is safe to store: nothing derived
 from a `${NAME}` value may be passed in.
 """
 
@@ -24,9 +25,12 @@ import contextlib
 import hashlib
 import marshal
 import os
+import re
+import shutil
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import CodeType
@@ -37,6 +41,9 @@ import jinja2
 # Bump when what is stored, or how the renderer's Jinja environment is configured, changes.
 FORMAT = 1
 KEEP_SAVES = 10
+STALE_DAYS = 30
+_DAY = 86_400.0
+_PROJECT_FOLDER = re.compile(r"[0-9a-f]{32}")
 NO_CACHE_ENV = "AIAGENTICS_NO_CACHE"
 CACHE_DIR_ENV = "AIAGENTICS_CACHE_DIR"
 _HEADER = (
@@ -135,6 +142,7 @@ class TemplateCache:
     def save(self) -> None:
         """Write what changed since the files were read; any failure leaves the cache as it was."""
         if not self._dirty:
+            self._touch()  # still in use: not stale
             return
         generation = self._generation + 1
         oldest = generation - KEEP_SAVES
@@ -156,6 +164,7 @@ class TemplateCache:
             self._write("code", generation, codes)
         self._generation = generation
         self._dirty = False
+        self._prune_others()
 
     # files
 
@@ -225,6 +234,43 @@ class TemplateCache:
         except OSError:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+
+    def _touch(self) -> None:
+        path = self.folder / "rendered"
+        with contextlib.suppress(OSError):
+            if time.time() - path.stat().st_mtime > _DAY and self._safe_folder():
+                os.utime(path)
+
+    def _prune_others(self) -> None:
+        # other projects' folders nobody compiled for a while (temporary checkouts, deleted repos)
+        parent, now = self.folder.parent, time.time()
+        marker = parent / ".pruned"
+        try:
+            if now - marker.stat().st_mtime < _DAY:
+                return
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return
+        try:
+            marker.touch()
+            entries = list(os.scandir(parent))
+        except OSError:
+            return
+        for entry in entries:
+            if entry.name == self.folder.name or not _PROJECT_FOLDER.fullmatch(entry.name):
+                continue
+            try:
+                if not entry.is_dir(follow_symlinks=False):
+                    continue
+                folder = Path(entry.path)
+                if hasattr(os, "getuid") and entry.stat().st_uid != os.getuid():
+                    continue
+                times = [f.stat().st_mtime for f in folder.iterdir()] or [entry.stat().st_mtime]
+            except OSError:
+                continue
+            if now - max(times) > STALE_DAYS * _DAY:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _ensure_folder(self) -> bool:
         try:
