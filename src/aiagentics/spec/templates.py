@@ -103,9 +103,9 @@ class _Loader(jinja2.BaseLoader):
         self.files = jinja2.FileSystemLoader(str(folder)) if folder else None
         self.cache = cache
         self.loaded: dict[str, tuple[jinja2.Template, str, bool]] = {}
-        self.deps: dict[str, str | None] | None = (
-            None  # filled during a render whose output is kept
-        )
+        self.hashes: dict[str, object] = {}  # name -> what `current` found
+        # filled during a render whose output is kept
+        self.deps: dict[str, str | None] | None = None
         self.volatile = False
 
     def get_source(
@@ -154,13 +154,15 @@ class _Loader(jinja2.BaseLoader):
         entry = self.loaded.get(name)
         if entry is not None:
             return entry[1]
-        try:
-            source, _, _ = self.get_source(environment, name)
-        except jinja2.TemplateNotFound:
-            return None
-        except Exception:
-            return _UNKNOWN
-        return _digest(source)
+        if name not in self.hashes:  # each file read once per compile, however many renders used it
+            try:
+                source, _, _ = self.get_source(environment, name)
+                self.hashes[name] = _digest(source)
+            except jinja2.TemplateNotFound:
+                self.hashes[name] = None
+            except Exception:
+                self.hashes[name] = _UNKNOWN
+        return self.hashes[name]
 
 
 @dataclass(frozen=True, slots=True)
