@@ -142,11 +142,11 @@ def prose(rng: random.Random, words: int) -> list[str]:
     return lines
 
 
-def instructions(i: int) -> str:
+def instructions(i: int, all_jinja: bool = False) -> str:
     """Agent i's own inline instructions (some with template syntax), a few hundred words."""
     rng = random.Random(i)
     lines = prose(rng, rng.randint(200, 400))
-    kind = i % 20
+    kind = (14, 16)[i % 2] if all_jinja else i % 20
     if kind < 5:
         lines.insert(2, 'Reply with JSON only, like {"status": "ok", "record": "r1"}.')
     elif 10 <= kind < 14:
@@ -167,8 +167,11 @@ def instructions(i: int) -> str:
     return "\n".join("    " + line for line in lines)
 
 
-def generate(root: Path, resources: int) -> None:
-    """Write a project of `resources` resources (half agents, half tools) under `root`."""
+def generate(root: Path, resources: int, all_jinja: bool = False) -> None:
+    """Write a project of `resources` resources (half agents, half tools) under `root`.
+
+    `all_jinja`: every inline prompt has an `{% if %}` or an `{% include %}` (the worst case).
+    """
     (root / "agents").mkdir(parents=True)
     (root / "tools").mkdir()
     (root / "templates").mkdir()
@@ -210,7 +213,7 @@ def generate(root: Path, resources: int) -> None:
             )
             text = AGENT_FILE.format(template=own, **fields)
         else:
-            text = AGENT_INLINE.format(instructions=instructions(i), **fields)
+            text = AGENT_INLINE.format(instructions=instructions(i, all_jinja), **fields)
         (root / f"agents/agent-{i}.yaml").write_text(text)
 
 
@@ -241,6 +244,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="500,2000,4000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu")
+    parser.add_argument(
+        "--all-jinja",
+        action="store_true",
+        help="every inline prompt needs Jinja (an if or an include): the worst case for cold",
+    )
     args = parser.parse_args()
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
@@ -253,12 +261,13 @@ def main() -> None:
     header = f"{'resources':>9}  {'bare parse s':>12}"
     for name in names[1:]:
         header += f"  {name + ' s':>{max(8, len(name) + 2)}}  {'ratio':>5}"
-    print(f"{args.clock} seconds, best of {args.repeat}")
+    mix = "every inline prompt with an if or include" if args.all_jinja else "the usual mix"
+    print(f"{args.clock} seconds, best of {args.repeat}, {mix}")
     print(header)
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             root = Path(tmp) / f"p{size}"
-            generate(root, size)
+            generate(root, size, args.all_jinja)
             store = Path(tmp) / f"cache{size}"
             project = load_project(root)
             dev = ParseCache()
