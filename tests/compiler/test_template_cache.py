@@ -324,3 +324,27 @@ def test_a_warm_run_keeps_its_folder_fresh(tmp_path: Path) -> None:
     os.utime(folder / "rendered", (week, week))
     compile_(root, folder)  # nothing changed, nothing written
     assert time.time() - (folder / "rendered").stat().st_mtime < 3600
+
+
+def test_a_cache_folder_that_cannot_be_made_is_no_error(tmp_path: Path) -> None:
+    root = write(tmp_path / "p", FILES)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = compile_(root, blocker / "cache")
+    assert result.state == compile_(root, None).state
+    assert blocker.read_text() == "not a folder"
+
+
+def test_a_random_render_is_not_kept(tmp_path: Path) -> None:
+    files = dict(FILES)
+    files["agents/dice.yaml"] = """\
+        apiVersion: aiagentics.io/v1
+        kind: Agent
+        metadata: {name: dice}
+        spec:
+          instructions: "{% if true %}Roll {{ [1, 2, 3, 4, 5, 6] | random }}.{% endif %}"
+        """
+    root, folder = write(tmp_path / "p", files), tmp_path / "cache"
+    compile_(root, folder)
+    texts = {text for _, text, _ in TemplateCache(folder)._load_rendered().values()}
+    assert texts and not any(text.startswith("Roll") for text in texts)

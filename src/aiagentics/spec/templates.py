@@ -49,10 +49,8 @@ def _bounded_concat(chunks: Iterable[str]) -> str:
 
 
 _MARKERS = ("{{", "{%", "{#")
-_VOLATILE = (
-    "random",
-    "lipsum",
-)  # Jinja's random filter and lorem ipsum global: not the same each render
+# Jinja's `random` filter and `lipsum` global give another output each render: such renders are not kept
+_VOLATILE = ("random", "lipsum")
 _UNKNOWN = object()  # a template whose source could not be read: never equal to a stored hash
 _BEGIN = re.compile(r"\{[{%#]")
 _LOOKUP = re.compile(r"\{\{ *([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*) *\}\}")
