@@ -100,9 +100,11 @@ def compile_or_fail(
     environ: Mapping[str, str] | None = None,
 ) -> DesiredState:
     """Compile; on any error show the diagnostics (as `aia validate` does) and stop before the API."""
-    from aiagentics.compiler import compile_project
+    from aiagentics.compiler import TemplateCache, compile_project
 
-    result = compile_project(project, env, environ)
+    result = compile_project(
+        project, env, environ, template_cache=TemplateCache.for_project(project.root)
+    )
     if result.state is None:
         if json_out:  # a pipeline reads stdout: give it the diagnostics as data
             error = {

@@ -13,20 +13,25 @@ from rich.text import Text
 from aiagentics.cli.context import CliContext
 from aiagentics.cli.diagnostics_view import render_diagnostics, summary
 from aiagentics.cli.main import cli
-from aiagentics.compiler import CompileResult, compile_project
+from aiagentics.compiler import CompileResult, TemplateCache, compile_project
 from aiagentics.project import ConfigError, find_root, load_project
 from aiagentics.spec.diagnostics import Diagnostic
 from aiagentics.spec.schema import ANY_KIND_FILE, all_schemas, any_kind_schema, schema_filename
 
 
-def compile_for_cli(ctx: CliContext) -> tuple[CompileResult, Path]:
-    """Load the project of the CLI context and compile it; a bad config becomes a diagnostic."""
+def compile_for_cli(ctx: CliContext, use_cache: bool = True) -> tuple[CompileResult, Path]:
+    """Load the project of the CLI context and compile it; a bad config becomes a diagnostic.
+
+    With `use_cache`, templates compiled and rendered by earlier runs are reused
+    (the user cache folder; `AIAGENTICS_NO_CACHE=1` turns it off too).
+    """
     try:
         project = load_project(ctx.directory)
     except ConfigError as exc:
         diagnostic = Diagnostic(exc.file, exc.line, exc.column, "invalid-config", exc.message)
         return CompileResult(None, [diagnostic]), find_root(ctx.directory) or ctx.directory
-    return compile_project(project, env=ctx.env), project.root
+    template_cache = TemplateCache.for_project(project.root) if use_cache else None
+    return compile_project(project, env=ctx.env, template_cache=template_cache), project.root
 
 
 @cli.command("validate")
@@ -38,10 +43,16 @@ def compile_for_cli(ctx: CliContext) -> tuple[CompileResult, Path]:
     show_default=True,
     help="text for people, json for pipelines and editors.",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Render every template afresh, without reading or writing the template cache "
+    "(also AIAGENTICS_NO_CACHE=1).",
+)
 @click.pass_obj
-def validate(ctx: CliContext, output_format: str) -> None:
+def validate(ctx: CliContext, output_format: str, no_cache: bool) -> None:
     """Parse, validate, resolve references and render templates; exit 1 on any error."""
-    result, root = compile_for_cli(ctx)
+    result, root = compile_for_cli(ctx, use_cache=not no_cache)
     errors = sum(1 for d in result.diagnostics if d.is_error)
     warnings = len(result.diagnostics) - errors
     if output_format == "json":

@@ -3,6 +3,7 @@
 from aiagentics.compiler.compile import CompileResult, compile_project, spec_hash
 from aiagentics.compiler.state import APPLY_ORDER, CompiledResource, DesiredState, SourceRef
 from aiagentics.spec.loader import ParseCache
+from aiagentics.spec.template_cache import TemplateCache
 
 __all__ = [
     "APPLY_ORDER",
@@ -11,6 +12,7 @@ __all__ = [
     "DesiredState",
     "ParseCache",
     "SourceRef",
+    "TemplateCache",
     "compile_project",
     "spec_hash",
 ]

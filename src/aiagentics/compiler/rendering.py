@@ -29,17 +29,30 @@ def render_instructions(
         "env": env,
         "agent": metadata,
     }
+    cacheable = _cacheable(resource)
     if instructions is not None:
         loc = ("spec", "instructions")
-        result = renderer.render_inline(instructions, context)
+        result = renderer.render_inline(instructions, context, cacheable)
     elif template is not None:
         loc = ("spec", "instructions_template")
-        result = renderer.render_file(template, context)
+        result = renderer.render_file(template, context, cacheable)
     else:
         return None, []
     if isinstance(result, str):
         return result, []
     return None, [_place(resource, loc, result, root)]
+
+
+def _cacheable(resource: Resource) -> bool:
+    # a render may be kept on disk only when nothing in it came from a ${NAME} value
+    if resource.model is None:
+        return False
+    return not any(
+        loc[:1] == ("metadata",) or loc[:2] in _RENDER_INPUTS for loc in resource.sensitive
+    )
+
+
+_RENDER_INPUTS = (("spec", "instructions"), ("spec", "instructions_template"))
 
 
 def _view(resource: Resource) -> tuple[str | None, str | None, dict[str, Any]] | None:
