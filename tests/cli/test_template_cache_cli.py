@@ -19,6 +19,7 @@ apiVersion: aiagentics.io/v1
 kind: Agent
 metadata: {name: a}
 spec:
+  model: scripted
   instructions: "{% if vars.company %}For {{ vars.company }}.{% endif %}"
 """
 

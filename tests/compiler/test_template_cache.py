@@ -26,6 +26,7 @@ FILES = {
         kind: Agent
         metadata: {name: lookup, labels: {tier: gold}}
         spec:
+          model: scripted
           instructions: |
             You are {{ agent.name }} of {{ vars.company }}.
             Answer as JSON: {"ok": true}
@@ -35,6 +36,7 @@ FILES = {
         kind: Agent
         metadata: {name: branch}
         spec:
+          model: scripted
           instructions: |
             {# a note #}{% if vars.strict %}Strict.{% else %}Lenient.{% endif %}
             {% include 'policy.j2' %}
@@ -45,6 +47,7 @@ FILES = {
         kind: Agent
         metadata: {name: role, labels: {tier: silver}}
         spec:
+          model: scripted
           instructions_template: role.j2
         """,
 }
@@ -212,6 +215,7 @@ def test_secrets_never_reach_the_cache_files(tmp_path: Path) -> None:
         kind: Agent
         metadata: {name: secret}
         spec:
+          model: scripted
           instructions: "Key {{ vars.company }}: ${API_TOKEN}"
         """
     files["agents/label.yaml"] = """\
@@ -219,6 +223,7 @@ def test_secrets_never_reach_the_cache_files(tmp_path: Path) -> None:
         kind: Agent
         metadata: {name: label, labels: {tier: "${TIER_TOKEN}"}}
         spec:
+          model: scripted
           instructions_template: role.j2
         """
     root = write(tmp_path / "p", files)
@@ -342,6 +347,7 @@ def test_a_random_render_is_not_kept(tmp_path: Path) -> None:
         kind: Agent
         metadata: {name: dice}
         spec:
+          model: scripted
           instructions: "{% if true %}Roll {{ [1, 2, 3, 4, 5, 6] | random }}.{% endif %}"
         """
     root, folder = write(tmp_path / "p", files), tmp_path / "cache"

@@ -13,7 +13,6 @@ from rich.text import Text
 
 from aiagentics.cli.context import CliContext
 from aiagentics.cli.diagnostics_view import render_diagnostics, summary
-from aiagentics.cli.main import cli
 from aiagentics.plan import ActionType
 from aiagentics.project import ConfigError, load_project
 
@@ -21,7 +20,7 @@ DEV_DATABASE = ".aiagentics/dev.db"
 _STYLE = {ActionType.CREATE: "green", ActionType.UPDATE: "yellow", ActionType.DELETE: "red"}
 
 
-@cli.command("dev")
+@click.command("dev")
 @click.option("--host", default=None, help="Interface to bind (default: [gateway] host).")
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=None, help="Port (default: [gateway] port)."

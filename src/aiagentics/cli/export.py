@@ -14,7 +14,6 @@ import yaml
 from rich.text import Text
 
 from aiagentics.cli.context import CliContext
-from aiagentics.cli.main import cli
 from aiagentics.cli.plan import Failed, compile_or_fail, console_for, fail, run_guarded
 from aiagentics.client import KIND_PATHS, ApiClient, read_resources, resolve_connection
 from aiagentics.plan import RemoteState, desired_metadata, owner_of, remote_name
@@ -71,7 +70,7 @@ def webhook_name(obj: dict[str, Any], taken: set[str]) -> str:
     return name
 
 
-@cli.command("export")
+@click.command("export")
 @click.option(
     "--out",
     "out",

@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.table import Table
 
 from aiagentics.cli.context import CliContext
-from aiagentics.cli.main import cli
 from aiagentics.cli.serve import load_optional_project
 
 
@@ -39,7 +38,7 @@ def _when(ts: int | None) -> str:
     return "-" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts))
 
 
-@cli.group("keys")
+@click.group("keys")
 def keys() -> None:
     """Manage API keys (create, list, revoke, roll)."""
 

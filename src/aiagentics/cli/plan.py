@@ -25,7 +25,6 @@ from aiagentics.apply import (
     result_to_json,
 )
 from aiagentics.cli.context import CliContext
-from aiagentics.cli.main import cli
 from aiagentics.client import ApiClient, ApiError, read_resources, resolve_connection
 from aiagentics.compiler.state import DesiredState
 from aiagentics.plan import (
@@ -193,7 +192,7 @@ def run_guarded(fn: Any, *args: Any, json_errors: bool = False, **kwargs: Any) -
         sys.exit(1)
 
 
-@cli.command("plan")
+@click.command("plan")
 @click.option(
     "--out", "out", type=click.Path(dir_okay=False), help="Save the plan for `aia apply FILE`."
 )
@@ -235,7 +234,7 @@ def _plan(ctx: CliContext, out: str | None, as_json: bool, detailed: bool, stats
     return 2 if detailed and plan.has_changes else 0
 
 
-@cli.command("apply")
+@click.command("apply")
 @click.argument("planfile", required=False, type=click.Path(dir_okay=False))
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
 @click.option(

@@ -20,7 +20,6 @@ from rich.table import Table
 from rich.tree import Tree
 
 from aiagentics.cli.context import CliContext
-from aiagentics.cli.main import cli
 from aiagentics.cli.serve import load_optional_project
 
 STOP = ("run.requires_action", "run.completed", "run.failed", "run.cancelled")
@@ -180,7 +179,7 @@ def _ask_outputs(console: Console, action: dict[str, Any]) -> list[dict[str, Any
     return outputs
 
 
-@cli.command("run")
+@click.command("run")
 @click.argument("agent")
 @click.argument("input_text", metavar="INPUT")
 @click.option("--json", "as_json", is_flag=True, help="Print each event as a JSON line.")
@@ -233,7 +232,7 @@ def run_command(
         sys.exit(1)
 
 
-@cli.group("runs")
+@click.group("runs")
 def runs() -> None:
     """Look at runs."""
 
@@ -277,7 +276,7 @@ def render_run(console: Console, run: dict[str, Any]) -> None:
         console.print(Panel(run["output"], title="output", title_align="left"))
 
 
-@cli.command("traces")
+@click.command("traces")
 @click.argument("run_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the trace as JSON.")
 @click.pass_obj

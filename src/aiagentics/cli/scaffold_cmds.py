@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from aiagentics.cli.context import CliContext
-from aiagentics.cli.main import cli
 from aiagentics.project import CONFIG_FILE, ConfigError, find_root, load_project
 from aiagentics.scaffold import (
     NEW_KINDS,
@@ -29,7 +28,7 @@ def _show(path: Path, base: Path) -> str:
         return str(path)
 
 
-@cli.command("init")
+@click.command("init")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--name", "project_name", default=None, help="Project name (default: the folder's name)."
@@ -59,7 +58,7 @@ def init(ctx: CliContext, directory: Path | None, project_name: str | None) -> N
     )
 
 
-@cli.command("new")
+@click.command("new")
 @click.argument("kind", type=click.Choice(sorted(NEW_KINDS)))
 @click.argument("name")
 @click.option(

@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from aiagentics.cli.context import CliContext
-from aiagentics.cli.main import cli
 from aiagentics.project import ConfigError, Project, find_root, load_project
 
 
@@ -23,7 +22,7 @@ def load_optional_project(directory: Path) -> Project | None:
         raise click.ClickException(str(exc)) from None
 
 
-@cli.command("serve")
+@click.command("serve")
 @click.option(
     "--host", default=None, help="Interface to bind (default: [gateway] host, 127.0.0.1)."
 )

@@ -12,7 +12,6 @@ from rich.text import Text
 
 from aiagentics.cli.context import CliContext
 from aiagentics.cli.diagnostics_view import render_diagnostics, summary
-from aiagentics.cli.main import cli
 from aiagentics.compiler import CompileResult, TemplateCache, compile_project
 from aiagentics.project import ConfigError, find_root, load_project
 from aiagentics.spec.diagnostics import Diagnostic
@@ -34,7 +33,7 @@ def compile_for_cli(ctx: CliContext, use_cache: bool = True) -> tuple[CompileRes
     return compile_project(project, env=ctx.env, template_cache=template_cache), project.root
 
 
-@cli.command("validate")
+@click.command("validate")
 @click.option(
     "--format",
     "output_format",
@@ -98,7 +97,7 @@ def validate(ctx: CliContext, output_format: str, no_cache: bool) -> None:
         raise SystemExit(1)
 
 
-@cli.command("schema")
+@click.command("schema")
 @click.option(
     "--out",
     "out_dir",
