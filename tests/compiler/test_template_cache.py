@@ -255,7 +255,7 @@ def test_template_errors_are_reported_the_same_after_a_cached_run(tmp_path: Path
     cached, plain = compile_(root, folder), compile_(root, None)
     assert cached.diagnostics == plain.diagnostics
     assert [(d.file, d.line, d.column, d.code) for d in cached.diagnostics] == [
-        ("agents/lookup.yaml", 6, 5, "template-undefined"),
+        ("agents/lookup.yaml", 7, 5, "template-undefined"),
         ("templates/base.j2", 1, 1, "template-undefined"),
         ("templates/policy.j2", 1, 1, "template-undefined"),
     ]
