@@ -19,6 +19,7 @@ from aiagentics.gateway.errors import InvalidRequest
 from aiagentics.gateway.outbound import OutboundRefused, check_url
 from aiagentics.gateway.services import Services
 from aiagentics.gateway.store.base import Resource
+from aiagentics.gateway.webhooks.signing import InvalidSecret, secret_key
 
 SEALED_FIELD = "secret_sealed"
 
@@ -47,6 +48,11 @@ async def _prepare(
 ) -> dict[str, Any]:
     check_webhook_url(str(data.get("url") or ""), services.settings.allow_private_network)
     secret = data.pop("secret", None)
+    if secret is not None:
+        try:
+            secret_key(secret)  # a secret that cannot sign is refused now, not at delivery
+        except InvalidSecret as exc:
+            raise InvalidRequest(f"secret: {exc}", param="secret") from None
     if secret is None and current is not None:
         data[SEALED_FIELD] = current.data[SEALED_FIELD]
         return data

@@ -8,7 +8,7 @@ memory, `session_id` for a session-scoped one, nothing for a project-scoped one)
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 from litestar import Controller, delete, get, post, put
@@ -16,8 +16,9 @@ from litestar.params import Parameter
 
 from aiagentics.gateway.api.common import Limit, check_id, error_responses, list_body
 from aiagentics.gateway.auth import AuthContext, require
-from aiagentics.gateway.errors import InvalidRequest, NotFound
+from aiagentics.gateway.errors import Conflict, InvalidRequest, NotFound
 from aiagentics.gateway.memory.kv import KEY_MAX_CHARS, MemoryInputError, Scope, resolve_scope
+from aiagentics.gateway.memory.retrieval import MAX_QUERY_CHARS, MAX_TOP_K
 from aiagentics.gateway.memory.service import MemoryService, VectorProfile
 from aiagentics.gateway.services import Services
 from aiagentics.gateway.store.base import Resource
@@ -26,12 +27,28 @@ from aiagentics.gateway.store.base import Resource
 class KVPut(msgspec.Struct, forbid_unknown_fields=True):
     """The value to store (any JSON) and an optional TTL overriding the memory's kv.ttl_seconds."""
 
+    __json_schema_extra__: ClassVar[dict[str, Any]] = {
+        "properties": {
+            "ttl_seconds": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]}
+        }
+    }
+
     value: Any
     ttl_seconds: int | None = None
 
 
 class SearchRequest(msgspec.Struct, forbid_unknown_fields=True):
     """A retrieval query over the memory store's files."""
+
+    # For the OpenAPI document (merged by api/openapi.py): what the retrieval index checks.
+    __json_schema_extra__: ClassVar[dict[str, Any]] = {
+        "properties": {
+            "query": {"type": "string", "pattern": "\\S", "maxLength": MAX_QUERY_CHARS},
+            "top_k": {
+                "anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_TOP_K}, {"type": "null"}]
+            },
+        }
+    }
 
     query: str
     top_k: int | None = None
@@ -83,13 +100,17 @@ async def _scratchpad(
     memory = await _memory(services, auth, id)
     kv = memory.data.get("kv")
     if not kv:
-        raise InvalidRequest(
+        # The request is well-formed; the store's current configuration refuses it.
+        raise Conflict(
             "this memory store has no key-value scratchpad (set `kv`)",
             param="kv",
             code="kv_disabled",
         )
-    with _bad_input():
+    try:
         return memory, resolve_scope(kv.get("scope", "user"), user_id, session_id)
+    except MemoryInputError as exc:
+        # Which owner parameter is needed depends on the store's configured scope.
+        raise Conflict(exc.message, param=exc.param, code="kv_scope") from None
 
 
 def _no_key(key: str) -> NotFound:
@@ -228,7 +249,7 @@ class MemoryDataController(Controller):
     ) -> dict[str, Any]:
         memory = await _memory(services, auth, id)
         if not memory.data.get("vector"):
-            raise InvalidRequest(
+            raise Conflict(
                 "this memory store has no vector store (set `vector`)",
                 param="vector",
                 code="vector_disabled",
