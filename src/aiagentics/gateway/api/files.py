@@ -54,9 +54,12 @@ class FileUpload:
         "properties": {
             "name": {"anyOf": [{"type": "string", "pattern": m.NAME_OR_EMPTY}, {"type": "null"}]},
             "description": {"type": "string", "maxLength": 2000},
+            # A JSON document in its part (see the upload encoding in openapi.py).
             "metadata": {
-                "anyOf": [{"type": "string"}, {"type": "null"}],
-                "description": "A JSON object of up to 50 string pairs (values up to 1000 characters).",
+                "type": "object",
+                "additionalProperties": {"type": "string", "maxLength": 1000},
+                "maxProperties": 50,
+                "description": "A JSON object of up to 50 string pairs.",
             },
         }
     }

@@ -112,7 +112,8 @@ UPLOAD_ENCODINGS = {
             "description": "Other types are accepted too: text types (and .txt, .md, .html,"
             " .json, .csv names) must be UTF-8 text, and application/pdf a PDF, when purpose"
             " is retrieval.",
-        }
+        },
+        "metadata": {"contentType": "application/json"},
     }
 }
 # SQLite integers (ids of versions and events, offsets) are signed 64-bit.
