@@ -75,8 +75,10 @@ def test_tool_lifecycle_with_versions(api: httpx.Client) -> None:
     page = _ok(api.get(f"tools/{tool['id']}/versions", params={"limit": 1, "starting_after": 3}))
     assert [v["version"] for v in page["data"]] == [2] and page["has_more"]
 
-    # An update that breaks the merged object is refused with the field named.
-    _error(api.post(f"tools/{tool['id']}", json={"handler_url": None}), 400, param=None)
+    # An update valid on its own that breaks the merged object clashes with the stored state.
+    _error(
+        api.post(f"tools/{tool['id']}", json={"handler_url": None}), 409, "conflicts_with_current"
+    )
     _error(
         api.patch(f"tools/{tool['id']}", json={"timeout_seconds": "soon"}),
         400,
@@ -110,19 +112,19 @@ def test_agent_references_are_checked(api: httpx.Client) -> None:
     missing = "tool_" + "Z" * 20
     _error(
         api.post("agents", json={**body, "name": _name(), "tools": [tool["id"], missing]}),
-        400,
+        409,
         "resource_missing",
         "tools[1]",
     )
     _error(
         api.post("agents", json={**body, "name": _name(), "memory": "mem_" + "Q" * 20}),
-        400,
+        409,
         "resource_missing",
         "memory",
     )
     _error(
         api.post("agents", json={**body, "name": _name(), "files": ["file_" + "Q" * 20]}),
-        400,
+        409,
         "resource_missing",
         "files[0]",
     )
@@ -134,7 +136,7 @@ def test_agent_references_are_checked(api: httpx.Client) -> None:
     )
     _error(
         api.patch(f"agents/{agent['id']}", json={"tools": [missing]}),
-        400,
+        409,
         "resource_missing",
         "tools[0]",
     )
@@ -209,7 +211,7 @@ def test_list_pagination(api: httpx.Client) -> None:
         ]
         _error(
             api.get(path, params={"starting_after": missing}),
-            400,
+            409,
             "resource_missing",
             "starting_after",
         )
@@ -234,7 +236,7 @@ def test_memory_store_vector_files(api: httpx.Client) -> None:
         api.post(
             "memory_stores", json={"name": _name(), "vector": {"files": ["file_" + "N" * 20]}}
         ),
-        400,
+        409,
         "resource_missing",
         "vector.files[0]",
     )

@@ -113,5 +113,7 @@ def test_bad_requests(client: TestClient[Any]) -> None:
     r = client.get(
         f"/v1/webhooks/{hook['id']}/deliveries", params={"starting_after": "dlv_unknown1234567"}
     )
-    assert r.status_code == 400 and r.json()["error"]["param"] == "starting_after"
+    # The webhook exists (no 404); the cursor names no delivery of it.
+    assert r.status_code == 409 and r.json()["error"]["param"] == "starting_after"
+    assert r.json()["error"]["code"] == "resource_missing"
     assert client.post(f"/v1/webhooks/{hook['id']}/rotate_secret").status_code == 200
