@@ -16,7 +16,6 @@ NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
 WEBHOOK_EVENTS = ("run.completed", "run.failed", "tool.requested")
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="A resource name.")]
-HTTP_URL_PATTERN = r"^https?://"
 
 
 def _integral(value: Any) -> Any:
@@ -140,7 +139,7 @@ class ToolSpec(Strict):
         description="JSON Schema of the arguments (type object).",
         json_schema_extra={"properties": {"type": {"const": "object"}}, "required": ["type"]},
     )
-    handler_url: str | None = Field(None, json_schema_extra={"pattern": HTTP_URL_PATTERN})
+    handler_url: str | None = None
     method: Literal["POST", "PUT", "PATCH", "GET"] = "POST"
     headers: dict[str, str] = Field(default_factory=dict)
     timeout_seconds: float = Field(30, gt=0, le=600)
@@ -190,7 +189,7 @@ class MemorySpec(Strict):
 
 
 class WebhookSpec(Strict):
-    url: str = Field(json_schema_extra={"pattern": HTTP_URL_PATTERN})
+    url: str
     events: list[Literal["run.completed", "run.failed", "tool.requested"]] = Field(min_length=1)
     secret: str | None = Field(None, description="whsec_<base64>; generated when absent")
     enabled: bool = True

@@ -133,7 +133,13 @@ AgentObject = _object("Agent", "agent", AgentCreate, _Version)
 AgentList = _list("AgentList", AgentObject)
 
 # -- tools --------------------------------------------------------------------------------
-ToolCreate = _body("ToolCreate", ToolSpec)
+# What ToolSpec's validator checks (the YAML schema cannot say it: files may use ${ENV}).
+HTTP_URL_PATTERN = r"^https?://"
+ToolCreate = _body(
+    "ToolCreate",
+    ToolSpec,
+    handler_url=(str | None, Field(None, json_schema_extra={"pattern": HTTP_URL_PATTERN})),
+)
 ToolUpdate = _partial("ToolUpdate", ToolCreate)
 ToolObject = _object("Tool", "tool", ToolCreate, _Version)
 ToolList = _list("ToolList", ToolObject)
