@@ -3,12 +3,17 @@
 Starts `aia serve` on loopback with a temporary project (rate limits off), seeds a few
 objects of every kind so that lists have items and ids exist for the stateful phase to
 find, then runs `st run` with `--checks all` and the examples, coverage, fuzzing and
-stateful phases, and prints every unique failure (operation, check, title) and the
-totals. Exit code 0 when there is none.
+stateful phases (links inferred from the document), and prints every unique failure
+(operation, check, message) and the totals. Exit code 0 when there is none and the
+server logged no traceback.
 
-    .venv/bin/python bench/fuzz/run.py [--max-examples 750] [--seed 1] [--workers 2]
+The upload (`create_file`) runs in a second pass without `negative_data_rejection`: in a
+multipart form every value is text, so "a boolean where a string is expected" cannot be
+sent. `hooks.py` holds the one rule JSON Schema cannot state (chunk_overlap < chunk_size).
 
-The default size (750 examples per operation over the ~40 operations, plus the coverage
+    .venv/bin/python bench/fuzz/run.py [--max-examples 500] [--seed 1] [--workers 2] [-- ST ARGS]
+
+The default size (500 examples per operation over the 56 operations, plus the coverage
 and stateful phases) is about 30,000 generated cases; on a busy machine pass a smaller
 `--max-examples` and say so when reporting figures.
 """
@@ -135,7 +140,7 @@ def unique_failures(ndjson: Path) -> list[tuple[str, str, str]]:
 def main() -> int:
     """Run the bench; 0 when schemathesis found nothing."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--max-examples", type=int, default=750, help="cases per operation")
+    parser.add_argument("--max-examples", type=int, default=500, help="cases per operation")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", default="2", help="schemathesis workers (or auto)")
     parser.add_argument("--phases", default="examples,coverage,fuzzing,stateful")
