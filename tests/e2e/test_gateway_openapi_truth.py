@@ -120,7 +120,8 @@ def test_missing_references_are_conflicts_with_param(
     )
     assert "409" in doc["paths"]["/v1/agents"]["post"]["responses"]
     cursor = doc["paths"]["/v1/tools"]["get"]["parameters"]
-    pattern = next(p for p in cursor if p["name"] == "starting_after")["schema"]["pattern"]
+    schema = next(p for p in cursor if p["name"] == "starting_after")["schema"]
+    pattern = schema["oneOf"][0]["pattern"]
     assert re.search(pattern, missing) and not re.search(pattern, "agt_" + "M" * 20)
     r = api.get("tools", params={"starting_after": missing})
     assert r.status_code == 409 and r.json()["error"]["param"] == "starting_after"

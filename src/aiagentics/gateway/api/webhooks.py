@@ -36,14 +36,6 @@ _URL_ANY_HOST = re.compile(m.WEBHOOK_URL_ANY_HOST_PATTERN)
 
 def check_webhook_url(url: str, allow_private_network: bool) -> None:
     """400 (param url) for a URL delivery would always refuse; static, no DNS lookup."""
-    # The documented syntax; a literal address (any spelling of one) is left to check_url.
-    syntax = _URL_ANY_HOST if allow_private_network else _URL
-    if not syntax.fullmatch(url) and not _is_literal(url):
-        raise InvalidRequest(
-            "url: not a valid webhook URL: http(s)://host.name[:port][/path][?query] (no user"
-            " info or fragment; a single-label host needs allow_private_network)",
-            param="url",
-        )
     try:
         check_url(url, allow_private_network)
     except OutboundRefused as exc:
@@ -54,6 +46,14 @@ def check_webhook_url(url: str, allow_private_network: bool) -> None:
         ) from None
     except (httpx.InvalidURL, ValueError) as exc:
         raise InvalidRequest(f"url: not a valid URL: {exc}", param="url") from None
+    # The documented syntax; a literal address (any spelling of one) passed check_url.
+    syntax = _URL_ANY_HOST if allow_private_network else _URL
+    if not syntax.fullmatch(url) and not _is_literal(url):
+        raise InvalidRequest(
+            "url: not a valid webhook URL: http(s)://host.name[:port][/path][?query] (no user"
+            " info or fragment; a single-label host needs allow_private_network)",
+            param="url",
+        )
 
 
 def _is_literal(url: str) -> bool:
