@@ -79,7 +79,9 @@ class NotFoundError(ApiError):
 
 
 class ConflictError(ApiError):
-    """Raised on 409: a duplicate name, or an idempotency key reused with another body."""
+    """Raised on 409: a duplicate name, an idempotency key reused with another body, an id
+    (in the body or `starting_after`) naming no object (`code == "resource_missing"`), or a
+    clash with the object's current state."""
 
 
 class RateLimitError(ApiError):
