@@ -8,7 +8,7 @@ memory, `session_id` for a session-scoped one, nothing for a project-scoped one)
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from litestar import Controller, delete, get, post, put
@@ -70,6 +70,20 @@ SessionId = Parameter(
     max_length=KEY_MAX_CHARS,
     description="Owner of a session-scoped memory.",
 )
+
+
+# What kv.check_key accepts, for the document (the handlers check it).
+KeyParam = Annotated[
+    str,
+    Parameter(
+        schema_extra={
+            "minLength": 1,
+            "maxLength": KEY_MAX_CHARS,
+            "pattern": "^[^\\x00-\\x1f\\x7f]+$",
+            "description": "The key (may contain slashes; no control characters).",
+        }
+    ),
+]
 
 
 def _service(services: Services) -> MemoryService:
@@ -166,7 +180,7 @@ class MemoryDataController(Controller):
     async def get_kv(
         self,
         id: str,
-        key: str,
+        key: KeyParam,
         services: Services,
         auth: AuthContext,
         user_id: str | None = UserId,
@@ -191,7 +205,7 @@ class MemoryDataController(Controller):
     async def put_kv(
         self,
         id: str,
-        key: str,
+        key: KeyParam,
         data: KVPut,
         services: Services,
         auth: AuthContext,
@@ -220,7 +234,7 @@ class MemoryDataController(Controller):
     async def delete_kv(
         self,
         id: str,
-        key: str,
+        key: KeyParam,
         services: Services,
         auth: AuthContext,
         user_id: str | None = UserId,
