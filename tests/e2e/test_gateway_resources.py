@@ -75,8 +75,10 @@ def test_tool_lifecycle_with_versions(api: httpx.Client) -> None:
     page = _ok(api.get(f"tools/{tool['id']}/versions", params={"limit": 1, "starting_after": 3}))
     assert [v["version"] for v in page["data"]] == [2] and page["has_more"]
 
-    # An update that breaks the merged object is refused with the field named.
-    _error(api.post(f"tools/{tool['id']}", json={"handler_url": None}), 400, param=None)
+    # An update valid on its own that breaks the merged object clashes with the stored fields.
+    _error(
+        api.post(f"tools/{tool['id']}", json={"handler_url": None}), 400, "conflicts_with_current"
+    )
     _error(
         api.patch(f"tools/{tool['id']}", json={"timeout_seconds": "soon"}),
         400,

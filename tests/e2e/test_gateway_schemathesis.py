@@ -1,12 +1,15 @@
 """Schemathesis against the served OpenAPI document: no 5xx, responses match the schema.
 
-Bounded (few examples per operation, fixed seed, no example database) so it stays fast.
-Multipart uploads are checked without `negative_data_rejection`: in a form every value
-is text, so "a number where a string is expected" cannot be expressed there.
+Bounded (few examples per operation, fixed seed, no example database) so it stays fast;
+`bench/fuzz/run.py` is the full-size run (every check, stateful phase). Multipart uploads
+are checked without `negative_data_rejection`: in a form every value is text, so "a number
+where a string is expected" cannot be expressed there. The bench's hooks (the one rule JSON
+Schema cannot state) apply here too.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,9 +20,11 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 ST = str(Path(sys.executable).with_name("st"))
+HOOKS_DIR = Path(__file__).resolve().parents[2] / "bench" / "fuzz"
 CHECKS = (
     "not_a_server_error,response_schema_conformance,status_code_conformance,"
-    "content_type_conformance,response_headers_conformance"
+    "content_type_conformance,response_headers_conformance,positive_data_acceptance_by_meaning,"
+    "allow_header_conformance"
 )
 
 
@@ -50,6 +55,13 @@ def _run(gw: Any, tmp_path: Path, checks: str, *select: str) -> subprocess.Compl
         text=True,
         timeout=240,
         cwd=tmp_path,
+        env={
+            **os.environ,
+            "SCHEMATHESIS_HOOKS": "hooks",
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(HOOKS_DIR), os.environ.get("PYTHONPATH")])
+            ),
+        },
     )
 
 

@@ -79,7 +79,8 @@ class NotFoundError(ApiError):
 
 
 class ConflictError(ApiError):
-    """Raised on 409: a duplicate name, or an idempotency key reused with another body."""
+    """Raised on 409: a duplicate name, an idempotency key reused with another body, or a
+    state that refuses the request (a run already finished, a referenced object in use)."""
 
 
 class RateLimitError(ApiError):

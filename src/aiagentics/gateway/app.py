@@ -60,7 +60,7 @@ def controllers() -> list[Any]:
 def create_app(settings: GatewaySettings, services: Services | None = None) -> Litestar:
     """The gateway app for `settings` (its Services are built here unless given)."""
     from aiagentics.gateway.api.openapi import TruthfulJsonPlugin
-    from aiagentics.gateway.middleware import GatewayMiddleware
+    from aiagentics.gateway.middleware import GatewayMiddleware, allowed_methods, with_allow_header
 
     services = services or build_services(settings)
     app = Litestar(
@@ -98,7 +98,9 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> L
     )
     app.state.services = services
     # Outermost layer, so that 404s of unknown routes and 405s also get ids and rate headers.
-    app.asgi_handler = GatewayMiddleware(app.asgi_handler, services)
+    app.asgi_handler = GatewayMiddleware(
+        with_allow_header(app.asgi_handler, allowed_methods(app)), services
+    )
     return app
 
 

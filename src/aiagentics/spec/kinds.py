@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 API_VERSION = "aiagentics.io/v1"
 KINDS = ("Agent", "Tool", "Memory", "Webhook", "File")
@@ -16,6 +16,21 @@ NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
 WEBHOOK_EVENTS = ("run.completed", "run.failed", "tool.requested")
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="A resource name.")]
+
+
+def _integral(value: Any) -> Any:
+    """`3.0` is the integer 3 (JSON Schema's `integer` includes it); `3.5` and `true` stay errors."""
+    return int(value) if type(value) is float and value.is_integer() else value
+
+
+# An integer field: strict (no "5", no true) but takes an integral JSON number like 5.0.
+Int = Annotated[int, BeforeValidator(_integral)]
+
+
+def bounded_int(**bounds: int) -> Any:
+    """`Int` with bounds (ge=, le=) for an optional field: pydantic documents bounds given
+    with `Field` on `Int | None` under their Python names, so they go inside."""
+    return Annotated[int, Field(**bounds), BeforeValidator(_integral)]
 
 
 class Strict(BaseModel):
@@ -32,8 +47,8 @@ class Metadata(Strict):
 
 
 class Guardrails(Strict):
-    max_steps: int = Field(10, ge=1, le=100, description="Model calls per run.")
-    max_output_tokens: int | None = Field(None, ge=1, le=1_000_000)
+    max_steps: Int = Field(10, ge=1, le=100, description="Model calls per run.")
+    max_output_tokens: bounded_int(ge=1, le=1_000_000) | None = None  # type: ignore[valid-type]
     timeout_seconds: float = Field(300, gt=0, le=86_400)
 
 
@@ -44,6 +59,15 @@ class ScriptedToolCall(Strict):
 
 class ScriptStep(Strict):
     """One model call of the `scripted` model: either content or tool calls."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"properties": {"content": {"type": "string"}}, "required": ["content"]},
+                {"properties": {"tool_calls": {"type": "array"}}, "required": ["tool_calls"]},
+            ]
+        }
+    )
 
     content: str | None = None
     tool_calls: list[ScriptedToolCall] | None = None
@@ -62,11 +86,25 @@ class ModelOptions(BaseModel):
 
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, ge=0, le=1)
-    max_tokens: int | None = Field(None, ge=1)
+    max_tokens: bounded_int(ge=1) | None = None  # type: ignore[valid-type]
     script: list[ScriptStep] | None = Field(None, description="Steps of the `scripted` model.")
 
 
+# `instructions` and `instructions_template` are not both given (a null is not given).
+ONE_INSTRUCTION_SOURCE: dict[str, Any] = {
+    "not": {
+        "properties": {
+            "instructions": {"type": "string"},
+            "instructions_template": {"type": "string"},
+        },
+        "required": ["instructions", "instructions_template"],
+    }
+}
+
+
 class AgentSpec(Strict):
+    model_config = ConfigDict(json_schema_extra=ONE_INSTRUCTION_SOURCE)
+
     model: str = Field(min_length=1, description="alias, provider/model or scripted (required)")
     instructions: str | None = Field(None, description="A Jinja2 template.")
     instructions_template: str | None = Field(None, description="A file under templates/.")
@@ -84,11 +122,22 @@ class AgentSpec(Strict):
 
 
 class ToolSpec(Strict):
+    # An http tool needs handler_url (what `_handler_for_http` checks).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"type": {"enum": ["client", "webhook"]}}},
+                {"properties": {"handler_url": {"type": "string"}}, "required": ["handler_url"]},
+            ]
+        }
+    )
+
     type: Literal["http", "client", "webhook"]
     description: str = Field("", max_length=4000)
     parameters: dict[str, Any] = Field(
         default_factory=lambda: {"type": "object", "properties": {}},
         description="JSON Schema of the arguments (type object).",
+        json_schema_extra={"properties": {"type": {"const": "object"}}, "required": ["type"]},
     )
     handler_url: str | None = None
     method: Literal["POST", "PUT", "PATCH", "GET"] = "POST"
@@ -118,14 +167,14 @@ class ToolSpec(Strict):
 
 class KVMemory(Strict):
     scope: Literal["user", "session", "project"] = "user"
-    ttl_seconds: int | None = Field(None, ge=1)
+    ttl_seconds: bounded_int(ge=1) | None = None  # type: ignore[valid-type]
 
 
 class VectorMemory(Strict):
     files: list[Name] = Field(default_factory=list)
-    top_k: int = Field(5, ge=1, le=50)
-    chunk_size: int = Field(800, ge=50, le=20_000)
-    chunk_overlap: int = Field(100, ge=0, le=10_000)
+    top_k: Int = Field(5, ge=1, le=50)
+    chunk_size: Int = Field(800, ge=50, le=20_000)
+    chunk_overlap: Int = Field(100, ge=0, le=10_000, description="Must be smaller than chunk_size.")
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> VectorMemory:

@@ -11,12 +11,33 @@ from litestar.params import Parameter
 from aiagentics.gateway.errors import ErrorBody, InvalidRequest, NotFound
 from aiagentics.gateway.ids import has_prefix
 
+# What `ids.has_prefix` accepts (for the documented patterns of id parameters).
+ID_BODY = "[0-9A-Za-z]{8,64}"
+
+
+def id_pattern(prefix: str) -> str:
+    """The regular expression of an id of this prefix (`agt` -> ^agt_[0-9A-Za-z]{8,64}$)."""
+    return f"^{prefix}_{ID_BODY}$"
+
+
+def cursor(prefix: str, what: str = "object") -> Any:
+    """The `starting_after` query parameter of a list of ids with this prefix."""
+    return Parameter(
+        str,
+        query="starting_after",
+        required=False,
+        default=None,
+        pattern=id_pattern(prefix),
+        description=f"Id of the last {what} of the previous page.",
+    )
+
+
 _DESCRIPTIONS = {
-    400: "Invalid request (malformed JSON, wrong types, unknown fields, bad references); `param` names the field",
+    400: "Invalid request (malformed JSON, wrong types, unknown fields; an id in the body or `starting_after` naming no object: `resource_missing`; a change that clashes with the stored fields: `conflicts_with_current`; a memory store not set up for the call); `param` names the field",
     401: "Missing, unknown, revoked or expired API key",
     403: "The key lacks the scope this route needs",
     404: "No such object in the key's project and environment",
-    409: "Conflict: duplicate name, or an Idempotency-Key reused with another body",
+    409: "Conflict: duplicate name, an Idempotency-Key reused with another body, or a state that refuses the request",
     413: "Request body over the configured limit",
     422: "Not acceptable in the object's current state",
     429: "Rate limited; see Retry-After",
@@ -39,14 +60,6 @@ def error_responses(*codes: int) -> dict[int, ResponseSpec]:
 
 Limit = Parameter(
     int, query="limit", ge=1, le=100, default=20, description="Page size, 1 to 100.", required=False
-)
-StartingAfter = Parameter(
-    str,
-    query="starting_after",
-    required=False,
-    default=None,
-    description="Id of the last object of the previous page.",
-    max_length=100,
 )
 
 

@@ -12,7 +12,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from litestar import Controller, HttpMethod, delete, get, post, route
@@ -25,9 +25,9 @@ from aiagentics.gateway.api import models as m
 from aiagentics.gateway.api.common import (
     Deleted,
     Limit,
-    StartingAfter,
     check_cursor,
     check_id,
+    cursor,
     cursor_gone,
     error_responses,
     list_body,
@@ -48,6 +48,22 @@ CHUNK = 1 << 20
 @dataclass
 class FileUpload:
     """The multipart form of an upload."""
+
+    # For the OpenAPI document (merged by api/openapi.py): what `create` validates. An empty
+    # form field is a field not given.
+    __json_schema_extra__: ClassVar[dict[str, Any]] = {
+        "properties": {
+            "name": {"anyOf": [{"type": "string", "pattern": m.NAME_OR_EMPTY}, {"type": "null"}]},
+            "description": {"type": "string", "maxLength": 2000},
+            # A JSON document in its part (see the upload encoding in openapi.py).
+            "metadata": {
+                "type": "object",
+                "additionalProperties": {"type": "string", "maxLength": 1000},
+                "maxProperties": 50,
+                "description": "A JSON object of up to 50 string pairs.",
+            },
+        }
+    }
 
     file: UploadFile
     purpose: Literal["retrieval", "code", "attachment"] = "retrieval"
@@ -125,7 +141,7 @@ class FileController(Controller):
         fields = validate(
             m.FileUpdate,
             {
-                "name": data.name,
+                "name": data.name or None,
                 "description": data.description,
                 "metadata": meta,
                 "purpose": data.purpose,
@@ -269,7 +285,7 @@ class FileController(Controller):
         services: Services,
         auth: AuthContext,
         limit: int = Limit,
-        starting_after: str | None = StartingAfter,
+        starting_after: str | None = cursor("file", "file"),
     ) -> m.FileList:  # type: ignore[valid-type]
         check_cursor(starting_after, "file")
         if starting_after and await services.store.get("file", auth.scope, starting_after) is None:

@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 from litestar import Controller, delete, get, post
-from litestar.params import Parameter
 
 from aiagentics.gateway.api import models as m
 from aiagentics.gateway.api.common import (
@@ -18,6 +17,7 @@ from aiagentics.gateway.api.common import (
     Limit,
     check_cursor,
     check_id,
+    cursor,
     cursor_gone,
     error_responses,
     list_body,
@@ -94,12 +94,7 @@ class KeyController(Controller):
         services: Services,
         auth: AuthContext,
         limit: int = Limit,
-        starting_after: str | None = Parameter(
-            query="starting_after",
-            default=None,
-            max_length=100,
-            description="Id of the last key of the previous page.",
-        ),
+        starting_after: str | None = cursor("key", "key"),
     ) -> m.KeyList:  # type: ignore[valid-type]
         check_cursor(starting_after, "key")
         if starting_after and await services.store.get_key(auth.scope, starting_after) is None:

@@ -12,22 +12,28 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic.fields import FieldInfo
 
 from aiagentics.gateway.errors import InvalidRequest, param_from_key
 from aiagentics.spec.kinds import (
     NAME_PATTERN,
+    ONE_INSTRUCTION_SOURCE,
     AgentSpec,
     FileSpec,
+    Int,
     MemorySpec,
     Strict,
     ToolSpec,
     VectorMemory,
     WebhookSpec,
+    bounded_int,
 )
 
 Name = Annotated[
     str, Field(pattern=NAME_PATTERN, description="Unique per kind in a project and environment.")
 ]
+# A name, or the empty string of a form field left blank.
+NAME_OR_EMPTY = f"(?:{NAME_PATTERN})|^$"
 Description = Annotated[str, Field(max_length=2000)]
 MetadataValue = Annotated[str, Field(max_length=1000)]
 MetadataDict = Annotated[
@@ -75,13 +81,27 @@ def _body(model_name: str, base: type[BaseModel], **overrides: Any) -> type[Base
     return model
 
 
-def _partial(name: str, full: type[BaseModel]) -> type[BaseModel]:
+def _optional(info: FieldInfo) -> tuple[Any, Any]:
+    """The field with its type and constraints, not required (a null only where the type has it;
+    the document drops the `default: null` of the others, see openapi.py)."""
+    annotation: Any = info.annotation
+    if info.metadata:
+        annotation = Annotated[(annotation, *info.metadata)]
+    return annotation, Field(
+        None, description=info.description, json_schema_extra=info.json_schema_extra
+    )
+
+
+def _partial(
+    name: str, full: type[BaseModel], schema_extra: dict[str, Any] | None = None
+) -> type[BaseModel]:
     """Every field of `full`, optional; only the fields sent are applied."""
-    fields: dict[str, Any] = {
-        fname: (info.annotation | None, Field(None, description=info.description))
-        for fname, info in full.model_fields.items()
-    }
-    model = create_model(name, __base__=Strict, **fields)  # type: ignore[call-overload]
+    fields: dict[str, Any] = {fname: _optional(info) for fname, info in full.model_fields.items()}
+    model = create_model(  # type: ignore[call-overload]
+        name,
+        __config__=ConfigDict(extra="forbid", json_schema_extra=schema_extra),
+        **fields,
+    )
     model.__doc__ = f"{name}: the fields to change; the others keep their values."
     return model
 
@@ -135,14 +155,20 @@ AgentCreate = _body(
     memory=(MemId | None, None),
     files=(list[FileId], Field(default_factory=list)),
 )
-AgentUpdate = _partial("AgentUpdate", AgentCreate)
+AgentUpdate = _partial("AgentUpdate", AgentCreate, ONE_INSTRUCTION_SOURCE)
 AgentObject = _object(
     "Agent", "agent", AgentCreate, {"model": (str, Field(..., min_length=1)), **_Version}
 )
 AgentList = _list("AgentList", AgentObject)
 
 # -- tools --------------------------------------------------------------------------------
-ToolCreate = _body("ToolCreate", ToolSpec)
+# What ToolSpec's validator checks (the YAML schema cannot say it: files may use ${ENV}).
+HTTP_URL_PATTERN = r"^https?://"
+ToolCreate = _body(
+    "ToolCreate",
+    ToolSpec,
+    handler_url=(str | None, Field(None, json_schema_extra={"pattern": HTTP_URL_PATTERN})),
+)
 ToolUpdate = _partial("ToolUpdate", ToolCreate)
 ToolObject = _object("Tool", "tool", ToolCreate, _Version)
 ToolList = _list("ToolList", ToolObject)
@@ -157,8 +183,51 @@ MemoryStoreObject = _object("MemoryStore", "memory_store", MemoryStoreCreate)
 MemoryStoreList = _list("MemoryStoreList", MemoryStoreObject)
 
 # -- webhooks (the secret is write-only: shown once, in the create response) ---------------
+# A webhook URL: http(s), a host, an optional port, and a path and query of RFC 3986
+# characters (no user info, no fragment). As documented (the default, allow_private_network
+# off) the host is a DNS name with an alphabetic top-level label; the API also takes a
+# literal IP address (then refused if private) and, with allow_private_network, any name.
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = "(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_PCHARS = "(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})"
+_QCHARS = "(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})"
+_REST = rf"(?::{_PORT})?(?:/{_PCHARS}*)?(?:\?{_QCHARS}*)?$"
+WEBHOOK_URL_PATTERN = rf"^https?://(?:{_LABEL}\.)+[A-Za-z]{{2,63}}{_REST}"
+WEBHOOK_URL_ANY_HOST_PATTERN = (
+    rf"^https?://(?:(?:{_LABEL}\.)*{_LABEL}\.?|\[[0-9A-Fa-f:.]+\]){_REST}"
+)
+# whsec_ + base64 of 16 to 64 bytes, as webhooks.signing.secret_key reads it (padding is
+# optional; it tolerates surplus `=` after complete groups).
+_B64 = "[A-Za-z0-9+/]"
+_TAIL = f"(?:{_B64}{{2}}={{0,2}}|{_B64}{{3}}=?)"
+_GROUPS = f"(?:{_B64}{{4}})"
+WEBHOOK_SECRET_PATTERN = (
+    f"^whsec_(?:{_GROUPS}{{5}}{_TAIL}|{_GROUPS}{{6,20}}(?:{_TAIL}|=*)"
+    f"|{_GROUPS}{{21}}(?:{_B64}{{2}}={{0,2}}|=*))$"
+)
 # Only `url` and `events` are needed: a webhook created through the API may have no name.
-WebhookCreate = _body("WebhookCreate", WebhookSpec, name=(Name | None, None))
+WebhookCreate = _body(
+    "WebhookCreate",
+    WebhookSpec,
+    name=(Name | None, None),
+    url=(
+        str,
+        Field(
+            json_schema_extra={"pattern": WEBHOOK_URL_PATTERN},
+            description="http(s) URL with a DNS name (names under .localhost and cloud"
+            " metadata names are refused; a literal public IP address is accepted too, and"
+            " private hosts with allow_private_network).",
+        ),
+    ),
+    secret=(
+        str | None,
+        Field(
+            None,
+            json_schema_extra={"pattern": WEBHOOK_SECRET_PATTERN},
+            description="whsec_<base64 of 16 to 64 bytes>; generated when absent.",
+        ),
+    ),
+)
 WebhookUpdate = _partial("WebhookUpdate", WebhookCreate)
 _WebhookPublic = create_model(
     "_WebhookPublic",
@@ -178,9 +247,9 @@ FileUpdate = create_model(
     "FileUpdate",
     __base__=Strict,
     name=(Name | None, None),
-    description=(Description | None, None),
-    metadata=(MetadataDict | None, None),
-    purpose=(FileSpec.model_fields["purpose"].annotation | None, None),
+    description=(Description, None),
+    metadata=(MetadataDict, None),
+    purpose=(FileSpec.model_fields["purpose"].annotation, None),
 )
 FileObject = create_model(
     "File",
@@ -209,14 +278,14 @@ class KeyCreate(Strict):
 
     name: str = Field("", max_length=200)
     scopes: list[ScopeName] = Field(default_factory=lambda: ["read", "run"], min_length=1)
-    expires_in_seconds: int | None = Field(None, ge=1, le=10 * 365 * 86_400)
+    expires_in_seconds: bounded_int(ge=1, le=10 * 365 * 86_400) | None = None  # type: ignore[valid-type]
     metadata: MetadataDict = Field(default_factory=dict)
 
 
 class KeyRoll(Strict):
     """Roll a key: a new secret; the old one stays valid for `expires_in_seconds`."""
 
-    expires_in_seconds: int = Field(3600, ge=0, le=30 * 86_400)
+    expires_in_seconds: Int = Field(3600, ge=0, le=30 * 86_400)
 
 
 class KeyObject(BaseModel):

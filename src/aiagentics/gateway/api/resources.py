@@ -24,6 +24,7 @@ from aiagentics.gateway.api.common import (
     Deleted,
     check_cursor,
     check_id,
+    cursor,
     cursor_gone,
     error_responses,
 )
@@ -190,7 +191,8 @@ def _ids_at(data: dict[str, Any], path: str) -> list[tuple[str, str]]:
 async def check_references(
     services: Services, auth: AuthContext, rt: ResourceType, data: dict[str, Any]
 ) -> None:
-    """400 with `param` when a referenced id does not exist in the caller's scope."""
+    """400 `resource_missing` with `param` when a referenced id does not exist in the caller's
+    scope (a 404 would say the target of the request is missing)."""
     for ref in rt.references:
         pairs = _ids_at(data, ref.path)
         missing = set(await services.store.missing(ref.kind, auth.scope, [i for _, i in pairs]))
@@ -309,10 +311,20 @@ def build_controller(rt: ResourceType) -> type[Controller]:
                 if current.data.get(SEALED_KEY)
                 else dict(current.data)
             )
-            merged = {**stored, "name": current.name, **changes}
-            for hidden in rt.hidden:
-                merged.pop(hidden, None)
-            body = dump(validate(Create, merged))
+            # Hidden stored fields (a sealed secret) are not body fields; a hidden field the
+            # body sends (a new webhook secret) is a change like any other.
+            kept = {k: v for k, v in stored.items() if k not in rt.hidden}
+            merged = {**kept, "name": current.name, **changes}
+            try:
+                body = dump(validate(Create, merged))
+            except InvalidRequest as exc:
+                # The change is valid on its own (the update body was validated) but not
+                # together with the stored fields it keeps.
+                raise InvalidRequest(
+                    f"{exc.message} (with the stored fields of this {what})",
+                    param=exc.param,
+                    code="conflicts_with_current",
+                ) from None
             if "secret" in Create.model_fields and "secret" not in changes:
                 body.pop("secret", None)  # keep the stored (sealed) secret
             out = await _save(services, auth, body, current, FIELDS_KEY in changes)
@@ -357,12 +369,7 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             limit: int = Parameter(
                 query="limit", ge=1, le=100, default=20, description="Page size, 1 to 100."
             ),
-            starting_after: str | None = Parameter(
-                query="starting_after",
-                default=None,
-                max_length=100,
-                description="Id of the last object of the previous page.",
-            ),
+            starting_after: str | None = cursor(rt.prefix, what),
         ) -> Lst:  # type: ignore[valid-type]
             services, auth = request.app.state.services, authorize(request)
             check_cursor(starting_after, rt.prefix)

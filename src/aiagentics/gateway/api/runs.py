@@ -3,7 +3,7 @@
 # No `from __future__ import annotations`: Litestar reads these annotations at runtime.
 
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -15,6 +15,7 @@ from aiagentics.gateway.api.common import (
     MAX_INT64,
     check_cursor,
     check_id,
+    cursor,
     cursor_gone,
     error_responses,
     event_id,
@@ -30,9 +31,38 @@ from aiagentics.gateway.services import Services
 # `GET .../events?until=requires_action`: what a POST's stream shows (its idempotent replay).
 UNTIL_PAUSE = "requires_action"
 
+_INPUT_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "pattern": "\\S", "description": "The user's message (not blank)."},
+        {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "role": {"enum": ["user", "assistant", "system"]},
+                    "content": {"type": "string"},
+                },
+                "required": ["role", "content"],
+            },
+        },
+    ]
+}
+
 
 class RunCreate(msgspec.Struct, forbid_unknown_fields=True):
     """Start a run of an agent (by `agent_id`, or by name with `agent`)."""
+
+    # What the run service checks, for the OpenAPI document (merged by api/openapi.py):
+    # `input` is required (not null), and `agent_id` or `agent` names the agent.
+    __json_schema_extra__: ClassVar[dict[str, Any]] = {
+        "required": ["input"],
+        "properties": {"input": _INPUT_SCHEMA},
+        "anyOf": [
+            {"properties": {"agent_id": {"type": "string"}}, "required": ["agent_id"]},
+            {"properties": {"agent": {"type": "string", "minLength": 1}}, "required": ["agent"]},
+        ],
+    }
 
     input: str | list[dict[str, Any]] | None = None
     agent_id: str | None = None
@@ -134,11 +164,11 @@ class RunController(Controller):
         services: Services,
         auth: AuthContext,
         limit: int = Parameter(int, query="limit", ge=1, le=100, default=20, required=False),
-        starting_after: str | None = Parameter(
-            str, query="starting_after", required=False, default=None
-        ),
+        starting_after: str | None = cursor("run", "run"),
         agent_id: str | None = Parameter(str, query="agent_id", required=False, default=None),
-        status: str | None = Parameter(str, query="status", required=False, default=None),
+        status: str | None = Parameter(
+            str, query="status", required=False, default=None, schema_extra={"enum": STATUSES}
+        ),
     ) -> dict[str, Any]:
         """Runs of the key's project and environment."""
         check_cursor(starting_after, "run")

@@ -7,6 +7,7 @@ response and stored sealed as `secret_sealed` (unseal with `services.sealer.unse
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from typing import Any
 
@@ -16,9 +17,10 @@ from aiagentics.gateway.api import models as m
 from aiagentics.gateway.api.resources import ResourceType, build_controller
 from aiagentics.gateway.auth import AuthContext
 from aiagentics.gateway.errors import InvalidRequest
-from aiagentics.gateway.outbound import OutboundRefused, check_url
+from aiagentics.gateway.outbound import OutboundRefused, check_url, literal_address
 from aiagentics.gateway.services import Services
 from aiagentics.gateway.store.base import Resource
+from aiagentics.gateway.webhooks.signing import InvalidSecret, secret_key
 
 SEALED_FIELD = "secret_sealed"
 
@@ -26,6 +28,10 @@ SEALED_FIELD = "secret_sealed"
 def new_webhook_secret() -> str:
     """A Standard Webhooks secret: whsec_ + base64 of 32 random bytes."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+_URL = re.compile(m.WEBHOOK_URL_PATTERN)
+_URL_ANY_HOST = re.compile(m.WEBHOOK_URL_ANY_HOST_PATTERN)
 
 
 def check_webhook_url(url: str, allow_private_network: bool) -> None:
@@ -40,6 +46,23 @@ def check_webhook_url(url: str, allow_private_network: bool) -> None:
         ) from None
     except (httpx.InvalidURL, ValueError) as exc:
         raise InvalidRequest(f"url: not a valid URL: {exc}", param="url") from None
+    # The documented syntax; a literal address (any spelling of one) passed check_url.
+    syntax = _URL_ANY_HOST if allow_private_network else _URL
+    if not syntax.fullmatch(url) and not _is_literal(url):
+        raise InvalidRequest(
+            "url: not a valid webhook URL: http(s)://host.name[:port][/path][?query] (no user"
+            " info or fragment; a single-label host needs allow_private_network)",
+            param="url",
+        )
+
+
+def _is_literal(url: str) -> bool:
+    if not _URL_ANY_HOST.fullmatch(url):
+        return False
+    try:
+        return literal_address(httpx.URL(url).host) is not None
+    except (httpx.InvalidURL, ValueError):
+        return False
 
 
 async def _prepare(
@@ -47,6 +70,11 @@ async def _prepare(
 ) -> dict[str, Any]:
     check_webhook_url(str(data.get("url") or ""), services.settings.allow_private_network)
     secret = data.pop("secret", None)
+    if secret is not None:
+        try:
+            secret_key(secret)  # a secret that cannot sign is refused now, not at delivery
+        except InvalidSecret as exc:
+            raise InvalidRequest(f"secret: {exc}", param="secret") from None
     if secret is None and current is not None:
         data[SEALED_FIELD] = current.data[SEALED_FIELD]
         return data

@@ -8,7 +8,7 @@ memory, `session_id` for a session-scoped one, nothing for a project-scoped one)
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from litestar import Controller, delete, get, post, put
@@ -18,6 +18,7 @@ from aiagentics.gateway.api.common import Limit, check_id, error_responses, list
 from aiagentics.gateway.auth import AuthContext, require
 from aiagentics.gateway.errors import InvalidRequest, NotFound
 from aiagentics.gateway.memory.kv import KEY_MAX_CHARS, MemoryInputError, Scope, resolve_scope
+from aiagentics.gateway.memory.retrieval import MAX_QUERY_CHARS, MAX_TOP_K
 from aiagentics.gateway.memory.service import MemoryService, VectorProfile
 from aiagentics.gateway.services import Services
 from aiagentics.gateway.store.base import Resource
@@ -26,12 +27,28 @@ from aiagentics.gateway.store.base import Resource
 class KVPut(msgspec.Struct, forbid_unknown_fields=True):
     """The value to store (any JSON) and an optional TTL overriding the memory's kv.ttl_seconds."""
 
+    __json_schema_extra__: ClassVar[dict[str, Any]] = {
+        "properties": {
+            "ttl_seconds": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]}
+        }
+    }
+
     value: Any
     ttl_seconds: int | None = None
 
 
 class SearchRequest(msgspec.Struct, forbid_unknown_fields=True):
     """A retrieval query over the memory store's files."""
+
+    # For the OpenAPI document (merged by api/openapi.py): what the retrieval index checks.
+    __json_schema_extra__: ClassVar[dict[str, Any]] = {
+        "properties": {
+            "query": {"type": "string", "pattern": "\\S", "maxLength": MAX_QUERY_CHARS},
+            "top_k": {
+                "anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_TOP_K}, {"type": "null"}]
+            },
+        }
+    }
 
     query: str
     top_k: int | None = None
@@ -53,6 +70,20 @@ SessionId = Parameter(
     max_length=KEY_MAX_CHARS,
     description="Owner of a session-scoped memory.",
 )
+
+
+# What kv.check_key accepts, for the document (the handlers check it).
+KeyParam = Annotated[
+    str,
+    Parameter(
+        schema_extra={
+            "minLength": 1,
+            "maxLength": KEY_MAX_CHARS,
+            "pattern": "^[^\\x00-\\x1f\\x7f]+$",
+            "description": "The key (may contain slashes; no control characters).",
+        }
+    ),
+]
 
 
 def _service(services: Services) -> MemoryService:
@@ -83,13 +114,17 @@ async def _scratchpad(
     memory = await _memory(services, auth, id)
     kv = memory.data.get("kv")
     if not kv:
+        # The request is well-formed; the store's current configuration refuses it.
         raise InvalidRequest(
             "this memory store has no key-value scratchpad (set `kv`)",
             param="kv",
             code="kv_disabled",
         )
-    with _bad_input():
+    try:
         return memory, resolve_scope(kv.get("scope", "user"), user_id, session_id)
+    except MemoryInputError as exc:
+        # Which owner parameter is needed depends on the store's configured scope.
+        raise InvalidRequest(exc.message, param=exc.param, code="kv_scope") from None
 
 
 def _no_key(key: str) -> NotFound:
@@ -145,7 +180,7 @@ class MemoryDataController(Controller):
     async def get_kv(
         self,
         id: str,
-        key: str,
+        key: KeyParam,
         services: Services,
         auth: AuthContext,
         user_id: str | None = UserId,
@@ -170,7 +205,7 @@ class MemoryDataController(Controller):
     async def put_kv(
         self,
         id: str,
-        key: str,
+        key: KeyParam,
         data: KVPut,
         services: Services,
         auth: AuthContext,
@@ -199,7 +234,7 @@ class MemoryDataController(Controller):
     async def delete_kv(
         self,
         id: str,
-        key: str,
+        key: KeyParam,
         services: Services,
         auth: AuthContext,
         user_id: str | None = UserId,

@@ -2,13 +2,14 @@
 
 # No `from __future__ import annotations`: Litestar reads these annotations at runtime.
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from litestar import Controller, get, post
 from litestar.params import Parameter
 
-from aiagentics.gateway.api.common import check_id, error_responses, list_body
+from aiagentics.gateway.api.common import check_id, cursor, error_responses, list_body
+from aiagentics.gateway.api.models import WEBHOOK_SECRET_PATTERN
 from aiagentics.gateway.auth import AuthContext, require
 from aiagentics.gateway.errors import InvalidRequest, NotFound
 from aiagentics.gateway.ids import has_prefix
@@ -20,6 +21,15 @@ from aiagentics.gateway.webhooks.signing import InvalidSecret, secret_key
 
 class RotateSecret(msgspec.Struct, forbid_unknown_fields=True):
     """Rotate the signing secret; the old one keeps signing for `overlap_seconds`."""
+
+    # For the OpenAPI document (merged by api/openapi.py): what secret_key accepts.
+    __json_schema_extra__: ClassVar[dict[str, Any]] = {
+        "properties": {
+            "secret": {
+                "anyOf": [{"type": "string", "pattern": WEBHOOK_SECRET_PATTERN}, {"type": "null"}]
+            }
+        }
+    }
 
     overlap_seconds: Annotated[int, msgspec.Meta(ge=0, le=MAX_OVERLAP_SECONDS)] = 3600
     secret: str | None = None
@@ -54,9 +64,7 @@ class WebhookDeliveryController(Controller):
         services: Services,
         auth: AuthContext,
         limit: int = Parameter(query="limit", ge=1, le=100, default=20),
-        starting_after: str | None = Parameter(
-            query="starting_after", default=None, max_length=100
-        ),
+        starting_after: str | None = cursor("dlv", "delivery"),
         status: Literal["pending", "delivered", "failed"] | None = Parameter(
             query="status", default=None
         ),
@@ -71,6 +79,7 @@ class WebhookDeliveryController(Controller):
             raise InvalidRequest(
                 f"starting_after: no delivery {starting_after} of this webhook",
                 param="starting_after",
+                code="resource_missing",
             )
         page, more = outbox.list(hook.id, limit=limit, starting_after=starting_after, status=status)
         return list_body([d.to_json(outbox.attempts(d.id)) for d in page], more)
