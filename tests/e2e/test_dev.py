@@ -211,9 +211,12 @@ def test_paused_run_resumes_on_the_version_it_started_with(dev: DevServer) -> No
             lambda: (r := c.get(f"runs/{run['id']}").json())["status"] == "requires_action" and r
         )
         pinned = run["agent_version"]
-        path.write_text(
+        # Saved as editors do (write aside, rename): a reload never sees the file half-written.
+        aside = path.with_suffix(".yaml.tmp")
+        aside.write_text(
             agent_yaml(tools="ask", script=script.replace("version one", "version two"))
         )
+        os.replace(aside, path)
         wait_for(lambda: agents_by_name(c)["helper"]["version"] > pinned)
         call = run["required_action"]["tool_calls"][0]
         resumed = c.post(
