@@ -19,6 +19,9 @@ from typing import Any
 import schemathesis
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from aiagentics.gateway.errors import InvalidRequest
+from aiagentics.gateway.sensitive import check_requested
+
 DEFAULT_CHUNK_SIZE = 800
 DEFAULT_CHUNK_OVERLAP = 100
 
@@ -34,14 +37,33 @@ def breaks_chunk_rule(body: Any) -> bool:
     return numbers and overlap >= size
 
 
+# Fields that hold ids the API resolves: never write-only.
+REFERENCE_FIELDS = ("tools", "memory", "files", "agents", "vector.files")
+
+
+def breaks_sensitive_fields_rule(body: Any) -> bool:
+    """True when `sensitive_fields` names a path that is not a string field of the body
+    (the schema can say "a list of dotted paths", not which paths the body has)."""
+    requested = body.get("sensitive_fields") if isinstance(body, dict) else None
+    if not isinstance(requested, list) or not requested:
+        return False
+    try:
+        check_requested(body, requested, REFERENCE_FIELDS)
+    except InvalidRequest:
+        return True
+    return False
+
+
 @schemathesis.hook
 def filter_case(context: Any, case: Any) -> bool:
-    """Drop positive memory store cases that break the chunk rule."""
+    """Drop positive cases that break a rule across fields (chunk sizes, sensitive_fields)."""
     meta = getattr(case, "meta", None)
     positive = meta is not None and meta.generation.mode.is_positive
-    if positive and "/v1/memory_stores" in case.operation.path:
-        return not breaks_chunk_rule(case.body)
-    return True
+    if not positive:
+        return True
+    if "/v1/memory_stores" in case.operation.path and breaks_chunk_rule(case.body):
+        return False
+    return not breaks_sensitive_fields_rule(case.body)
 
 
 # 400 codes that say "this request is well formed, but what is stored refuses it".

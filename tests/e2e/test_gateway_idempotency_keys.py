@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 import sqlite3
 from pathlib import Path
@@ -102,7 +103,7 @@ def test_stored_responses_hold_no_secret_in_plain_text(gateway: Any) -> None:
         {"name": "sealed", "url": "https://example.com/hook", "events": ["run.completed"]},
     )
     post(f"/webhooks/{hook['id']}/rotate_secret", {"overlap_seconds": 60})
-    given = "whsec_" + secrets.token_urlsafe(32)
+    given = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     post(
         "/webhooks",
         {

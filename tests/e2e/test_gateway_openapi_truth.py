@@ -55,6 +55,10 @@ def test_update_fields_are_optional_but_not_nullable(
     # `model` may be left out, not sent as null: no null type and no `default: null`.
     assert props["model"].get("type") == "string" and "default" not in props["model"]
     assert "null" in str(props["memory"])  # memory can be cleared
+    # With no [gateway] default_model, creating an agent needs a model, and the document says so.
+    assert "model" in doc["components"]["schemas"]["AgentCreate"]["required"]
+    r = api.post("agents", json={"name": "modelless"})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "model"
     agent = api.post("agents", json={"name": "nullable", "model": "scripted"}).json()
     r = api.patch(f"agents/{agent['id']}", json={"model": None})
     assert r.status_code == 400 and r.json()["error"]["param"] == "model"

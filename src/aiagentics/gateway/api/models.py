@@ -143,7 +143,8 @@ AgentCreate = _body(
     "AgentCreate",
     AgentSpec,
     model=(
-        str | None,
+        # Optional but never null: left out, the gateway's default (or a 400) takes its place.
+        str,
         Field(
             None,
             min_length=1,
