@@ -9,7 +9,9 @@ server logged no traceback.
 
 The upload (`create_file`) runs in a second pass without `negative_data_rejection`: in a
 multipart form every value is text, so "a boolean where a string is expected" cannot be
-sent. `hooks.py` holds the one rule JSON Schema cannot state (chunk_overlap < chunk_size).
+sent. `hooks.py` holds the rules JSON Schema cannot state (chunk_overlap < chunk_size; which
+paths `sensitive_fields` may name) and checks positive data by meaning (a 400 for stored
+state, such as an id that names no object, is not a rejection of valid data).
 
     .venv/bin/python bench/fuzz/run.py [--max-examples 500] [--seed 1] [--workers 2] [-- ST ARGS]
 
