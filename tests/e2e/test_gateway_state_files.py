@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import os
-import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from tests.conftest import file_mode
 
 pytestmark = pytest.mark.e2e
-
-
-def _mode(path: Path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
-
-
-@pytest.fixture
-def open_umask() -> Iterator[None]:
-    """The gateway inherits umask 0, so the modes seen are the ones it sets itself."""
-    old = os.umask(0)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 def _upload(gw: Any, content: bytes) -> str:
@@ -35,11 +20,11 @@ def _upload(gw: Any, content: bytes) -> str:
 
 
 def _assert_private(state: Path) -> None:
-    assert _mode(state) == 0o700
-    assert _mode(state / "files") == 0o700
+    assert file_mode(state) == 0o700
+    assert file_mode(state / "files") == 0o700
     for path in state.rglob("*"):
         if path.is_file():
-            assert _mode(path) == 0o600, path
+            assert file_mode(path) == 0o600, path
 
 
 def test_state_folder_and_files_are_private(gateway_factory: Any, open_umask: None) -> None:

@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import os
-import stat
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from tests.conftest import file_mode
 
 from aiagentics.gateway.services import build_services
 from aiagentics.gateway.settings import GatewaySettings
 from aiagentics.gateway.statedir import open_private, prepare_state_dir
 from aiagentics.gateway.store.migrations import apply_migrations
-
-
-def _mode(path: Path) -> int:
-    return stat.S_IMODE(os.stat(path).st_mode)
-
-
-@pytest.fixture
-def open_umask() -> Iterator[None]:
-    """umask 0: every mode we get is the one we asked for, not the umask's doing."""
-    old = os.umask(0)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 def test_a_new_state_folder_is_private(tmp_path: Path, open_umask: None) -> None:
@@ -35,12 +19,12 @@ def test_a_new_state_folder_is_private(tmp_path: Path, open_umask: None) -> None
     try:
         apply_migrations(services.db)  # writes: SQLite makes -wal and -shm
         state = settings.data_dir
-        assert _mode(state) == 0o700
+        assert file_mode(state) == 0o700
         names = sorted(p.name for p in state.iterdir())
         assert names == ["gateway.db", "gateway.db-shm", "gateway.db-wal", "secret.key"]
-        assert {n: _mode(state / n) for n in names} == dict.fromkeys(names, 0o600)
+        assert {n: file_mode(state / n) for n in names} == dict.fromkeys(names, 0o600)
         # The project folder above it is the user's: created with the ordinary mode.
-        assert _mode(tmp_path / "proj") == 0o777
+        assert file_mode(tmp_path / "proj") == 0o777
     finally:
         services.db.close()
 
@@ -56,19 +40,19 @@ def test_an_existing_loose_state_folder_is_tightened(tmp_path: Path) -> None:
     for name in ("gateway.db", "gateway.db-wal", "gateway.db-shm", "secret.key"):
         os.chmod(state / name, 0o644)
     prepare_state_dir(GatewaySettings(database=str(state / "gateway.db")))
-    assert _mode(state) == _mode(state / "files") == 0o700
+    assert file_mode(state) == file_mode(state / "files") == 0o700
     for name in ("gateway.db", "gateway.db-wal", "gateway.db-shm", "secret.key", "files/file_a"):
-        assert _mode(state / name) == 0o600, name
+        assert file_mode(state / name) == 0o600, name
 
 
-def test_a_folder_the_user_chose_keeps_its_mode(tmp_path: Path, open_umask: None) -> None:
+def test_a_folder_the_user_chose_keeps_itsfile_mode(tmp_path: Path, open_umask: None) -> None:
     chosen = tmp_path / "shared"
     chosen.mkdir(mode=0o755)
     (chosen / "notes.txt").write_text("mine")
     os.chmod(chosen / "notes.txt", 0o644)
     prepare_state_dir(GatewaySettings(database=str(chosen / "aia.db")))
-    assert _mode(chosen) == 0o755 and _mode(chosen / "notes.txt") == 0o644
-    assert _mode(chosen / "aia.db") == 0o600
+    assert file_mode(chosen) == 0o755 and file_mode(chosen / "notes.txt") == 0o644
+    assert file_mode(chosen / "aia.db") == 0o600
 
 
 def test_open_private_sets_0600_even_on_an_existing_file(tmp_path: Path, open_umask: None) -> None:
@@ -77,7 +61,7 @@ def test_open_private_sets_0600_even_on_an_existing_file(tmp_path: Path, open_um
     os.chmod(path, 0o666)
     with open_private(path) as out:
         out.write(b"new")
-    assert path.read_bytes() == b"new" and _mode(path) == 0o600
+    assert path.read_bytes() == b"new" and file_mode(path) == 0o600
     with open_private(tmp_path / "g") as out:
         out.write(b"x")
-    assert _mode(tmp_path / "g") == 0o600
+    assert file_mode(tmp_path / "g") == 0o600
