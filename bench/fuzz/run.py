@@ -70,6 +70,7 @@ def seed(base: str, key: str) -> dict[str, str]:
             "/v1/agents",
             json={
                 "name": "seed-agent",
+                "model": "scripted",
                 "instructions": "Answer briefly.",
                 "tools": [tool["id"]],
                 "memory": mem["id"],
