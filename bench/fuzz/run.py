@@ -223,6 +223,11 @@ def main() -> int:
             print(f"  {operation}  [{title}]  {message}")
         for check, count in by_check.most_common():
             print(f"  {count:4d}  {check}")
+        for i, code in enumerate(returncodes, 1):
+            if code and not failures:
+                # No failure recorded, yet schemathesis ended badly: it stopped on an error of
+                # its own (printed above), so part of the run never happened.
+                print(f"  pass {i}: schemathesis exited with {code} (see its output above)")
         server_log = (work / "server.log").read_text(errors="replace")
         if "Traceback" in server_log:
             print("\nthe server log has a traceback:\n" + server_log[-6000:])

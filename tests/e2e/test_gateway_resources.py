@@ -394,3 +394,19 @@ def test_unknown_ids_and_wrong_prefixes_are_404(api: httpx.Client) -> None:
         "keys/key_zz",
     ):
         _error(api.get(path), 404)
+
+
+def test_a_handler_url_no_client_could_call_is_a_400(api: httpx.Client) -> None:
+    for url in ("http://[::.]/x", "http://[::1/x", "http://[::1]:99999/x", "https:///path"):
+        body = {"name": _name(), "type": "http", "handler_url": url}
+        _error(api.post("tools", json=body), 400, param="handler_url")
+    ok = _ok(
+        api.post(
+            "tools", json={"name": _name(), "type": "http", "handler_url": "http://[::1]:8080/x"}
+        )
+    )
+    _error(
+        api.post(f"tools/{ok['id']}", json={"handler_url": "http://[zz]/"}),
+        400,
+        param="handler_url",
+    )

@@ -162,8 +162,24 @@ AgentObject = _object(
 )
 AgentList = _list("AgentList", AgentObject)
 
+# A webhook URL: http(s), a host, an optional port, and a path and query of RFC 3986
+# characters (no user info, no fragment). As documented (the default, allow_private_network
+# off) the host is a DNS name with an alphabetic top-level label; the API also takes a
+# literal IP address (then refused if private) and, with allow_private_network, any name.
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = "(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_PCHARS = "(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})"
+_QCHARS = "(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})"
+_REST = rf"(?::{_PORT})?(?:/{_PCHARS}*)?(?:\?{_QCHARS}*)?$"
+WEBHOOK_URL_PATTERN = rf"^https?://(?:{_LABEL}\.)+[A-Za-z]{{2,63}}{_REST}"
+WEBHOOK_URL_ANY_HOST_PATTERN = (
+    rf"^https?://(?:(?:{_LABEL}\.)*{_LABEL}\.?|\[[0-9A-Fa-f:.]+\]){_REST}"
+)
+
+
 # -- tools --------------------------------------------------------------------------------
-# What ToolSpec's validator checks (the YAML schema cannot say it: files may use ${ENV}).
+# What ToolSpec's validator checks (the YAML schema cannot say it: files may use ${ENV});
+# the tools' prepare hook also refuses a host or port no client could use.
 HTTP_URL_PATTERN = r"^https?://"
 ToolCreate = _body(
     "ToolCreate",
@@ -184,19 +200,6 @@ MemoryStoreObject = _object("MemoryStore", "memory_store", MemoryStoreCreate)
 MemoryStoreList = _list("MemoryStoreList", MemoryStoreObject)
 
 # -- webhooks (the secret is write-only: shown once, in the create response) ---------------
-# A webhook URL: http(s), a host, an optional port, and a path and query of RFC 3986
-# characters (no user info, no fragment). As documented (the default, allow_private_network
-# off) the host is a DNS name with an alphabetic top-level label; the API also takes a
-# literal IP address (then refused if private) and, with allow_private_network, any name.
-_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_PORT = "(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
-_PCHARS = "(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})"
-_QCHARS = "(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})"
-_REST = rf"(?::{_PORT})?(?:/{_PCHARS}*)?(?:\?{_QCHARS}*)?$"
-WEBHOOK_URL_PATTERN = rf"^https?://(?:{_LABEL}\.)+[A-Za-z]{{2,63}}{_REST}"
-WEBHOOK_URL_ANY_HOST_PATTERN = (
-    rf"^https?://(?:(?:{_LABEL}\.)*{_LABEL}\.?|\[[0-9A-Fa-f:.]+\]){_REST}"
-)
 # whsec_ + base64 of 16 to 64 bytes, as webhooks.signing.secret_key reads it (padding is
 # optional; it tolerates surplus `=` after complete groups).
 _B64 = "[A-Za-z0-9+/]"

@@ -2,8 +2,41 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
 from aiagentics.gateway.api import models as m
 from aiagentics.gateway.api.resources import ResourceType, build_controller
+from aiagentics.gateway.auth import AuthContext
+from aiagentics.gateway.errors import InvalidRequest
+from aiagentics.gateway.services import Services
+from aiagentics.gateway.store.base import Resource
+
+
+def check_handler_url(url: str) -> None:
+    """400 (param handler_url) for a URL no http client could call: a bad host or port."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (reading it checks the port's range)
+        host = httpx.URL(url).host
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise InvalidRequest(f"handler_url: not a valid URL: {exc}", param="handler_url") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise InvalidRequest(
+            "handler_url: not a valid URL: give http(s)://host[:port][/path]", param="handler_url"
+        )
+
+
+async def _prepare(
+    services: Services, auth: AuthContext, data: dict[str, Any], current: Resource | None
+) -> dict[str, Any]:
+    url = data.get("handler_url")
+    if isinstance(url, str):
+        check_handler_url(url)
+    return data
+
 
 TOOLS = ResourceType(
     kind="tool",
@@ -16,6 +49,7 @@ TOOLS = ResourceType(
     object_model=m.ToolObject,
     list_model=m.ToolList,
     referenced_by=(("agent", "tools"),),
+    prepare=_prepare,
 )
 
 ToolController = build_controller(TOOLS)
