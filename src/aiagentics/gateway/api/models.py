@@ -178,9 +178,14 @@ WEBHOOK_URL_ANY_HOST_PATTERN = (
 
 
 # -- tools --------------------------------------------------------------------------------
-# What ToolSpec's validator checks (the YAML schema cannot say it: files may use ${ENV});
-# the tools' prepare hook also refuses a host or port no client could use.
-HTTP_URL_PATTERN = r"^https?://"
+# A tool's handler_url, as the tools' prepare hook checks it (the YAML schema cannot say it:
+# files may use ${ENV}): http(s), optional user info, a host name of letters, digits and
+# hyphens, a port in range, then no spaces or control characters. (A bracketed IPv6
+# address is accepted too.)
+_USERINFO = "(?:(?:[A-Za-z0-9._~!$&'()*+,;=:-]|%[0-9A-Fa-f]{2})*@)?"
+HTTP_URL_PATTERN = (
+    rf"^https?://{_USERINFO}(?:{_LABEL}\.)*{_LABEL}\.?(?::{_PORT})?(?:[/?#][^\x00-\x20\x7f]*)?$"
+)
 ToolCreate = _body(
     "ToolCreate",
     ToolSpec,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,10 +16,23 @@ from aiagentics.gateway.errors import InvalidRequest
 from aiagentics.gateway.services import Services
 from aiagentics.gateway.store.base import Resource
 
+_DOCUMENTED = re.compile(m.HTTP_URL_PATTERN)
+_BRACKETED = re.compile(r"^https?://[^/?#\[\]]*\[([0-9A-Fa-f:.]+)\]")
+
 
 def check_handler_url(url: str) -> None:
-    """400 (param handler_url) for a URL no http client could call: a bad host or port."""
+    """400 (param handler_url) for a URL outside the documented syntax (or a valid bracketed
+    IPv6 address), or that no http client could call."""
+    bracketed = _BRACKETED.match(url)
+    if not _DOCUMENTED.fullmatch(url) and bracketed is None:
+        raise InvalidRequest(
+            "handler_url: not a valid URL: give http(s)://host[:port][/path] (a host of"
+            " letters, digits, dots and hyphens, or a bracketed IPv6 address)",
+            param="handler_url",
+        )
     try:
+        if bracketed is not None:
+            ipaddress.IPv6Address(bracketed.group(1))
         parts = urlsplit(url)
         parts.port  # noqa: B018  (reading it checks the port's range)
         host = httpx.URL(url).host
