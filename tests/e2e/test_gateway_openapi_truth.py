@@ -149,3 +149,12 @@ def test_file_content_headers_and_blank_form_fields(doc: dict[str, Any], api: ht
     assert re.search(
         headers["last-modified"]["schema"]["pattern"], content.headers["last-modified"]
     )
+
+
+def test_run_input_is_blank_exactly_when_the_document_says(api: httpx.Client) -> None:
+    agent = api.post("agents", json={"name": "blanks", "model": "scripted"}).json()
+    refused = api.post("runs", json={"agent_id": agent["id"], "input": " \t\u3000"})
+    assert refused.status_code == 400 and refused.json()["error"]["param"] == "input"
+    # Not whitespace to JSON Schema, so not blank to the API either.
+    taken = api.post("runs", json={"agent_id": agent["id"], "input": "\x1c\x1c"})
+    assert taken.status_code == 200, taken.text

@@ -22,6 +22,7 @@ from aiagentics.gateway.api.common import (
     list_body,
 )
 from aiagentics.gateway.auth import AuthContext, require
+from aiagentics.gateway.blank import NOT_BLANK_PATTERN
 from aiagentics.gateway.errors import InvalidRequest, NotFound
 from aiagentics.gateway.middleware import STREAM_REPLAY
 from aiagentics.gateway.runtime.records import STATUSES
@@ -33,7 +34,11 @@ UNTIL_PAUSE = "requires_action"
 
 _INPUT_SCHEMA = {
     "anyOf": [
-        {"type": "string", "pattern": "\\S", "description": "The user's message (not blank)."},
+        {
+            "type": "string",
+            "pattern": NOT_BLANK_PATTERN,
+            "description": "The user's message (not blank).",
+        },
         {
             "type": "array",
             "minItems": 1,

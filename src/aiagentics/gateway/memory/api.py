@@ -16,6 +16,7 @@ from litestar.params import Parameter
 
 from aiagentics.gateway.api.common import Limit, check_id, error_responses, list_body
 from aiagentics.gateway.auth import AuthContext, require
+from aiagentics.gateway.blank import NOT_BLANK_PATTERN
 from aiagentics.gateway.errors import InvalidRequest, NotFound
 from aiagentics.gateway.memory.kv import KEY_MAX_CHARS, MemoryInputError, Scope, resolve_scope
 from aiagentics.gateway.memory.retrieval import MAX_QUERY_CHARS, MAX_TOP_K
@@ -43,7 +44,7 @@ class SearchRequest(msgspec.Struct, forbid_unknown_fields=True):
     # For the OpenAPI document (merged by api/openapi.py): what the retrieval index checks.
     __json_schema_extra__: ClassVar[dict[str, Any]] = {
         "properties": {
-            "query": {"type": "string", "pattern": "\\S", "maxLength": MAX_QUERY_CHARS},
+            "query": {"type": "string", "pattern": NOT_BLANK_PATTERN, "maxLength": MAX_QUERY_CHARS},
             "top_k": {
                 "anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_TOP_K}, {"type": "null"}]
             },

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import anyio.to_thread
 
+from aiagentics.gateway.blank import is_blank
 from aiagentics.gateway.files.chunking import chunk_text
 from aiagentics.gateway.files.extract import extract_text
 from aiagentics.gateway.memory.embeddings import Embedder, EmbeddingError, cosine, pack, unpack
@@ -129,7 +130,7 @@ class Retrieval:
         chunk_overlap: int = DEFAULT_CHUNK_OVERLAP,
     ) -> list[SearchHit]:
         """The top_k chunks for a query among `file_ids` (every file of the project when None)."""
-        if not isinstance(query, str) or not query.strip():
+        if not isinstance(query, str) or is_blank(query):
             raise MemoryInputError("query must be a non-empty string", "query")
         if len(query) > MAX_QUERY_CHARS:
             raise MemoryInputError(f"query is longer than {MAX_QUERY_CHARS} characters", "query")

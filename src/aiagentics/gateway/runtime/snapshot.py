@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiagentics.gateway.blank import is_blank
 from aiagentics.gateway.errors import InvalidRequest, NotFound
 from aiagentics.gateway.store.base import Scope, Store
 
@@ -51,7 +52,7 @@ def initial_messages(agent: dict[str, Any], input: Any) -> list[dict[str, Any]]:
     if agent.get("instructions"):
         messages.append({"role": "system", "content": str(agent["instructions"])})
     if isinstance(input, str):
-        if not input.strip():
+        if is_blank(input):
             raise InvalidRequest("`input` must not be empty", param="input")
         messages.append({"role": "user", "content": input})
         return messages
