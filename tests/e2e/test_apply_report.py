@@ -75,9 +75,11 @@ def _listing_when_allowed(gw: Gateway) -> list[dict[str, Any]]:
 def test_ctrl_c_during_apply_reports_done_and_not_done(
     gateway_factory: Any, tmp_path: Path
 ) -> None:
-    # A slow gateway (one request a second after a small burst) so Ctrl-C lands midway.
+    # A slow gateway (one request a second after a small burst) so Ctrl-C lands midway: twice
+    # as many tools as the burst, so that the bucket refilling while a loaded machine plans
+    # slowly still leaves most creates waiting.
     gw: Gateway = gateway_factory(settings={"rate_limit_burst": 12, "rate_limit_per_second": 1})
-    names = [f"t{i:02d}" for i in range(12)]
+    names = [f"t{i:02d}" for i in range(24)]
     root = write_project(tmp_path / "p", **{f"tools/{n}.yaml": tool(n) for n in names})
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIAGENTICS_")}
     env.update(NO_COLOR="1", AIAGENTICS_API_KEY=gw.api_key, AIAGENTICS_BASE_URL=gw.base_url)
