@@ -75,11 +75,11 @@ def _listing_when_allowed(gw: Gateway) -> list[dict[str, Any]]:
 def test_ctrl_c_during_apply_reports_done_and_not_done(
     gateway_factory: Any, tmp_path: Path
 ) -> None:
-    # A slow gateway (one request a second after a small burst) so Ctrl-C lands midway: twice
-    # as many tools as the burst, so that the bucket refilling while a loaded machine plans
-    # slowly still leaves most creates waiting.
+    # A slow gateway (one request a second after a small burst) so Ctrl-C lands midway: four
+    # times as many tools as the burst, so that the bucket refilling while a loaded machine
+    # plans slowly still leaves most creates waiting.
     gw: Gateway = gateway_factory(settings={"rate_limit_burst": 12, "rate_limit_per_second": 1})
-    names = [f"t{i:02d}" for i in range(24)]
+    names = [f"t{i:02d}" for i in range(48)]
     root = write_project(tmp_path / "p", **{f"tools/{n}.yaml": tool(n) for n in names})
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIAGENTICS_")}
     env.update(NO_COLOR="1", AIAGENTICS_API_KEY=gw.api_key, AIAGENTICS_BASE_URL=gw.base_url)
@@ -94,7 +94,7 @@ def test_ctrl_c_during_apply_reports_done_and_not_done(
     deadline = time.time() + 60
     while ": done" not in (line := proc.stdout.readline()):
         assert line and time.time() < deadline, "apply ended before any change"
-    time.sleep(0.3)
+    time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1, err
