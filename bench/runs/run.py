@@ -30,6 +30,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # tests.fakes (the tool handler) lives beside the package
+from bench.servers import wait_healthy  # noqa: E402
 
 KEY = "sk_test_" + "b3nch" * 8
 SCRIPT = [
@@ -133,17 +134,6 @@ async def measure(
     }
 
 
-def wait_up(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} did not come up")
-
-
 def setup_agent(base_url: str, handler_url: str) -> str:
     headers = {"Authorization": f"Bearer {KEY}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=30) as c:
@@ -204,8 +194,8 @@ def main() -> None:
                 f"http://127.0.0.1:{gateway_port}",
                 f"http://127.0.0.1:{baseline_port}",
             )
-            wait_up(gateway_url + "/v1/health")
-            wait_up(baseline_url + "/")
+            wait_healthy(gateway_url + "/v1/health")
+            wait_healthy(baseline_url + "/")
             agent_id = setup_agent(gateway_url, handler_url)
             body = {
                 "agent_id": agent_id,
