@@ -19,8 +19,8 @@ from typing import Any
 import schemathesis
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from aiagentics.engine.sensitive import check_requested
 from aiagentics.gateway.errors import InvalidRequest
-from aiagentics.gateway.sensitive import check_requested
 
 DEFAULT_CHUNK_SIZE = 800
 DEFAULT_CHUNK_OVERLAP = 100

@@ -24,12 +24,12 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from aiagentics.gateway.memory.embeddings import Embedder
-from aiagentics.gateway.memory.index import ChunkIndex
-from aiagentics.gateway.memory.retrieval import Retrieval
-from aiagentics.gateway.store import schema_memory
-from aiagentics.gateway.store.db import Database
-from aiagentics.gateway.store.migrations import apply_migrations
+from aiagentics.engine.memory.embeddings import Embedder
+from aiagentics.engine.memory.index import ChunkIndex
+from aiagentics.engine.memory.retrieval import Retrieval
+from aiagentics.storage.sqlite import schema_memory
+from aiagentics.storage.sqlite.db import Database
+from aiagentics.storage.sqlite.migrations import apply_migrations
 
 DATASET = Path(__file__).with_name("dataset.json")
 P, E = "bench", "test"

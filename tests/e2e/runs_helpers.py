@@ -16,8 +16,8 @@ from tests.fakes.provider_server import FakeProviderServer
 from tests.fakes.tool_handler import ToolHandlerServer
 
 from aiagentics.gateway.auth import make_key
-from aiagentics.gateway.store.db import Database
-from aiagentics.gateway.store.sqlite import SQLiteStore
+from aiagentics.storage.sqlite.db import Database
+from aiagentics.storage.sqlite.definitions import SQLiteStore
 
 LIMIT_SCHEMA = {
     "type": "object",

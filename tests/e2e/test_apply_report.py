@@ -15,7 +15,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 from tests.e2e.conftest import AIA, Gateway
 from tests.e2e.plan_helpers import agent, aia, listing, tool, write_project
-from tests.gateway.webhooks.webhook_receiver import running_receiver
+from tests.engine.webhooks.webhook_receiver import running_receiver
 
 pytestmark = pytest.mark.e2e
 

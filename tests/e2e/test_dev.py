@@ -19,7 +19,7 @@ from tests.e2e.dev_helpers import (
     write_project,
 )
 
-from aiagentics.gateway.dev.watch import CATCH_UP_SECONDS
+from aiagentics.gateway.reload.watch import CATCH_UP_SECONDS
 
 pytestmark = pytest.mark.e2e
 

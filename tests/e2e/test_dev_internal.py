@@ -10,7 +10,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 from tests.e2e.dev_helpers import CLIENT_TOOL, agent_yaml, start_dev, wait_for, write_project
 from tests.e2e.plan_helpers import aia
-from tests.gateway.webhooks.webhook_receiver import running_receiver
+from tests.engine.webhooks.webhook_receiver import running_receiver
 
 pytestmark = pytest.mark.e2e
 

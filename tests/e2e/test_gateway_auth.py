@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from aiagentics.gateway.auth import make_key
-from aiagentics.gateway.store.db import Database
-from aiagentics.gateway.store.sqlite import SQLiteStore
+from aiagentics.storage.sqlite.db import Database
+from aiagentics.storage.sqlite.definitions import SQLiteStore
 
 pytestmark = pytest.mark.e2e
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 from tests.e2e.runs_helpers import RunWorld, create, start_world, stream
+from tests.engine.webhooks.webhook_receiver import running_receiver
 from tests.fakes.provider_server import Status
-from tests.gateway.webhooks.webhook_receiver import running_receiver
 
 pytestmark = pytest.mark.e2e
 

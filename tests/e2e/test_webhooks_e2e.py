@@ -11,7 +11,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 from tests.e2e.conftest import Gateway, free_port
-from tests.gateway.webhooks.webhook_receiver import running_receiver
+from tests.engine.webhooks.webhook_receiver import running_receiver
 
 pytestmark = pytest.mark.e2e
 

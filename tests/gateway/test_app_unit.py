@@ -19,10 +19,10 @@ from litestar.exceptions import (
 )
 from litestar.testing import TestClient
 
+from aiagentics.engine.sealing import Sealer
 from aiagentics.gateway.app import create_app
 from aiagentics.gateway.errors import InvalidRequest, param_from_key, to_api_error
 from aiagentics.gateway.ratelimit import RateLimiter
-from aiagentics.gateway.sealing import Sealer
 from aiagentics.gateway.settings import GatewaySettings
 from aiagentics.project import load_project
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aiagentics.gateway.readcache import ReadCache
-from aiagentics.gateway.store.db import Database
+from aiagentics.storage.sqlite.db import Database
 
 
 def test_change_token_moves_on_every_write(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from tests.conftest import file_mode
 from aiagentics.gateway.services import build_services
 from aiagentics.gateway.settings import GatewaySettings
 from aiagentics.gateway.statedir import open_private, prepare_state_dir
-from aiagentics.gateway.store.migrations import apply_migrations
+from aiagentics.storage.sqlite.migrations import apply_migrations
 
 
 def test_a_new_state_folder_is_private(tmp_path: Path, open_umask: None) -> None:

@@ -32,7 +32,7 @@ def dev(obj: CliContext, host: str | None, port: int | None) -> None:
 
     from aiagentics.gateway.app import create_app
     from aiagentics.gateway.auth import new_secret
-    from aiagentics.gateway.dev import DevReloader
+    from aiagentics.gateway.reload import DevReloader
     from aiagentics.gateway.services import build_services
     from aiagentics.gateway.settings import GatewaySettings
 
@@ -82,7 +82,7 @@ class DevView:
         self.started = False
 
     def on_reload(self, outcome: object) -> None:
-        from aiagentics.gateway.dev import ReloadOutcome
+        from aiagentics.gateway.reload import ReloadOutcome
 
         assert isinstance(outcome, ReloadOutcome)
         if not self.started:
@@ -100,7 +100,7 @@ class DevView:
         self._details(outcome)
 
     def _details(self, outcome: object) -> None:
-        from aiagentics.gateway.dev import ReloadOutcome
+        from aiagentics.gateway.reload import ReloadOutcome
 
         assert isinstance(outcome, ReloadOutcome)
         if outcome.diagnostics:
@@ -126,7 +126,7 @@ class DevView:
             )
 
     def _banner(self, outcome: object) -> None:
-        from aiagentics.gateway.dev import ReloadOutcome
+        from aiagentics.gateway.reload import ReloadOutcome
 
         assert isinstance(outcome, ReloadOutcome)
         out = self.out

@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from aiagentics.apply import (
+from aiagentics.apply.engine import (
     ApplyEvent,
     ApplyInterrupted,
     ApplyRefused,

@@ -26,18 +26,18 @@ from aiagentics.gateway.settings import SETTINGS_ENV, GatewaySettings
 
 def controllers() -> list[Any]:
     """Every route handler/controller of the API (CONTROLLERS, resolved lazily)."""
-    from aiagentics.gateway.api.agents import AgentController
-    from aiagentics.gateway.api.dev import dev_status
-    from aiagentics.gateway.api.files import FileController
-    from aiagentics.gateway.api.health import health
-    from aiagentics.gateway.api.keys import KeyController
-    from aiagentics.gateway.api.memory_stores import MemoryStoreController
-    from aiagentics.gateway.api.runs import RunController
-    from aiagentics.gateway.api.tools import ToolController
-    from aiagentics.gateway.api.traces import get_trace
-    from aiagentics.gateway.api.webhooks import WebhookController
-    from aiagentics.gateway.memory.api import MemoryDataController
-    from aiagentics.gateway.webhooks.api import WebhookDeliveryController
+    from aiagentics.gateway.routes.agents import AgentController
+    from aiagentics.gateway.routes.dev import dev_status
+    from aiagentics.gateway.routes.files import FileController
+    from aiagentics.gateway.routes.health import health
+    from aiagentics.gateway.routes.keys import KeyController
+    from aiagentics.gateway.routes.memory import MemoryDataController
+    from aiagentics.gateway.routes.memory_stores import MemoryStoreController
+    from aiagentics.gateway.routes.runs import RunController
+    from aiagentics.gateway.routes.tools import ToolController
+    from aiagentics.gateway.routes.traces import get_trace
+    from aiagentics.gateway.routes.webhook_deliveries import WebhookDeliveryController
+    from aiagentics.gateway.routes.webhooks import WebhookController
 
     CONTROLLERS: list[Any] = [
         health,
@@ -59,8 +59,8 @@ def controllers() -> list[Any]:
 
 def create_app(settings: GatewaySettings, services: Services | None = None) -> Litestar:
     """The gateway app for `settings` (its Services are built here unless given)."""
-    from aiagentics.gateway.api.openapi import TruthfulJsonPlugin
     from aiagentics.gateway.middleware import GatewayMiddleware, allowed_methods, with_allow_header
+    from aiagentics.gateway.routes.openapi import TruthfulJsonPlugin
 
     services = services or build_services(settings)
     app = Litestar(

@@ -23,9 +23,9 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from aiagentics.gateway.errors import Forbidden, Unauthorized
-from aiagentics.gateway.ids import new_id, random_token
 from aiagentics.gateway.readcache import ReadCache, Token
-from aiagentics.gateway.store.base import ApiKeyRecord, Scope, Store
+from aiagentics.ids import new_id, random_token
+from aiagentics.storage.base import ApiKeyRecord, Scope, Store
 
 ScopeName = Literal["read", "run", "admin"]
 SCOPES: tuple[str, ...] = ("read", "run", "admin")

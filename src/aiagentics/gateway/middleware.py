@@ -44,7 +44,7 @@ from aiagentics.gateway.errors import (
     error_response_bytes,
 )
 from aiagentics.gateway.services import Services
-from aiagentics.gateway.store.base import StoredResponse
+from aiagentics.storage.base import StoredResponse
 
 log = logging.getLogger("aiagentics.gateway")
 

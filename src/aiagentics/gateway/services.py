@@ -18,8 +18,8 @@ from litestar import Request
 
 from aiagentics.gateway.readcache import ReadCache
 from aiagentics.gateway.settings import GatewaySettings
-from aiagentics.gateway.store.base import Store
-from aiagentics.gateway.store.db import Database
+from aiagentics.storage.base import Store
+from aiagentics.storage.sqlite.db import Database
 
 log = logging.getLogger("aiagentics.gateway")
 
@@ -39,7 +39,7 @@ class Services:
     settings: GatewaySettings
     db: Database
     store: Store
-    sealer: Any  # aiagentics.gateway.sealing.Sealer (seal/unseal webhook secrets)
+    sealer: Any  # aiagentics.engine.sealing.Sealer (seal/unseal webhook secrets)
     rate_limiter: Any  # aiagentics.gateway.ratelimit.RateLimiter
     components: list[Component] = field(default_factory=list)
     # Encoded reads valid until the next database write (aiagentics.gateway.readcache).
@@ -50,7 +50,7 @@ class Services:
     memory: Any = None
     files_index: Any = None
     outbound: Any = None
-    dev: Any = None  # aiagentics.gateway.dev.DevReloader under `aia dev`
+    dev: Any = None  # aiagentics.gateway.reload.DevReloader under `aia dev`
     started: bool = False
 
     async def start(self) -> None:
@@ -58,7 +58,7 @@ class Services:
         if self.started:
             return
         from aiagentics.gateway.auth import bootstrap_admin_key
-        from aiagentics.gateway.store.migrations import apply_migrations
+        from aiagentics.storage.sqlite.migrations import apply_migrations
 
         apply_migrations(self.db)
         await bootstrap_admin_key(
@@ -84,10 +84,10 @@ class Services:
 
 def build_services(settings: GatewaySettings) -> Services:
     """Open the database and construct every component (nothing is started yet)."""
+    from aiagentics.engine.sealing import Sealer
     from aiagentics.gateway.ratelimit import RateLimiter
-    from aiagentics.gateway.sealing import Sealer
     from aiagentics.gateway.statedir import prepare_state_dir
-    from aiagentics.gateway.store.sqlite import SQLiteStore
+    from aiagentics.storage.sqlite.definitions import SQLiteStore
 
     prepare_state_dir(settings)  # private modes before the database file is opened
     db = Database(settings.database_path)
@@ -100,7 +100,7 @@ def build_services(settings: GatewaySettings) -> Services:
         read_cache=ReadCache(settings.read_cache_entries),
     )
     # -- components: one line each (construct, set the field, append to components) --
-    from aiagentics.gateway.runtime.service import RunService
+    from aiagentics.engine.runs.service import RunService
 
     services.runs = RunService(
         settings,
@@ -110,8 +110,8 @@ def build_services(settings: GatewaySettings) -> Services:
         sealer=services.sealer,
     )
     services.components.append(services.runs)
-    from aiagentics.gateway.memory.service import install_memory
-    from aiagentics.gateway.webhooks.service import install_webhooks
+    from aiagentics.engine.memory.service import install_memory
+    from aiagentics.engine.webhooks.service import install_webhooks
 
     install_memory(services)
     install_webhooks(services)
@@ -132,7 +132,7 @@ def prepare_database(settings: GatewaySettings) -> str | None:
     import asyncio
 
     from aiagentics.gateway.auth import bootstrap_admin_key
-    from aiagentics.gateway.store.migrations import apply_migrations
+    from aiagentics.storage.sqlite.migrations import apply_migrations
 
     services = build_services(settings)
     try:

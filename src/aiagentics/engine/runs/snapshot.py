@@ -1,0 +1,72 @@
+"""What a run pins when it starts: the agent's definition and its tools, and the first messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiagentics.gateway.blank import is_blank
+from aiagentics.gateway.errors import InvalidRequest, NotFound
+from aiagentics.storage.base import Scope, Store
+
+_INPUT_ROLES = ("user", "assistant", "system")
+
+
+async def agent_snapshot(
+    store: Store, scope: Scope, agent_id: str | None, agent_name: str | None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(agent definition with id/name/version, its tools' definitions) as of now."""
+    if agent_id:
+        resource, param, ref = await store.get("agent", scope, agent_id), "agent_id", agent_id
+    elif agent_name:
+        resource, param, ref = (
+            await store.get_by_name("agent", scope, agent_name),
+            "agent",
+            agent_name,
+        )
+    else:
+        raise InvalidRequest("give `agent_id` (or `agent`, the agent's name)", param="agent_id")
+    if resource is None:
+        raise NotFound(f"no agent {ref!r}", param=param)
+    data = dict(resource.data)
+    tools: list[dict[str, Any]] = []
+    for tool_ref in data.get("tools") or []:
+        tool = await store.get("tool", scope, tool_ref) or await store.get_by_name(
+            "tool", scope, tool_ref
+        )
+        if tool is None:
+            raise InvalidRequest(
+                f"the agent's tool {tool_ref!r} no longer exists; update the agent",
+                param=param,
+                code="tool_missing",
+            )
+        tools.append({**tool.data, "id": tool.id, "name": tool.name, "version": tool.version})
+    agent = {**data, "id": resource.id, "name": resource.name, "version": resource.version}
+    return agent, tools
+
+
+def initial_messages(agent: dict[str, Any], input: Any) -> list[dict[str, Any]]:
+    """The thread a run starts with: the instructions, then the input (text or messages)."""
+    messages: list[dict[str, Any]] = []
+    if input is None:
+        raise InvalidRequest("`input` is required: a string or a list of messages", param="input")
+    if agent.get("instructions"):
+        messages.append({"role": "system", "content": str(agent["instructions"])})
+    if isinstance(input, str):
+        if is_blank(input):
+            raise InvalidRequest("`input` must not be empty", param="input")
+        messages.append({"role": "user", "content": input})
+        return messages
+    if not isinstance(input, list) or not input:
+        raise InvalidRequest(
+            "`input` must be a string or a non-empty list of messages", param="input"
+        )
+    for i, message in enumerate(input):
+        if not isinstance(message, dict) or message.get("role") not in _INPUT_ROLES:
+            raise InvalidRequest(
+                "each input message needs `role` (user, assistant or system) and `content`",
+                param=f"input[{i}].role",
+            )
+        if not isinstance(message.get("content"), str):
+            raise InvalidRequest("message content must be a string", param=f"input[{i}].content")
+        messages.append({"role": message["role"], "content": message["content"]})
+    return messages

@@ -1,0 +1,25 @@
+"""/v1/traces/:run_id: the step-by-step trace of a run."""
+
+# No `from __future__ import annotations`: Litestar reads these annotations at runtime.
+
+from typing import Any
+
+from litestar import get
+
+from aiagentics.gateway.auth import AuthContext, require
+from aiagentics.gateway.routes.common import check_id, error_responses
+from aiagentics.gateway.services import Services
+
+
+@get(
+    "/v1/traces/{run_id:str}",
+    guards=[require("read")],
+    responses=error_responses(404),
+    summary="The trace of a run: every model and tool step with inputs, outputs, latency, tokens",
+    operation_id="get_trace",
+    tags=["traces"],
+)
+async def get_trace(run_id: str, services: Services, auth: AuthContext) -> dict[str, Any]:
+    """The trace of one run."""
+    check_id(run_id, "run", "run")
+    return await services.runs.trace(auth.scope, run_id)
