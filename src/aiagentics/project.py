@@ -1,7 +1,14 @@
-"""`aiagentics.toml`: finding and reading the project configuration."""
+"""`aiagentics.toml`: finding and reading the project configuration, and the gateway's settings.
+
+The `[gateway]` section is declared once, by `GatewaySection`; `GatewaySettings`, what a
+running gateway reads, is that section plus what only a process knows (workers, the
+bootstrap key, the providers) and derives its fields, defaults and limits from it.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +62,112 @@ class GatewaySection(_Section):
     # The model of an agent created through the API without `model` (alias, provider/model
     # or scripted); unset, such a create is a 400.
     default_model: str | None = Field(None, min_length=1)
+
+
+DEFAULT_DATABASE = ".aiagentics/gateway.db"
+SETTINGS_ENV = "AIAGENTICS_GATEWAY_SETTINGS"
+
+
+class GatewaySettings(GatewaySection):
+    """Everything the gateway needs to run: `[gateway]` and the process's own; tests build their own.
+
+    Nothing reads the environment or the disk at import time; `from_project` and
+    `from_env_json` are the only constructors that look outside.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Absolute (or cwd-relative) path of the SQLite file (the section's URL, resolved); its
+    # directory also holds `files/` (uploaded content) and `secret.key` (sealing key).
+    database: str = DEFAULT_DATABASE
+    workers: int = 1
+    bootstrap_api_key: str | None = None
+    default_project: str = "default"
+    default_environment: str = "test"
+    # Run engine: SSE keep-alive comment interval on idle streams, the largest body an
+    # `http` tool handler may answer, and the longest silence of a model stream.
+    sse_keepalive_seconds: float = 15.0
+    tool_max_response_bytes: int = 1_000_000
+    model_read_timeout_seconds: float = 60.0
+    model_aliases: dict[str, str] = Field(default_factory=dict)
+    # provider name -> {"base_url": ..., "api_key_env": ...}
+    providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Fernet key (urlsafe base64, 32 bytes) sealing stored secrets; when None a key file
+    # `secret.key` (mode 0600) beside the database is created and used.
+    secret_key: str | None = None
+    idempotency_ttl_seconds: int = 86_400
+    graceful_shutdown_seconds: float = 10.0
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file as a Path."""
+        return Path(self.database)
+
+    @property
+    def data_dir(self) -> Path:
+        """The directory beside the database that holds files and the sealing key."""
+        return self.database_path.parent
+
+    @property
+    def files_dir(self) -> Path:
+        """Where uploaded file content lives, one file per id."""
+        return self.data_dir / "files"
+
+    def replace(self, **changes: Any) -> GatewaySettings:
+        """A copy with some fields changed (None values are ignored, so CLI flags can pass through)."""
+        return self.model_copy(update={k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_project(
+        cls,
+        project: Project | None,
+        root: Path | None = None,
+        environ: dict[str, str] | None = None,
+    ) -> GatewaySettings:
+        """Settings from a project's [gateway], [models] and [providers]; defaults without one.
+
+        The database path is resolved against the project root (or `root`, else the cwd).
+        """
+        env = os.environ if environ is None else environ
+        base = (project.root if project is not None else (root or Path.cwd())).resolve()
+        if project is None:
+            return cls(
+                database=str(base / DEFAULT_DATABASE),
+                bootstrap_api_key=env.get("AIAGENTICS_API_KEY") or None,
+            )
+        gw = project.config.gateway
+        section = {name: getattr(gw, name) for name in GatewaySection.model_fields}
+        return cls(
+            **{
+                **section,
+                "database": str(base / _sqlite_path(gw.database)),
+            },
+            bootstrap_api_key=env.get(project.config.api.api_key_env) or None,
+            model_aliases=dict(project.config.models),
+            providers={
+                name: p.model_dump(exclude_none=True)
+                for name, p in project.config.providers.items()
+            },
+        )
+
+    def to_env_json(self) -> str:
+        """Serialised for worker processes (see `from_env_json`)."""
+        return self.model_dump_json()
+
+    @classmethod
+    def from_env_json(cls, text: str) -> GatewaySettings:
+        """The inverse of `to_env_json`; unknown keys are ignored."""
+        raw = json.loads(text)
+        return cls(**{k: v for k, v in raw.items() if k in cls.model_fields})
+
+
+def _sqlite_path(url: str) -> str:
+    """`sqlite:///rel/path.db` or a bare path -> the path part."""
+    if url.startswith("sqlite:///"):
+        return url[len("sqlite:///") :]
+    if "://" in url:
+        raise ValueError(f"unsupported database URL {url!r}: only sqlite:/// is built in")
+    return url
 
 
 class EnvSection(_Section):

@@ -24,7 +24,6 @@ from aiagentics.gateway.app import create_app
 from aiagentics.gateway.errors import InvalidRequest, param_from_key, to_api_error
 from aiagentics.gateway.ratelimit import RateLimiter
 from aiagentics.gateway.settings import GatewaySettings
-from aiagentics.project import load_project
 
 KEY = "sk_test_" + "u" * 40
 
@@ -109,34 +108,6 @@ def test_rate_limiter_refills() -> None:
     assert denied.retry_after == 1 and denied.remaining == 0
     assert limiter.take("k", now=0.5).allowed  # one token back after 1/rate seconds
     assert limiter.take("other", now=0).allowed  # buckets are per caller
-
-
-def test_settings_from_project(tmp_path: Path) -> None:
-    (tmp_path / "aiagentics.toml").write_text(
-        '[project]\nname = "p"\n[models]\nfast = "openai/gpt-4.1-mini"\n'
-        '[providers.openai]\nbase_url = "http://127.0.0.1:9/v1"\napi_key_env = "OPENAI_API_KEY"\n'
-        '[gateway]\nport = 9999\ndatabase = "sqlite:///state/gw.db"\nallow_private_network = true\n'
-        "rate_limit_burst = 7\nmax_body_bytes = 5000\n"
-    )
-    s = GatewaySettings.from_project(
-        load_project(tmp_path), environ={"AIAGENTICS_API_KEY": "sk_test_zz"}
-    )
-    assert (
-        s.port == 9999
-        and s.allow_private_network
-        and s.rate_limit_burst == 7
-        and s.max_body_bytes == 5000
-    )
-    assert Path(s.database) == tmp_path.resolve() / "state" / "gw.db"
-    assert s.files_dir == tmp_path.resolve() / "state" / "files"
-    assert s.bootstrap_api_key == "sk_test_zz"
-    assert s.model_aliases == {"fast": "openai/gpt-4.1-mini"}
-    assert s.providers["openai"]["api_key_env"] == "OPENAI_API_KEY"
-    assert GatewaySettings.from_env_json(s.to_env_json()) == s
-    assert s.replace(port=None, host="0.0.0.0").port == 9999
-    none = GatewaySettings.from_project(None, root=tmp_path, environ={})
-    assert Path(none.database) == tmp_path.resolve() / ".aiagentics" / "gateway.db"
-    assert none.bootstrap_api_key is None
 
 
 def test_sealer_key_file_is_private_and_stable(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from aiagentics.engine.outbound import safe_client
-from aiagentics.gateway.settings import GatewaySettings
+from aiagentics.project import GatewaySettings
 
 # A ceiling only: each call is bounded by its tool's own timeout_seconds.
 _CLIENT_TIMEOUT = 600.0

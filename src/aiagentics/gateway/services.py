@@ -88,7 +88,7 @@ def build_services(settings: GatewaySettings) -> Services:
     from aiagentics.engine.definitions import Definitions
     from aiagentics.engine.sealing import Sealer
     from aiagentics.gateway.ratelimit import RateLimiter
-    from aiagentics.gateway.statedir import prepare_state_dir
+    from aiagentics.engine.statedir import prepare_state_dir
     from aiagentics.storage.sqlite.definitions import SQLiteStore
 
     prepare_state_dir(settings)  # private modes before the database file is opened

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiagentics.errors import InvalidInput, NotFound
-from aiagentics.gateway.blank import is_blank
+from aiagentics.engine.blank import is_blank
 from aiagentics.storage.base import Scope, Store
 
 _INPUT_ROLES = ("user", "assistant", "system")

@@ -18,7 +18,7 @@ from aiagentics.engine.definitions import DEV_SOURCE_KEY, RULES, render, stable_
 from aiagentics.engine.sensitive import FIELDS_KEY, seal_fields
 from aiagentics.gateway.auth import AuthContext
 from aiagentics.gateway.services import Services
-from aiagentics.gateway.statedir import open_private, private_dir
+from aiagentics.engine.statedir import open_private, private_dir
 from aiagentics.plan import Action, ActionType, Plan, desired_metadata, make_plan, map_refs
 from aiagentics.plan.sensitive import requested_fields
 from aiagentics.storage.base import Kind, Resource, Scope

@@ -37,7 +37,7 @@ from aiagentics.gateway.routes.common import (
     list_body,
 )
 from aiagentics.gateway.services import Services
-from aiagentics.gateway.statedir import open_private, private_dir
+from aiagentics.engine.statedir import open_private, private_dir
 from aiagentics.storage.base import DuplicateName, Resource
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")

@@ -18,7 +18,7 @@ from aiagentics.engine.memory.kv import KEY_MAX_CHARS, MemoryInputError, Scope, 
 from aiagentics.engine.memory.retrieval import MAX_QUERY_CHARS, MAX_TOP_K
 from aiagentics.engine.memory.service import MemoryService, VectorProfile
 from aiagentics.gateway.auth import AuthContext, require
-from aiagentics.gateway.blank import NOT_BLANK_PATTERN
+from aiagentics.engine.blank import NOT_BLANK_PATTERN
 from aiagentics.gateway.errors import InvalidRequest, NotFound
 from aiagentics.gateway.routes.common import Limit, check_id, error_responses, list_body
 from aiagentics.gateway.services import Services

@@ -15,7 +15,7 @@ from aiagentics import errors
 from aiagentics.engine.runs.records import STATUSES
 from aiagentics.engine.runs.service import RunService
 from aiagentics.gateway.auth import AuthContext, require
-from aiagentics.gateway.blank import NOT_BLANK_PATTERN
+from aiagentics.engine.blank import NOT_BLANK_PATTERN
 from aiagentics.gateway.errors import InvalidRequest
 from aiagentics.gateway.middleware import STREAM_REPLAY
 from aiagentics.gateway.routes.common import (

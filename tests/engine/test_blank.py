@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aiagentics.gateway.blank import NOT_BLANK_PATTERN, is_blank
+from aiagentics.engine.blank import NOT_BLANK_PATTERN, is_blank
 
 
 def test_blank_is_ecma_whitespace_only() -> None:

@@ -17,7 +17,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from aiagentics.gateway.settings import GatewaySettings
+from aiagentics.project import GatewaySettings
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
