@@ -20,7 +20,7 @@ import schemathesis
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from aiagentics.engine.sensitive import check_requested
-from aiagentics.gateway.errors import InvalidRequest
+from aiagentics.errors import InvalidInput
 
 DEFAULT_CHUNK_SIZE = 800
 DEFAULT_CHUNK_OVERLAP = 100
@@ -49,7 +49,7 @@ def breaks_sensitive_fields_rule(body: Any) -> bool:
         return False
     try:
         check_requested(body, requested, REFERENCE_FIELDS)
-    except InvalidRequest:
+    except InvalidInput:
         return True
     return False
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 import os
 import re
 
+from aiagentics.kinds import TABLE
+
 PREFIXES = {
-    "agent": "agt",
+    **{k.kind: k.prefix for k in TABLE},
     "run": "run",
-    "tool": "tool",
-    "memory_store": "mem",
-    "file": "file",
-    "webhook": "whk",
     "trace": "trc",
     "api_key": "key",
     "request": "req",

@@ -21,6 +21,7 @@ class Reference:
 
     path: str
     spec_kind: str
+    many: bool = True  # a list of references (else one, or none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class KindInfo:
     kind: StoreKind  # as the API objects and storage name it
     path: str  # collection under /v1
     prefix: str  # of its ids: agt_...
+    folder: str  # the project folder `aia init` and `aia export` put its files in
     # Updates keep the older versions readable (GET .../versions).
     versioned: bool = False
     references: tuple[Reference, ...] = ()
@@ -43,25 +45,27 @@ class KindInfo:
 
 # In apply order: a kind comes after every kind it references.
 TABLE: tuple[KindInfo, ...] = (
-    KindInfo("File", "file", "files", "file"),
+    KindInfo("File", "file", "files", "file", "memory"),
     KindInfo(
         "Memory",
         "memory_store",
         "memory_stores",
         "mem",
+        "memory",
         references=(Reference("vector.files", "File"),),
     ),
-    KindInfo("Tool", "tool", "tools", "tool", versioned=True),
-    KindInfo("Webhook", "webhook", "webhooks", "whk"),
+    KindInfo("Tool", "tool", "tools", "tool", "tools", versioned=True),
+    KindInfo("Webhook", "webhook", "webhooks", "whk", "webhooks"),
     KindInfo(
         "Agent",
         "agent",
         "agents",
         "agt",
+        "agents",
         versioned=True,
         references=(
             Reference("tools", "Tool"),
-            Reference("memory", "Memory"),
+            Reference("memory", "Memory", many=False),
             Reference("files", "File"),
         ),
     ),
@@ -78,6 +82,8 @@ VERSIONED: frozenset[str] = frozenset(k.kind for k in TABLE if k.versioned)
 SPEC_KIND: dict[str, str] = {k.kind: k.spec_kind for k in TABLE}
 STORE_KIND: dict[str, StoreKind] = {k.spec_kind: k.kind for k in TABLE}
 # Spec kind -> dotted body path -> the spec kind it references.
+# The project folders of a new project, in the order the spec kinds are listed.
+FOLDERS: tuple[str, ...] = tuple(dict.fromkeys(BY_SPEC_KIND[k].folder for k in SPEC_KINDS))
 REF_FIELDS: dict[str, dict[str, str]] = {
     k.spec_kind: {r.path: r.spec_kind for r in k.references} for k in TABLE if k.references
 }

@@ -16,8 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from aiagentics.kinds import FOLDERS
+
 CONFIG_FILE = "aiagentics.toml"
-DEFAULT_PATHS = ("agents", "tools", "memory", "webhooks")
+DEFAULT_PATHS = FOLDERS
 
 
 class _Section(BaseModel):

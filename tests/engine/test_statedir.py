@@ -7,9 +7,9 @@ from pathlib import Path
 
 from tests.conftest import file_mode
 
+from aiagentics.engine.statedir import open_private, prepare_state_dir
 from aiagentics.gateway.services import build_services
 from aiagentics.gateway.settings import GatewaySettings
-from aiagentics.engine.statedir import open_private, prepare_state_dir
 from aiagentics.storage.sqlite.migrations import apply_migrations
 
 

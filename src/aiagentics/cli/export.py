@@ -16,17 +16,12 @@ from rich.text import Text
 from aiagentics.cli.context import CliContext
 from aiagentics.cli.plan import Failed, compile_or_fail, console_for, fail, run_guarded
 from aiagentics.client import KIND_PATHS, ApiClient, read_resources, resolve_connection
+from aiagentics.kinds import TABLE
 from aiagentics.plan import RemoteState, desired_metadata, owner_of, remote_name
 from aiagentics.plan.export import secret_placeholders, to_document
 from aiagentics.project import CONFIG_FILE, ConfigError, Project, load_project
 
-FOLDERS = {
-    "Agent": "agents",
-    "Tool": "tools",
-    "Memory": "memory",
-    "Webhook": "webhooks",
-    "File": "memory",
-}
+FOLDERS = {k.spec_kind: k.folder for k in TABLE}
 
 
 # What a placeholder compiles to for adoption while its variable is unset (valid as a URL).

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aiagentics.kinds import TABLE
+
 if TYPE_CHECKING:
     from aiagentics.client._client import ApiClient
 
 # Kind (as in the YAML files) -> collection path under /v1.
-KIND_PATHS: dict[str, str] = {
-    "File": "files",
-    "Memory": "memory_stores",
-    "Tool": "tools",
-    "Webhook": "webhooks",
-    "Agent": "agents",
-}
+KIND_PATHS: dict[str, str] = {k.spec_kind: k.path for k in TABLE}  # in apply order
 
 
 def read_resources(

@@ -1,4 +1,4 @@
-"""Resolving references between resources by name: agent tools/memory/files, memory files."""
+"""Resolving references between resources by name (the reference fields of the kind table)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from aiagentics.kinds import BY_SPEC_KIND
 from aiagentics.spec.diagnostics import Diagnostic
 from aiagentics.spec.loader import Loc
 from aiagentics.spec.validate import Resource, did_you_mean
@@ -19,34 +20,22 @@ def resolve_references(
     resource: Resource, declared: Declared, model_aliases: Iterable[str]
 ) -> tuple[tuple[str, ...], list[Diagnostic]]:
     """(addresses this resource depends on, diagnostics for names that do not exist)."""
-    wanted: list[tuple[str, str, Loc]] = []
     diagnostics: list[Diagnostic] = []
     spec: Any = resource.model.spec if resource.model is not None else None  # type: ignore[attr-defined]
-    if resource.kind == "Agent":
-        if spec is not None:
-            tools, memory, files = (
-                list(enumerate(spec.tools)),
-                spec.memory,
-                list(enumerate(spec.files)),
-            )
-            diagnostics += _check_script(resource, spec, declared.get("Tool", {}))
-            diagnostics += _check_model(resource, spec.model, model_aliases)
-        else:  # invalid elsewhere: still check what can be read, so one run shows every problem
-            raw = _mapping(resource.document.data.get("spec"))
-            tools, files = _names(raw.get("tools")), _names(raw.get("files"))
-            memory = raw.get("memory") if isinstance(raw.get("memory"), str) else None
-        wanted += [("Tool", n, ("spec", "tools", i)) for i, n in tools]
-        if memory is not None:
-            wanted.append(("Memory", memory, ("spec", "memory")))
-        wanted += [("File", n, ("spec", "files", i)) for i, n in files]
-    elif resource.kind == "Memory":
-        if spec is not None:
-            vector_files = list(enumerate(spec.vector.files)) if spec.vector is not None else []
-        else:
-            vector_files = _names(
-                _mapping(_mapping(resource.document.data.get("spec")).get("vector")).get("files")
-            )
-        wanted += [("File", n, ("spec", "vector", "files", i)) for i, n in vector_files]
+    if resource.kind == "Agent" and spec is not None:
+        diagnostics += _check_script(resource, spec, declared.get("Tool", {}))
+        diagnostics += _check_model(resource, spec.model, model_aliases)
+    # An invalid resource still has what can be read checked, so one run shows every problem.
+    raw = _mapping(resource.document.data.get("spec"))
+    wanted: list[tuple[str, str, Loc]] = []
+    info = BY_SPEC_KIND.get(resource.kind)
+    for ref in info.references if info is not None else ():
+        parts = tuple(ref.path.split("."))
+        value = _model_at(spec, parts) if spec is not None else _raw_at(raw, parts)
+        if ref.many:
+            wanted += [(ref.spec_kind, n, ("spec", *parts, i)) for i, n in _names(value)]
+        elif isinstance(value, str):
+            wanted.append((ref.spec_kind, value, ("spec", *parts)))
     refs: list[str] = []
     for kind, name, loc in wanted:
         if name in declared.get(kind, {}):
@@ -123,6 +112,20 @@ def _check_model(resource: Resource, model: str, aliases: Iterable[str]) -> list
             ("spec", "model"), "unknown-model", f"unknown model {model!r}", hint
         )
     ]
+
+
+def _model_at(spec: Any, parts: tuple[str, ...]) -> Any:
+    node = spec
+    for part in parts:
+        node = getattr(node, part, None)
+    return node
+
+
+def _raw_at(raw: Mapping[str, Any], parts: tuple[str, ...]) -> Any:
+    node: Any = raw
+    for part in parts:
+        node = _mapping(node).get(part)
+    return node
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Kinds in the order they must exist: what an agent references comes first.
-APPLY_ORDER = ("File", "Memory", "Tool", "Webhook", "Agent")
+from aiagentics.kinds import APPLY_ORDER as APPLY_ORDER
 
 
 @dataclass(frozen=True, slots=True)

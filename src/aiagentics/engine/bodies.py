@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
 from aiagentics.errors import InvalidInput
+from aiagentics.kinds import BY_KIND
 from aiagentics.spec.kinds import (
     NAME_PATTERN,
     ONE_INSTRUCTION_SOURCE,
@@ -48,9 +49,9 @@ def _id(prefix: str) -> Any:
     ]
 
 
-ToolId = _id("tool")
-MemId = _id("mem")
-FileId = _id("file")
+ToolId = _id(BY_KIND["tool"].prefix)
+MemId = _id(BY_KIND["memory_store"].prefix)
+FileId = _id(BY_KIND["file"].prefix)
 
 SensitivePath = Annotated[str, Field(min_length=1, max_length=300)]
 

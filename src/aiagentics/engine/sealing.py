@@ -15,8 +15,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from aiagentics.project import GatewaySettings
 from aiagentics.engine.statedir import KEY_FILE, PRIVATE_FILE, private_dir
+from aiagentics.project import GatewaySettings
 
 __all__ = ["KEY_FILE", "Sealer", "load_or_create_key"]
 

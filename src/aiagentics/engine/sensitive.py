@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from aiagentics import kinds
 from aiagentics.errors import InvalidInput
 from aiagentics.spec.secrets import (
     declared_paths,
@@ -28,13 +29,7 @@ from aiagentics.spec.secrets import (
 )
 
 # The spec kind of each stored kind (SECRET_FIELDS is keyed by spec kind).
-SPEC_KIND = {
-    "agent": "Agent",
-    "tool": "Tool",
-    "memory_store": "Memory",
-    "webhook": "Webhook",
-    "file": "File",
-}
+SPEC_KIND = kinds.SPEC_KIND
 SEALED_KEY = "_sealed"
 MASK = "(sensitive)"
 FIELDS_KEY = "sensitive_fields"

@@ -87,8 +87,8 @@ def build_services(settings: GatewaySettings) -> Services:
     """Open the database and construct every component (nothing is started yet)."""
     from aiagentics.engine.definitions import Definitions
     from aiagentics.engine.sealing import Sealer
-    from aiagentics.gateway.ratelimit import RateLimiter
     from aiagentics.engine.statedir import prepare_state_dir
+    from aiagentics.gateway.ratelimit import RateLimiter
     from aiagentics.storage.sqlite.definitions import SQLiteStore
 
     prepare_state_dir(settings)  # private modes before the database file is opened

@@ -7,10 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 # kind -> dotted body path -> the kind it references. Lists and single values both occur.
-REF_FIELDS: dict[str, dict[str, str]] = {
-    "Agent": {"tools": "Tool", "memory": "Memory", "files": "File"},
-    "Memory": {"vector.files": "File"},
-}
+from aiagentics.kinds import REF_FIELDS as REF_FIELDS
 
 
 def get_path(body: Mapping[str, Any], path: str) -> Any:

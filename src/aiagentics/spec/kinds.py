@@ -10,8 +10,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from aiagentics.kinds import SPEC_KINDS
+
 API_VERSION = "aiagentics.io/v1"
-KINDS = ("Agent", "Tool", "Memory", "Webhook", "File")
+KINDS = SPEC_KINDS
 NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
 WEBHOOK_EVENTS = ("run.completed", "run.failed", "tool.requested")
 

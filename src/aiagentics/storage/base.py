@@ -8,14 +8,16 @@ Methods are async so that a networked backend fits; the SQLite one returns at on
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import msgspec
 
-Kind = Literal["agent", "tool", "memory_store", "webhook", "file"]
-KINDS: tuple[Kind, ...] = ("agent", "tool", "memory_store", "webhook", "file")
-# Kinds whose updates create a new version (older ones stay readable via versions()).
-VERSIONED: frozenset[str] = frozenset({"agent", "tool"})
+from aiagentics.kinds import STORE_KINDS, StoreKind
+from aiagentics.kinds import VERSIONED as VERSIONED
+
+# The definition kinds and those whose updates keep older versions (from the kind table).
+Kind = StoreKind
+KINDS: tuple[Kind, ...] = STORE_KINDS
 
 
 class Scope(msgspec.Struct, frozen=True):

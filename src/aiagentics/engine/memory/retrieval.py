@@ -12,12 +12,12 @@ from collections.abc import Sequence
 
 import anyio.to_thread
 
+from aiagentics.engine.blank import is_blank
 from aiagentics.engine.documents.chunking import chunk_text
 from aiagentics.engine.documents.extract import extract_text
 from aiagentics.engine.memory.embeddings import Embedder, EmbeddingError, cosine, pack, unpack
 from aiagentics.engine.memory.index import ChunkIndex, SearchHit
 from aiagentics.engine.memory.kv import MemoryInputError
-from aiagentics.engine.blank import is_blank
 
 __all__ = ["DEFAULT_CHUNK_OVERLAP", "DEFAULT_CHUNK_SIZE", "Retrieval", "rrf_fuse"]
 

@@ -51,8 +51,8 @@ from aiagentics.engine.sealing import Sealer
 from aiagentics.engine.sensitive import reveal
 from aiagentics.engine.tools.base import ToolRegistry
 from aiagentics.errors import Busy, Conflict, NotFound
-from aiagentics.project import GatewaySettings
 from aiagentics.ids import new_id
+from aiagentics.project import GatewaySettings
 from aiagentics.storage.base import Scope, Store
 from aiagentics.storage.sqlite.db import Database
 from aiagentics.storage.sqlite.runs import RunStore

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiagentics.errors import InvalidInput, NotFound
 from aiagentics.engine.blank import is_blank
+from aiagentics.errors import InvalidInput, NotFound
 from aiagentics.storage.base import Scope, Store
 
 _INPUT_ROLES = ("user", "assistant", "system")

@@ -16,9 +16,9 @@ from aiagentics.compiler.state import CompiledResource, DesiredState
 from aiagentics.engine.bodies import validate
 from aiagentics.engine.definitions import DEV_SOURCE_KEY, RULES, render, stable_id
 from aiagentics.engine.sensitive import FIELDS_KEY, seal_fields
+from aiagentics.engine.statedir import open_private, private_dir
 from aiagentics.gateway.auth import AuthContext
 from aiagentics.gateway.services import Services
-from aiagentics.engine.statedir import open_private, private_dir
 from aiagentics.plan import Action, ActionType, Plan, desired_metadata, make_plan, map_refs
 from aiagentics.plan.sensitive import requested_fields
 from aiagentics.storage.base import Kind, Resource, Scope

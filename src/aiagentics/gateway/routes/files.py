@@ -21,9 +21,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import File
 
+from aiagentics import kinds
 from aiagentics.engine import bodies as m
 from aiagentics.engine.bodies import validate
 from aiagentics.engine.definitions import public_metadata, refuse_if_declared
+from aiagentics.engine.statedir import open_private, private_dir
 from aiagentics.gateway.auth import AuthContext, needs
 from aiagentics.gateway.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
 from aiagentics.gateway.routes.common import (
@@ -37,7 +39,6 @@ from aiagentics.gateway.routes.common import (
     list_body,
 )
 from aiagentics.gateway.services import Services
-from aiagentics.engine.statedir import open_private, private_dir
 from aiagentics.storage.base import DuplicateName, Resource
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
@@ -255,11 +256,11 @@ class FileController(Controller):
     )
     async def remove(self, id: str, services: Services, auth: AuthContext) -> Deleted:
         refuse_if_declared(await _load(services, auth, id), "file")
-        for kind, field_path in (("agent", "files"), ("memory_store", "vector.files")):
-            users = await services.store.referrers(kind, auth.scope, field_path, id)  # type: ignore[arg-type]
+        for other, field_path in kinds.referrers("File"):
+            users = await services.store.referrers(other.kind, auth.scope, field_path, id)
             if users:
                 raise Conflict(
-                    f"this file is used by {kind.replace('_', ' ')} {users[0]}",
+                    f"this file is used by {other.what} {users[0]}",
                     code="resource_in_use",
                 )
         await services.store.delete("file", auth.scope, id)

@@ -14,11 +14,12 @@ import msgspec
 from litestar import Controller, delete, get, post, put
 from litestar.params import Parameter
 
+from aiagentics import kinds
+from aiagentics.engine.blank import NOT_BLANK_PATTERN
 from aiagentics.engine.memory.kv import KEY_MAX_CHARS, MemoryInputError, Scope, resolve_scope
 from aiagentics.engine.memory.retrieval import MAX_QUERY_CHARS, MAX_TOP_K
 from aiagentics.engine.memory.service import MemoryService, VectorProfile
 from aiagentics.gateway.auth import AuthContext, require
-from aiagentics.engine.blank import NOT_BLANK_PATTERN
 from aiagentics.gateway.errors import InvalidRequest, NotFound
 from aiagentics.gateway.routes.common import Limit, check_id, error_responses, list_body
 from aiagentics.gateway.services import Services
@@ -92,7 +93,7 @@ def _service(services: Services) -> MemoryService:
 
 
 async def _memory(services: Services, auth: AuthContext, id: str) -> Resource:
-    check_id(id, "mem", "memory store")
+    check_id(id, kinds.BY_KIND["memory_store"].prefix, "memory store")
     res = await _service(services).memory_store(auth.scope, id)
     if res is None:
         raise NotFound(f"no such memory store: {id}")

@@ -11,11 +11,11 @@ from litestar.params import Parameter
 from litestar.response import Response
 from litestar.response.sse import ServerSentEvent, ServerSentEventMessage
 
-from aiagentics import errors
+from aiagentics import errors, kinds
+from aiagentics.engine.blank import NOT_BLANK_PATTERN
 from aiagentics.engine.runs.records import STATUSES
 from aiagentics.engine.runs.service import RunService
 from aiagentics.gateway.auth import AuthContext, require
-from aiagentics.engine.blank import NOT_BLANK_PATTERN
 from aiagentics.gateway.errors import InvalidRequest
 from aiagentics.gateway.middleware import STREAM_REPLAY
 from aiagentics.gateway.routes.common import (
@@ -145,7 +145,7 @@ class RunController(Controller):
     ) -> Any:
         """Start a run; without `stream` it answers at once with the run (in_progress)."""
         if data.agent_id is not None:
-            check_id(data.agent_id, "agt", "agent")
+            check_id(data.agent_id, kinds.BY_KIND["agent"].prefix, "agent")
         run = await services.runs.create(
             auth.scope,
             agent_id=data.agent_id,

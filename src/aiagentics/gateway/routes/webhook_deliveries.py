@@ -8,6 +8,7 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import Parameter
 
+from aiagentics import kinds
 from aiagentics.engine.bodies import WEBHOOK_SECRET_PATTERN
 from aiagentics.engine.webhooks.service import MAX_OVERLAP_SECONDS, WebhookService
 from aiagentics.engine.webhooks.signing import InvalidSecret, secret_key
@@ -40,7 +41,7 @@ def _service(services: Services) -> WebhookService:
 
 
 async def _webhook(services: Services, auth: AuthContext, id: str) -> Resource:
-    check_id(id, "whk", "webhook")
+    check_id(id, kinds.BY_KIND["webhook"].prefix, "webhook")
     res = await services.store.get("webhook", auth.scope, id)
     if res is None:
         raise NotFound(f"no such webhook: {id}")
