@@ -32,8 +32,7 @@ def dev(obj: CliContext, host: str | None, port: int | None) -> None:
 
     from aiagentics.gateway.app import create_app
     from aiagentics.gateway.auth import new_secret
-    from aiagentics.gateway.reload import DevReloader
-    from aiagentics.gateway.services import build_services
+    from aiagentics.gateway.services import DevSource
     from aiagentics.gateway.settings import GatewaySettings
 
     try:
@@ -53,10 +52,7 @@ def dev(obj: CliContext, host: str | None, port: int | None) -> None:
     )
     out = Console(highlight=False, soft_wrap=True)
     view = DevView(out, project.root, settings.host, settings.port, key, shown=obj.api_key is None)
-    services = build_services(settings)
-    services.dev = DevReloader(services, project.root, env=obj.env, on_reload=view.on_reload)
-    services.components.append(services.dev)
-    app = create_app(settings, services)
+    app = create_app(settings, dev=DevSource(project.root, obj.env, view.on_reload))
     config = uvicorn.Config(
         app,
         host=settings.host,

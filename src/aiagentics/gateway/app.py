@@ -1,8 +1,8 @@
 """`create_app(settings) -> Litestar`: the gateway. Nothing happens at import time.
 
-Controllers are listed in ONE list, `CONTROLLERS`; another component adds its controller
-with one import line and one entry (imports stay inside `controllers()` so that importing
-this module stays cheap and free of side effects).
+The parts come from the composition root (`services.build_services`), built once per app;
+handlers receive them as typed dependencies. The route modules are imported inside
+`controllers()` so that importing this module stays cheap and free of side effects.
 """
 
 from __future__ import annotations
@@ -20,12 +20,19 @@ from litestar.plugins.pydantic import PydanticPlugin
 from aiagentics import __version__
 from aiagentics.gateway.auth import provide_auth
 from aiagentics.gateway.errors import handle_exception
-from aiagentics.gateway.services import Services, build_services, provide_services
+from aiagentics.gateway.services import (
+    DevSource,
+    Services,
+    build_services,
+    provide_definitions,
+    provide_runs,
+    provide_services,
+)
 from aiagentics.gateway.settings import SETTINGS_ENV, GatewaySettings
 
 
 def controllers() -> list[Any]:
-    """Every route handler/controller of the API (CONTROLLERS, resolved lazily)."""
+    """Every route handler and controller of the API (imported when the app is built)."""
     from aiagentics.gateway.routes.agents import AgentController
     from aiagentics.gateway.routes.dev import dev_status
     from aiagentics.gateway.routes.files import FileController
@@ -39,7 +46,7 @@ def controllers() -> list[Any]:
     from aiagentics.gateway.routes.webhook_deliveries import WebhookDeliveryController
     from aiagentics.gateway.routes.webhooks import WebhookController
 
-    CONTROLLERS: list[Any] = [
+    return [
         health,
         AgentController,
         ToolController,
@@ -47,26 +54,29 @@ def controllers() -> list[Any]:
         WebhookController,
         FileController,
         KeyController,
-        # -- other components: one entry each --
         dev_status,
         RunController,
         get_trace,
         MemoryDataController,
         WebhookDeliveryController,
     ]
-    return CONTROLLERS
 
 
-def create_app(settings: GatewaySettings, services: Services | None = None) -> Litestar:
-    """The gateway app for `settings` (its Services are built here unless given)."""
+def create_app(
+    settings: GatewaySettings, services: Services | None = None, dev: DevSource | None = None
+) -> Litestar:
+    """The gateway app for `settings` (its parts are built here unless given; `dev`: what
+    `aia dev` serves)."""
     from aiagentics.gateway.middleware import GatewayMiddleware, allowed_methods, with_allow_header
     from aiagentics.gateway.routes.openapi import TruthfulJsonPlugin
 
-    services = services or build_services(settings)
+    services = services or build_services(settings, dev)
     app = Litestar(
         route_handlers=controllers(),
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
+            "definitions": Provide(provide_definitions, sync_to_thread=False),
+            "runs": Provide(provide_runs, sync_to_thread=False),
             "auth": Provide(provide_auth, sync_to_thread=False),
         },
         exception_handlers={Exception: handle_exception},

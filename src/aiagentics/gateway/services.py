@@ -1,25 +1,35 @@
-"""`Services`: everything a handler needs, built once per app by `build_services(settings)`.
+"""The gateway's composition root: every part, typed, built once from the settings.
 
-Kept in `app.state.services`; handlers ask for it with the dependency `services`.
-Components add a field here (with a None default) and one construction line in
-`build_services`, marked below. A component with `start()`/`stop()` coroutines appends
-itself to `services.components`: `Services.start()` runs the migrations of every
-registered component, bootstraps the admin key, then starts components in order;
-`stop()` stops them in reverse order and closes the database.
+`build_services(settings)` opens the database and constructs the parts, wiring them to
+each other (the run engine's tools and listeners, the definitions' after-delete hooks);
+nothing is started. `create_app` keeps the result in `app.state.services` and hands its
+parts to handlers as typed dependencies (`definitions`, `runs`, ...). `Services.start()`
+migrates, bootstraps the admin key and starts the components in order; `stop()` stops
+them in reverse order and closes the database.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from litestar import Request
 
+from aiagentics.engine.definitions import Definitions
+from aiagentics.engine.memory.service import MemoryService
+from aiagentics.engine.runs.service import RunService
+from aiagentics.engine.sealing import Sealer
+from aiagentics.engine.webhooks.service import WebhookService
+from aiagentics.gateway.ratelimit import RateLimiter
 from aiagentics.gateway.readcache import ReadCache
 from aiagentics.gateway.settings import GatewaySettings
 from aiagentics.storage.base import Store
 from aiagentics.storage.sqlite.db import Database
+
+if TYPE_CHECKING:
+    from aiagentics.gateway.reload.reloader import Listener
 
 log = logging.getLogger("aiagentics.gateway")
 
@@ -32,6 +42,28 @@ class Component(Protocol):
     async def stop(self) -> None: ...
 
 
+class ReloadStatus(Protocol):
+    """One reload's outcome as `GET /v1/dev/status` shows it."""
+
+    def as_json(self) -> dict[str, Any]: ...
+
+
+class Reloader(Component, Protocol):
+    """The `aia dev` reloader as the gateway sees it: a component with a last outcome."""
+
+    @property
+    def last(self) -> ReloadStatus | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DevSource:
+    """What `aia dev` serves: the project at `root`, reloaded on every save."""
+
+    root: Path
+    env: str | None = None
+    on_reload: Listener | None = None
+
+
 @dataclass
 class Services:
     """The gateway's parts, shared by every handler of one app."""
@@ -39,20 +71,23 @@ class Services:
     settings: GatewaySettings
     db: Database
     store: Store
-    sealer: Any  # aiagentics.engine.sealing.Sealer (seal/unseal webhook secrets)
-    rate_limiter: Any  # aiagentics.gateway.ratelimit.RateLimiter
-    definitions: Any  # aiagentics.engine.definitions.Definitions
-    components: list[Component] = field(default_factory=list)
+    sealer: Sealer
+    rate_limiter: RateLimiter
+    definitions: Definitions
+    runs: RunService
+    memory: MemoryService
+    webhooks: WebhookService
     # Encoded reads valid until the next database write (aiagentics.gateway.readcache).
     read_cache: ReadCache = field(default_factory=ReadCache)
-    # -- fields other components add (C: runs; E: webhooks, memory, files_index, outbound) --
-    runs: Any = None
-    webhooks: Any = None
-    memory: Any = None
-    files_index: Any = None
-    outbound: Any = None
-    dev: Any = None  # aiagentics.gateway.reload.DevReloader under `aia dev`
+    # Started in order, stopped in reverse order.
+    components: list[Component] = field(default_factory=list)
+    dev: Reloader | None = None  # under `aia dev`
     started: bool = False
+
+    @property
+    def files_index(self) -> MemoryService:
+        """What indexes uploaded files for retrieval (told of uploads and deletions)."""
+        return self.memory
 
     async def start(self) -> None:
         """Migrate, bootstrap the admin key, start every component (idempotent)."""
@@ -83,55 +118,63 @@ class Services:
         self.started = False
 
 
-def build_services(settings: GatewaySettings) -> Services:
-    """Open the database and construct every component (nothing is started yet)."""
-    from aiagentics.engine.definitions import Definitions
-    from aiagentics.engine.sealing import Sealer
+def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> Services:
+    """Open the database and construct every part (nothing is started yet)."""
+    from aiagentics.engine.memory.tools import install_tools
     from aiagentics.engine.statedir import prepare_state_dir
-    from aiagentics.gateway.ratelimit import RateLimiter
     from aiagentics.storage.sqlite.definitions import SQLiteStore
 
     prepare_state_dir(settings)  # private modes before the database file is opened
     db = Database(settings.database_path)
     store = SQLiteStore(db)
     sealer = Sealer.from_settings(settings)
+    definitions = Definitions(
+        store,
+        sealer,
+        default_model=settings.default_model,
+        allow_private_network=settings.allow_private_network,
+    )
+    runs = RunService(settings, db, store, known_secrets=[sealer.key_text], sealer=sealer)
+    memory = MemoryService(settings, db, store)
+    install_tools(memory, runs)
+    definitions.after_delete("memory_store", memory.memory_deleted)
+    webhooks = WebhookService(settings, db, store, sealer)
+    runs.add_listener(webhooks.on_run_event)
     services = Services(
         settings=settings,
         db=db,
         store=store,
         sealer=sealer,
-        definitions=Definitions(
-            store,
-            sealer,
-            default_model=settings.default_model,
-            allow_private_network=settings.allow_private_network,
-        ),
         rate_limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+        definitions=definitions,
+        runs=runs,
+        memory=memory,
+        webhooks=webhooks,
         read_cache=ReadCache(settings.read_cache_entries),
+        components=[runs, memory, webhooks],
     )
-    # -- components: one line each (construct, set the field, append to components) --
-    from aiagentics.engine.runs.service import RunService
+    if dev is not None:
+        from aiagentics.gateway.reload import DevReloader
 
-    services.runs = RunService(
-        settings,
-        db,
-        services.store,
-        known_secrets=[services.sealer.key_text],
-        sealer=services.sealer,
-    )
-    services.components.append(services.runs)
-    from aiagentics.engine.memory.service import install_memory
-    from aiagentics.engine.webhooks.service import install_webhooks
-
-    install_memory(services)
-    install_webhooks(services)
-    services.definitions.after_delete("memory_store", services.memory.memory_deleted)
+        reloader = DevReloader(services, dev.root, env=dev.env, on_reload=dev.on_reload)
+        services.dev = reloader
+        services.components.append(reloader)
     return services
 
 
 def provide_services(request: Request[Any, Any, Any]) -> Services:
     """Litestar dependency `services`."""
-    return request.app.state.services
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def provide_definitions(request: Request[Any, Any, Any]) -> Definitions:
+    """Litestar dependency `definitions`."""
+    return request.app.state.services.definitions  # type: ignore[no-any-return]
+
+
+def provide_runs(request: Request[Any, Any, Any]) -> RunService:
+    """Litestar dependency `runs`."""
+    return request.app.state.services.runs  # type: ignore[no-any-return]
 
 
 def prepare_database(settings: GatewaySettings) -> str | None:

@@ -1,8 +1,8 @@
 """`WebhookService`: turns run events into outbox messages, runs the dispatcher, rotates secrets.
 
-Wired into the gateway by `install_webhooks(services)`: the service becomes
-`services.webhooks`, a gateway component (the dispatcher starts with the gateway and
-picks up whatever a previous process left pending), and a listener of the run engine.
+The gateway's composition root makes it a component (the dispatcher starts with the
+gateway and picks up whatever a previous process left pending) and a listener of the run
+engine.
 Events: `run.completed`, `run.failed`, and `tool.requested` of `webhook` tools (contract
 §2: client tools are fulfilled by the caller, webhook tools also announce themselves).
 """
@@ -15,6 +15,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from aiagentics.engine.definition_checks import SEALED_FIELD
 from aiagentics.engine.sensitive import reveal
 from aiagentics.engine.webhooks.dispatcher import Dispatcher, Endpoint
 from aiagentics.engine.webhooks.outbox import Delivery, Outbox
@@ -22,11 +23,10 @@ from aiagentics.engine.webhooks.signing import generate_secret
 from aiagentics.storage.base import Resource, Scope, Store
 from aiagentics.storage.sqlite.db import Database
 
-__all__ = ["MAX_OVERLAP_SECONDS", "WebhookService", "install_webhooks"]
+__all__ = ["MAX_OVERLAP_SECONDS", "WebhookService"]
 
 log = logging.getLogger("aiagentics.webhooks")
 
-SEALED_FIELD = "secret_sealed"
 MAX_OVERLAP_SECONDS = 7 * 86_400
 RUN_EVENTS = ("run.completed", "run.failed")
 
@@ -185,13 +185,3 @@ class WebhookService:
         if delivery is not None:
             self.dispatcher.wake()
         return delivery
-
-
-def install_webhooks(services: Any) -> WebhookService:
-    """Build the service, register it as a component and as a run listener."""
-    service = WebhookService(services.settings, services.db, services.store, services.sealer)
-    services.webhooks = service
-    services.components.append(service)
-    if getattr(services, "runs", None) is not None:
-        services.runs.add_listener(service.on_run_event)
-    return service

@@ -17,11 +17,10 @@ from litestar.params import Parameter
 from pydantic import BaseModel
 
 from aiagentics import kinds
-from aiagentics.engine.definitions import INTERNAL_LABELS, RULES, render
+from aiagentics.engine.definitions import INTERNAL_LABELS, RULES, Definitions, render
 from aiagentics.engine.sensitive import FIELDS_KEY, SEALED_KEY
 from aiagentics.gateway.auth import AuthContext, authorize, needs
 from aiagentics.gateway.routes.common import MAX_INT64, Deleted, cursor, error_responses
-from aiagentics.gateway.services import Services
 from aiagentics.storage.base import Resource
 
 _INTERNAL_MARKS = tuple(b'"' + k.encode() + b'"' for k in INTERNAL_LABELS)
@@ -100,8 +99,10 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             summary=f"Create {a_what}",
             operation_id=f"create_{kind}",
         )
-        async def create(self, data: Create, services: Services, auth: AuthContext) -> Created:  # type: ignore[valid-type]
-            saved = await services.definitions.create(kind, auth.scope, data)
+        async def create(
+            self, data: Create, definitions: Definitions, auth: AuthContext
+        ) -> Created:  # type: ignore[valid-type]
+            saved = await definitions.create(kind, auth.scope, data)
             return saved.object  # type: ignore[return-value]
 
         @get(
@@ -132,8 +133,10 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             summary=f"Update {a_what} (the fields sent replace the stored ones)",
             operation_id=lambda _h, method, _p: f"update_{kind}_{method.lower()}",
         )
-        async def update(self, id: str, data: Update, services: Services, auth: AuthContext) -> Obj:  # type: ignore[valid-type]
-            saved = await services.definitions.update(kind, auth.scope, id, data)
+        async def update(
+            self, id: str, data: Update, definitions: Definitions, auth: AuthContext
+        ) -> Obj:  # type: ignore[valid-type]
+            saved = await definitions.update(kind, auth.scope, id, data)
             return saved.object  # type: ignore[return-value]
 
         @delete(
@@ -144,8 +147,8 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             summary=f"Delete {a_what}",
             operation_id=f"delete_{kind}",
         )
-        async def remove(self, id: str, services: Services, auth: AuthContext) -> Deleted:
-            await services.definitions.delete(kind, auth.scope, id)
+        async def remove(self, id: str, definitions: Definitions, auth: AuthContext) -> Deleted:
+            await definitions.delete(kind, auth.scope, id)
             return Deleted(id=id, object=kind)
 
         @get(
@@ -188,7 +191,7 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             async def versions(
                 self,
                 id: str,
-                services: Services,
+                definitions: Definitions,
                 auth: AuthContext,
                 limit: int = Parameter(
                     query="limit", ge=1, le=100, default=20, description="Page size, 1 to 100."
@@ -201,7 +204,7 @@ def build_controller(rt: ResourceType) -> type[Controller]:
                     description="Version number of the last item of the previous page.",
                 ),
             ) -> Lst:  # type: ignore[valid-type]
-                page = await services.definitions.versions(
+                page = await definitions.versions(
                     kind, auth.scope, id, limit=limit, starting_after=starting_after
                 )
                 body = list_raw([render_raw(kind, r) for r in page.items], page.has_more)
