@@ -143,3 +143,24 @@ def test_every_v1_route_declares_a_scope(client: TestClient[Any]) -> None:
                 # `auth` (the dependency) or `request` (the handler calls auth.authorize).
                 assert "auth" in params or "request" in params, (route.path, "needs() unchecked")
     assert unguarded == []
+
+
+def test_domain_errors_map_to_their_status_with_code_and_param() -> None:
+    from aiagentics import errors
+
+    cases = [
+        (errors.InvalidInput("bad", param="x"), 400, "invalid_request"),
+        (errors.NotFound("gone"), 404, "resource_missing"),
+        (errors.Conflict("taken", code="name_taken", param="name"), 409, "name_taken"),
+        (errors.TooLarge("big"), 413, "payload_too_large"),
+        (errors.Busy("wait", retry_after=3, code="too_many_runs"), 429, "too_many_runs"),
+    ]
+    for exc, status, code in cases:
+        err = to_api_error(exc)
+        assert (err.status, err.code, err.message, err.param) == (
+            status,
+            code,
+            exc.message,
+            exc.param,
+        )
+    assert to_api_error(cases[-1][0]).headers["Retry-After"] == "3"

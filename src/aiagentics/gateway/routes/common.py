@@ -40,7 +40,6 @@ _DESCRIPTIONS = {
     404: "No such object in the key's project and environment",
     409: "Conflict: duplicate name, an Idempotency-Key reused with another body, or a state that refuses the request",
     413: "Request body over the configured limit",
-    422: "Not acceptable in the object's current state",
     429: "Rate limited; see Retry-After",
     500: "Internal error; the request id identifies it in the server log",
 }
