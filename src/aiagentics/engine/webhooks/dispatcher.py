@@ -25,8 +25,8 @@ from aiagentics.engine.outbound import (
     fetch_capped,
     safe_client,
 )
-from aiagentics.engine.webhooks.outbox import Delivery, Outbox
 from aiagentics.engine.webhooks.signing import InvalidSecret, signature_headers
+from aiagentics.storage.outbox import Delivery, Outbox
 
 __all__ = ["Dispatcher", "Endpoint", "retry_delay"]
 
@@ -130,7 +130,7 @@ class Dispatcher:
             if pending:
                 await asyncio.wait(pending, timeout=2)
         if self._inflight:
-            self.outbox.release(list(self._inflight))
+            await self.outbox.release(list(self._inflight))
             self._inflight.clear()
         if self._client is not None:
             await self._client.aclose()
@@ -143,7 +143,7 @@ class Dispatcher:
             batch: list[Delivery] = []
             if free > 0:
                 try:
-                    batch = self.outbox.claim_due(free, self.lease_seconds)
+                    batch = await self.outbox.claim_due(free, self.lease_seconds)
                 except Exception:  # a locked or closing database: try again on the next tick
                     log.exception("claiming webhook deliveries failed")
             for delivery in batch:
@@ -155,7 +155,7 @@ class Dispatcher:
                 continue
             wait = self.poll_seconds
             try:
-                due = self.outbox.next_due_at()
+                due = await self.outbox.next_due_at()
             except Exception:
                 due = None
             if due is not None:
@@ -181,12 +181,12 @@ class Dispatcher:
         """Send one attempt of a claimed delivery and record its outcome."""
         endpoint = await self.lookup(delivery)
         if endpoint is None:
-            self.outbox.fail(delivery, "the webhook was deleted")
+            await self.outbox.fail(delivery, "the webhook was deleted")
             return delivery
         if not endpoint.enabled:
-            self.outbox.fail(delivery, "the webhook is disabled")
+            await self.outbox.fail(delivery, "the webhook is disabled")
             return delivery
-        body = self.outbox.payload(delivery.message_id) or b"{}"
+        body = await self.outbox.payload(delivery.message_id) or b"{}"
         started = time.time()
         status: int | None = None
         error: str | None = None
@@ -222,7 +222,7 @@ class Dispatcher:
         retry_at = None
         if not succeeded and retry and number < delivery.attempt_limit:
             retry_at = time.time() + retry_delay(number, self.base_delay)
-        return self.outbox.record_attempt(
+        return await self.outbox.record_attempt(
             delivery,
             trigger=delivery.next_trigger,
             started_at=started,
