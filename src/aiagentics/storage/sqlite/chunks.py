@@ -25,9 +25,9 @@ __all__ = ["SLICE_ROWS", "SQLiteChunks", "fts_query"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_TERMS = 64
-# Rows per write transaction: a slice of chunks with their FTS rows takes a few
-# milliseconds, short enough for other writers not to notice the wait.
-SLICE_ROWS = 200
+# Rows per write transaction: a slice of chunks with their FTS rows takes about ten
+# milliseconds (more when FTS5 merges its segments), short enough for other writers.
+SLICE_ROWS = 100
 
 _COMPLETE_SET = (
     " JOIN file_chunk_sets s ON s.file_id = c.file_id AND s.chunk_size = c.chunk_size"
