@@ -1,8 +1,8 @@
 """`MemoryService`: KV scratchpads and retrieval wired into the gateway.
 
-`install_memory(services)` makes it `services.memory` and `services.files_index`
-(uploads are indexed, deletions drop their chunks), registers the built-in memory
-tools with the run engine and the retrieval context provider.
+`install_memory(services, scratchpads, chunks)` makes it `services.memory` and
+`services.files_index` (uploads are indexed, deletions drop their chunks), registers
+the built-in memory tools with the run engine and the retrieval context provider.
 """
 
 from __future__ import annotations

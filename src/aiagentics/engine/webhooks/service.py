@@ -1,6 +1,6 @@
 """`WebhookService`: turns run events into outbox messages, runs the dispatcher, rotates secrets.
 
-Wired into the gateway by `install_webhooks(services)`: the service becomes
+Wired into the gateway by `install_webhooks(services, outbox)`: the service becomes
 `services.webhooks`, a gateway component (the dispatcher starts with the gateway and
 picks up whatever a previous process left pending), and a listener of the run engine.
 Events: `run.completed`, `run.failed`, and `tool.requested` of `webhook` tools (contract
