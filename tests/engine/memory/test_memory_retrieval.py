@@ -132,3 +132,33 @@ async def test_new_content_replaces_every_profile(db) -> None:  # type: ignore[n
             P, E, "alpacas", file_ids=["file_x"], chunk_size=size, chunk_overlap=overlap
         )
         assert hits[0].text == "new words about alpacas"
+
+
+async def test_chunks_indexed_before_chunk_sets_stay_searchable(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from aiagentics.storage.sqlite import schema_memory
+    from aiagentics.storage.sqlite.db import Database
+    from aiagentics.storage.sqlite.migrations import apply_migrations
+
+    db = Database(tmp_path / "old.db")
+    try:
+        apply_migrations(db, {schema_memory.COMPONENT: schema_memory.MIGRATIONS[:2]})
+        text = DOCS["file_refunds"]
+        db.execute(
+            "INSERT INTO file_texts (file_id, project, environment, text, created_at)"
+            " VALUES (?,?,?,?,0)",
+            ("file_refunds", P, E, text),
+        )
+        db.execute(
+            "INSERT INTO file_chunks (file_id, project, environment, chunk_size, chunk_overlap,"
+            " chunk_index, start, end, text) VALUES (?,?,?,800,100,0,0,?,?)",
+            ("file_refunds", P, E, len(text), text),
+        )
+        apply_migrations(db, {schema_memory.COMPONENT: schema_memory.MIGRATIONS})
+        r = Retrieval(SQLiteChunks(db))
+        hits = await r.search(P, E, "refunds", top_k=1, file_ids=["file_refunds"])
+        assert [h.text for h in hits] == [text]
+        # Already complete: the search found the old row instead of indexing the file again.
+        (row,) = db.fetchall("SELECT id FROM file_chunks")
+        assert hits[0].row_id == row["id"]
+    finally:
+        db.close()
