@@ -157,8 +157,9 @@ async def test_chunks_indexed_before_chunk_sets_stay_searchable(tmp_path) -> Non
         r = Retrieval(SQLiteChunks(db))
         hits = await r.search(P, E, "refunds", top_k=1, file_ids=["file_refunds"])
         assert [h.text for h in hits] == [text]
-        # Already complete: the search found the old row instead of indexing the file again.
-        (row,) = db.fetchall("SELECT id FROM file_chunks")
-        assert hits[0].row_id == row["id"]
+        # Already complete: the search used the old set instead of indexing the file again
+        # (which would have claimed the set with a token of its own).
+        (row,) = db.fetchall("SELECT token, complete FROM file_chunk_sets")
+        assert (row["token"], row["complete"]) == ("", 1)
     finally:
         db.close()
