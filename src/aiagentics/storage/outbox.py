@@ -8,6 +8,7 @@ runs out.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -155,11 +156,11 @@ class Outbox(Protocol):
         """An endpoint's deliveries, newest first; (page, has_more)."""
         ...
 
-    async def attempts(self, delivery_id: str) -> list[Attempt]:
+    async def attempts(self, delivery_id: str) -> builtins.list[Attempt]:
         """Every attempt of a delivery, oldest first."""
         ...
 
-    async def attempts_of(self, delivery_ids: Sequence[str]) -> dict[str, list[Attempt]]:
+    async def attempts_of(self, delivery_ids: Sequence[str]) -> dict[str, builtins.list[Attempt]]:
         """The attempts of several deliveries (oldest first each), by delivery id."""
         ...
 
@@ -171,7 +172,7 @@ class Outbox(Protocol):
         """Keep a rotated-out secret signing until `expires_at`."""
         ...
 
-    async def old_secrets(self, webhook_id: str) -> list[tuple[str, float]]:
+    async def old_secrets(self, webhook_id: str) -> builtins.list[tuple[str, float]]:
         """Sealed secrets still in their overlap, newest first, with their expiry."""
         ...
 

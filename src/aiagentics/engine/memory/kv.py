@@ -81,13 +81,16 @@ def encode_value(value: Any) -> str:
 
 
 class KVStore:
-    """The KV scratchpads of memory stores: input checks and limits over `Scratchpads`."""
+    """The KV scratchpads of memory stores: input checks and limits over `Scratchpads`.
+
+    Keys are checked here, so callers may pass what a request or a model sent.
+    """
 
     def __init__(self, pads: Scratchpads) -> None:
         self._pads = pads
 
     async def get(
-        self, project: str, environment: str, memory_id: str, scope: Scope, key: str
+        self, project: str, environment: str, memory_id: str, scope: Scope, key: object
     ) -> KVEntry | None:
         """The live entry for a key, or None."""
         return await self._pads.get(project, environment, memory_id, scope, check_key(key))
@@ -98,12 +101,12 @@ class KVStore:
         environment: str,
         memory_id: str,
         scope: Scope,
-        key: str,
+        key: object,
         value: Any,
         ttl_seconds: float | None = None,
     ) -> KVEntry:
         """Create or replace a key; `ttl_seconds` (None: no expiry) counts from now."""
-        check_key(key)
+        key = check_key(key)
         text = encode_value(value)
         if ttl_seconds is not None and (
             isinstance(ttl_seconds, bool)
@@ -119,7 +122,7 @@ class KVStore:
             raise MemoryInputError(str(exc), "key") from None
 
     async def delete(
-        self, project: str, environment: str, memory_id: str, scope: Scope, key: str
+        self, project: str, environment: str, memory_id: str, scope: Scope, key: object
     ) -> bool:
         """Remove a key; True when a live entry was removed."""
         return await self._pads.delete(project, environment, memory_id, scope, check_key(key))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
@@ -49,7 +50,7 @@ def retry_delay(
     Exponential (base * 2**(attempt-1), capped) with "equal jitter": half fixed, half
     random, so retries of many deliveries spread out but never come back too early.
     """
-    delay = min(cap, base * 2 ** max(0, attempt - 1))
+    delay = min(cap, base * float(2 ** max(0, attempt - 1)))
     return delay / 2 + rand() * delay / 2
 
 
@@ -149,7 +150,7 @@ class Dispatcher:
             for delivery in batch:
                 task = asyncio.create_task(self._attempt(delivery), name=f"webhook-{delivery.id}")
                 self._inflight[delivery.id] = task
-                task.add_done_callback(lambda _t, d=delivery.id: self._done(d))
+                task.add_done_callback(functools.partial(self._done, delivery.id))
             if batch and len(batch) == free:
                 await asyncio.sleep(0)
                 continue
@@ -165,7 +166,7 @@ class Dispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
-    def _done(self, delivery_id: str) -> None:
+    def _done(self, delivery_id: str, _task: object = None) -> None:
         self._inflight.pop(delivery_id, None)
         self._wake.set()
 

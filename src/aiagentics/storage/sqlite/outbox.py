@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -254,11 +255,11 @@ class SQLiteOutbox:
         rows = await self._db.read(lambda conn: _rows(conn, sql, params))
         return [_delivery(r) for r in rows[:limit]], len(rows) > limit
 
-    async def attempts(self, delivery_id: str) -> list[Attempt]:
+    async def attempts(self, delivery_id: str) -> builtins.list[Attempt]:
         """Every attempt of a delivery, oldest first."""
         return (await self.attempts_of([delivery_id]))[delivery_id]
 
-    async def attempts_of(self, delivery_ids: Sequence[str]) -> dict[str, list[Attempt]]:
+    async def attempts_of(self, delivery_ids: Sequence[str]) -> dict[str, builtins.list[Attempt]]:
         """The attempts of several deliveries (oldest first each), by delivery id."""
         ids = list(dict.fromkeys(delivery_ids))
         if not ids:
@@ -268,7 +269,7 @@ class SQLiteOutbox:
             " ORDER BY delivery_id, attempt"
         )
         rows = await self._db.read(lambda conn: _rows(conn, sql, ids))
-        out: dict[str, list[Attempt]] = {d: [] for d in ids}
+        out: dict[str, builtins.list[Attempt]] = {d: [] for d in ids}
         for r in rows:
             out[r["delivery_id"]].append(_attempt(r))
         return out
@@ -302,11 +303,11 @@ class SQLiteOutbox:
 
         await self._db.write(write)
 
-    async def old_secrets(self, webhook_id: str) -> list[tuple[str, float]]:
+    async def old_secrets(self, webhook_id: str) -> builtins.list[tuple[str, float]]:
         """Sealed secrets still in their overlap, newest first, with their expiry."""
         params = (webhook_id, self._clock())
 
-        def read(conn: sqlite3.Connection) -> list[tuple[str, float]]:
+        def read(conn: sqlite3.Connection) -> builtins.list[tuple[str, float]]:
             rows = conn.execute(
                 "SELECT secret_sealed, expires_at FROM webhook_old_secrets WHERE webhook_id=?"
                 " AND expires_at > ? ORDER BY rowid DESC",
