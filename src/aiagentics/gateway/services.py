@@ -112,9 +112,12 @@ def build_services(settings: GatewaySettings) -> Services:
     services.components.append(services.runs)
     from aiagentics.engine.memory.service import install_memory
     from aiagentics.engine.webhooks.service import install_webhooks
+    from aiagentics.storage.sqlite.chunks import SQLiteChunks
+    from aiagentics.storage.sqlite.outbox import SQLiteOutbox
+    from aiagentics.storage.sqlite.scratchpads import SQLiteScratchpads
 
-    install_memory(services)
-    install_webhooks(services)
+    install_memory(services, SQLiteScratchpads(db), SQLiteChunks(db))
+    install_webhooks(services, SQLiteOutbox(db))
     return services
 
 
