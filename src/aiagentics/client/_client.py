@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -256,7 +256,7 @@ class ApiClient:
     def stream_tool_outputs(
         self,
         run_id: str,
-        tool_outputs: list[Mapping[str, Any]],
+        tool_outputs: Sequence[Mapping[str, Any]],
         idempotency_key: str | None = None,
     ) -> RunStream:
         """`POST /v1/runs/:id/submit_tool_outputs` with `stream: true`: resume a paused run."""

@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from aiagentics.wire.runs import ACTIVE_STATUSES, RUN_STATUSES, TERMINAL_STATUSES, RunStatus
+from aiagentics.wire.runs import ACTIVE_STATUSES, RUN_STATUSES, TERMINAL_STATUSES
 
 ACTIVE = ACTIVE_STATUSES
 TERMINAL = TERMINAL_STATUSES
@@ -39,7 +39,7 @@ class RunRecord(msgspec.Struct):
     agent_id: str
     agent_version: int
     agent: dict[str, Any]  # the agent definition (with its tools) pinned at creation
-    status: RunStatus
+    status: str  # one of wire.runs.RUN_STATUSES
     input: Any
     metadata: dict[str, Any]
     created_at: float
