@@ -69,6 +69,7 @@ class RunStream:
         self.last_event_id = after
         self.reconnects = 0
         self.finished = False
+        self._answered = False  # some connection got as far as a response
 
     def __iter__(self) -> Iterator[RunEvent]:
         failures = 0
@@ -85,6 +86,10 @@ class RunStream:
             except (_Broken, httpx.TransportError, RateLimitError, ServerError) as exc:
                 failures += 1
                 if failures >= self._client.max_attempts:
+                    if not self._answered:
+                        raise ApiConnectionError(
+                            f"cannot reach the API at {self._client.base_url}: {exc}"
+                        ) from exc
                     raise ApiConnectionError(
                         f"the event stream of {self.run_id or 'the run'} from "
                         f"{self._client.base_url} broke and could not be resumed: {exc}"
@@ -128,6 +133,7 @@ class RunStream:
 
     def _read(self, source: EventSource) -> Iterator[RunEvent]:
         response = source.response
+        self._answered = True
         if response.status_code >= 400:
             response.read()
             raise error_from_response(response)

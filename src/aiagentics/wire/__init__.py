@@ -30,10 +30,17 @@ from aiagentics.wire.runs import (
     RunStatus,
 )
 from aiagentics.wire.traces import ModelStep, ToolStep, Trace, TraceStep
-from aiagentics.wire.webhooks import Delivery, DeliveryAttempt, DeliveryList
+from aiagentics.wire.webhooks import (
+    DELIVERY_STATUSES,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryList,
+    DeliveryStatus,
+)
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "DELIVERY_STATUSES",
     "PUBLIC_EVENTS",
     "RUN_CANCELLED",
     "RUN_COMPLETED",
@@ -50,6 +57,7 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "DeliveryList",
+    "DeliveryStatus",
     "ErrorBody",
     "ErrorDetail",
     "EventName",

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import msgspec
+
+DeliveryStatus = Literal["pending", "delivered", "failed"]
+DELIVERY_STATUSES: tuple[DeliveryStatus, ...] = get_args(DeliveryStatus)
 
 
 class DeliveryAttempt(msgspec.Struct, kw_only=True):
     """One try at sending a delivery."""
 
     attempt: int
-    trigger: str
+    trigger: Literal["auto", "manual"]
     started_at: float
     latency_ms: int
     status_code: int | None
@@ -28,7 +31,7 @@ class Delivery(msgspec.Struct, kw_only=True):
     webhook_id: str
     message_id: str
     event_type: str
-    status: str
+    status: DeliveryStatus
     attempts: int
     next_attempt_at: int | None
     last_status_code: int | None
