@@ -97,7 +97,7 @@ def test_a_stream_that_keeps_ending_early_without_progress_gives_up() -> None:
 
     with _client(handler) as client:
         stream = client.stream_run({"agent": "a", "input": "x"})
-        with pytest.raises(ApiConnectionError, match="run_1 .* broke and could not be resumed"):
+        with pytest.raises(ApiConnectionError, match=r"run_1 .* broke and could not be resumed"):
             list(stream)
     # The early end of the POST, then resumes that bring nothing new: max_attempts in a row.
     assert len(calls) == client.max_attempts

@@ -111,6 +111,6 @@ def test_a_stream_that_never_answers_is_an_error(world: RunWorld, agent: str) ->
     with proxy, ApiClient(proxy.base_url, world.gateway.api_key, backoff_base=0.01) as client:
         stream = client.stream_run({"agent": agent, "input": "go"})
         # No connection ever got as far as a response: as for any call, the API is unreachable.
-        with pytest.raises(ApiConnectionError, match="cannot reach the API at .*disconnected"):
+        with pytest.raises(ApiConnectionError, match=r"cannot reach the API at .*disconnected"):
             list(stream)
     assert proxy.cut == client.max_attempts

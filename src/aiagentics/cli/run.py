@@ -97,10 +97,11 @@ def runs() -> None:
 def get_run(obj: CliContext, run_id: str, as_json: bool) -> None:
     """Show one run: status, agent, usage, output, what it waits for."""
     with api_errors(), connect_optional_project(obj) as client:
+        # JSON shows the object as the gateway sent it, fields this client does not know included.
+        if as_json:
+            echo_json(client.get(f"runs/{run_id}"))
+            return
         run = client.get_run(run_id)
-    if as_json:
-        echo_json(run)
-        return
     render_run(Console(highlight=False), run)
 
 
@@ -111,8 +112,8 @@ def get_run(obj: CliContext, run_id: str, as_json: bool) -> None:
 def traces(obj: CliContext, run_id: str, as_json: bool) -> None:
     """Show a run's trace as a tree with timings."""
     with api_errors(), connect_optional_project(obj) as client:
+        if as_json:
+            echo_json(client.get(f"traces/{run_id}"))
+            return
         trace = client.get_trace(run_id)
-    if as_json:
-        echo_json(trace)
-        return
     Console(highlight=False).print(trace_tree(trace))
