@@ -21,12 +21,26 @@ from pydantic.json_schema import models_json_schema
 
 from aiagentics.wire.errors import ErrorBody
 from aiagentics.wire.events import SSE_EVENT_SCHEMA
+from aiagentics.wire.memory import KVDeleted, KVEntry, KVList, SearchResults
+from aiagentics.wire.webhooks import Delivery, DeliveryList
 
 REF = "#/components/schemas/{model}"
 STRUCT_REF = "#/components/schemas/{name}"
 # A handler's `opt` key naming the Struct of its JSON answer, for handlers whose return
 # annotation cannot say it (those that answer with JSON or with a stream).
 JSON_ANSWER = "json_answer"
+# The wire Structs of the answers of handlers that build them as plain dicts (annotated
+# `dict[str, Any]`), by operation id; tests/e2e checks real answers against them.
+ANSWERS_BY_OPERATION: dict[str, type[msgspec.Struct]] = {
+    "list_memory_kv": KVList,
+    "get_memory_kv": KVEntry,
+    "put_memory_kv": KVEntry,
+    "delete_memory_kv": KVDeleted,
+    "search_memory": SearchResults,
+    "list_webhook_deliveries": DeliveryList,
+    "get_webhook_delivery": Delivery,
+    "redeliver_webhook_delivery": Delivery,
+}
 
 
 def _models(annotation: Any) -> list[type[BaseModel]]:
@@ -103,7 +117,9 @@ def document_struct_responses(app: Litestar, document: dict[str, Any]) -> None:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     answers: dict[tuple[str, str], type[msgspec.Struct]] = {}
     for path, method, handler in _operations(app):
-        declared = handler.opt.get(JSON_ANSWER)
+        declared = handler.opt.get(JSON_ANSWER) or ANSWERS_BY_OPERATION.get(
+            str(handler.operation_id)
+        )
         found = (
             [declared] if declared else _structs(handler.parsed_fn_signature.return_type.annotation)
         )
