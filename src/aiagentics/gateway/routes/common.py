@@ -8,8 +8,9 @@ import msgspec
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
-from aiagentics.gateway.errors import ErrorBody, InvalidRequest, NotFound
+from aiagentics.gateway.errors import InvalidRequest, NotFound
 from aiagentics.ids import has_prefix
+from aiagentics.wire.errors import ErrorBody
 
 # What `ids.has_prefix` accepts (for the documented patterns of id parameters).
 ID_BODY = "[0-9A-Za-z]{8,64}"
