@@ -25,9 +25,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiagentics.engine.memory.embeddings import Embedder
-from aiagentics.engine.memory.index import ChunkIndex
 from aiagentics.engine.memory.retrieval import Retrieval
 from aiagentics.storage.sqlite import schema_memory
+from aiagentics.storage.sqlite.chunks import SQLiteChunks
 from aiagentics.storage.sqlite.db import Database
 from aiagentics.storage.sqlite.migrations import apply_migrations
 
@@ -102,7 +102,7 @@ async def main() -> int:
         )
         for label, embedder in configs:
             env = E if embedder is None else E + "-hybrid"
-            retrieval = Retrieval(ChunkIndex(db), embedder)
+            retrieval = Retrieval(SQLiteChunks(db), embedder)
             started = time.perf_counter()
             for doc_id, text in documents.items():
                 await retrieval.index_text(

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from rich.console import Console
 
 import aiagentics.cli.validate  # noqa: F401  (registers the verbs)
-from aiagentics.cli.diagnostics_view import render_diagnostics
 from aiagentics.cli.main import cli
+from aiagentics.cli.views.diagnostics import render_diagnostics
 from aiagentics.spec.diagnostics import Diagnostic
 
 BROKEN_TOOL = """\

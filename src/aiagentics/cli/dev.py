@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.text import Text
 
 from aiagentics.cli.context import CliContext
-from aiagentics.cli.diagnostics_view import render_diagnostics, summary
+from aiagentics.cli.views.diagnostics import render_diagnostics, summary
 from aiagentics.plan import ActionType
 from aiagentics.project import ConfigError, load_project
 

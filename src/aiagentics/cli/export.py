@@ -13,9 +13,10 @@ import click
 import yaml
 from rich.text import Text
 
+from aiagentics.cli._session import Failed, connect, console_for, fail, run_guarded
 from aiagentics.cli.context import CliContext
-from aiagentics.cli.plan import Failed, compile_or_fail, console_for, fail, run_guarded
-from aiagentics.client import KIND_PATHS, ApiClient, read_resources, resolve_connection
+from aiagentics.cli.plan import compile_or_fail
+from aiagentics.client import KIND_PATHS, ApiClient, read_resources
 from aiagentics.kinds import TABLE
 from aiagentics.plan import RemoteState, desired_metadata, owner_of, remote_name
 from aiagentics.plan.export import secret_placeholders, to_document
@@ -101,22 +102,12 @@ def _project_at(target: Path, name: str | None, base_url: str) -> Project:
 
 def _export(ctx: CliContext, target: Path, name: str | None, force: bool) -> int:
     out, err = console_for(), console_for(err=True)
-    root = click.get_current_context().find_root()
-    src = click.core.ParameterSource.COMMANDLINE
     source_project = None
     if (ctx.directory / CONFIG_FILE).is_file():
         source_project = load_project(ctx.directory)
-    conn = resolve_connection(
-        source_project,
-        ctx.env,
-        base_url=ctx.base_url if root.get_parameter_source("base_url") == src else None,
-        api_key=ctx.api_key if root.get_parameter_source("api_key") == src else None,
-    )
-    if conn.api_key is None:
-        fail(f"no API key: pass --api-key or set {conn.api_key_source}", err)
-    with ApiClient(conn.base_url, conn.api_key) as client:
+    with connect(ctx, source_project, err=err) as client:
         remote = RemoteState(read_resources(client))
-        project = _project_at(target, name, conn.base_url)
+        project = _project_at(target, name, client.base_url)
         variables: list[tuple[str, str, str]] = []
         written, skipped = _write(project, remote, client, force, variables)
         # Until they are set, the placeholders compile with a stand-in: adoption only

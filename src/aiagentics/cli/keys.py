@@ -2,40 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 
+from aiagentics.cli._session import api_errors, connect_optional_project
 from aiagentics.cli.context import CliContext
-from aiagentics.cli.serve import load_optional_project
-
-
-def _client(obj: CliContext) -> Any:
-    from aiagentics.client import ApiClient, resolve_connection
-
-    conn = resolve_connection(
-        load_optional_project(obj.directory), obj.env, base_url=obj.base_url, api_key=obj.api_key
-    )
-    if not conn.api_key:
-        raise click.ClickException(f"no API key: pass --api-key or set {conn.api_key_source}")
-    return ApiClient(conn.base_url, conn.api_key)
-
-
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    from aiagentics.client import ApiError
-
-    try:
-        return fn(*args, **kwargs)
-    except ApiError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _when(ts: int | None) -> str:
-    return "-" if ts is None else time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts))
+from aiagentics.cli.views.json import echo_json
+from aiagentics.cli.views.keys import keys_table
 
 
 @click.group("keys")
@@ -64,10 +39,10 @@ def create(
         body["scopes"] = list(scopes)
     if expires_in:
         body["expires_in_seconds"] = expires_in
-    with _client(obj) as client:
-        key = _call(client.create, "keys", body)
+    with api_errors(), connect_optional_project(obj) as client:
+        key = client.create("keys", body)
     if as_json:
-        click.echo(json.dumps(key, indent=2))
+        echo_json(key, ensure_ascii=True)
         return
     click.echo(
         f"created {key['id']} ({', '.join(key['scopes'])}; {key['project']}/{key['environment']})",
@@ -82,23 +57,12 @@ def create(
 @click.pass_obj
 def list_keys(obj: CliContext, as_json: bool) -> None:
     """List the keys of the caller's project and environment."""
-    with _client(obj) as client:
-        items = _call(client.list_all, "keys")
+    with api_errors(), connect_optional_project(obj) as client:
+        items = client.list_all("keys")
     if as_json:
-        click.echo(json.dumps(items, indent=2))
+        echo_json(items, ensure_ascii=True)
         return
-    table = Table("id", "name", "scopes", "hint", "created", "expires", "revoked")
-    for k in items:
-        table.add_row(
-            k["id"],
-            k["name"],
-            ",".join(k["scopes"]),
-            k["hint"],
-            _when(k["created_at"]),
-            _when(k["expires_at"]),
-            _when(k["revoked_at"]),
-        )
-    Console(width=160).print(table)
+    Console(width=160).print(keys_table(items))
 
 
 @keys.command("revoke")
@@ -106,8 +70,8 @@ def list_keys(obj: CliContext, as_json: bool) -> None:
 @click.pass_obj
 def revoke(obj: CliContext, key_id: str) -> None:
     """Revoke a key (effective on its next request)."""
-    with _client(obj) as client:
-        _call(client.delete, f"keys/{key_id}")
+    with api_errors(), connect_optional_project(obj) as client:
+        client.delete(f"keys/{key_id}")
     click.echo(f"revoked {key_id}")
 
 
@@ -119,7 +83,7 @@ def revoke(obj: CliContext, key_id: str) -> None:
 @click.pass_obj
 def roll(obj: CliContext, key_id: str, overlap: int) -> None:
     """Replace a key's secret; the old one keeps working for --overlap seconds."""
-    with _client(obj) as client:
-        key = _call(client.create, f"keys/{key_id}/roll", {"expires_in_seconds": overlap})
+    with api_errors(), connect_optional_project(obj) as client:
+        key = client.create(f"keys/{key_id}/roll", {"expires_in_seconds": overlap})
     click.echo(f"rolled {key_id} -> {key['id']}; the old secret expires in {overlap} s", err=True)
     click.echo(key["secret"])

@@ -24,8 +24,9 @@ from aiagentics.apply.engine import (
     apply_plan,
     result_to_json,
 )
+from aiagentics.cli._session import Failed, connect, console_for, fail, run_guarded
 from aiagentics.cli.context import CliContext
-from aiagentics.client import ApiClient, ApiError, read_resources, resolve_connection
+from aiagentics.client import ApiClient, read_resources
 from aiagentics.compiler.state import DesiredState
 from aiagentics.plan import (
     ActionType,
@@ -56,10 +57,6 @@ STYLES = {
 STATS_ENV = "AIAGENTICS_STATS"
 
 
-class Failed(Exception):
-    """A CLI failure already explained to the user: exit 1."""
-
-
 @dataclass(slots=True)
 class Session:
     """What plan, apply and export share: the project, its compiled state and a client."""
@@ -71,16 +68,6 @@ class Session:
 
     def read_file(self, relative: str) -> bytes:
         return (self.project.root / relative).read_bytes()
-
-
-def console_for(err: bool = False) -> Console:
-    """A Rich console; plain (no colour) when not a terminal so logs and tests stay readable."""
-    return Console(stderr=err, highlight=False, soft_wrap=True)
-
-
-def fail(message: str, console: Console | None = None) -> NoReturn:
-    (console or console_for(err=True)).print(Text(f"error: {message}", style="bold red"))
-    raise Failed(message)
 
 
 def load(ctx: CliContext) -> Project:
@@ -115,7 +102,7 @@ def compile_or_fail(
             payload = {"format_version": "1", "error": error, "diagnostics": diagnostics}
             click.echo(json.dumps(payload, indent=2))
         try:
-            from aiagentics.cli.diagnostics_view import render_diagnostics
+            from aiagentics.cli.views.diagnostics import render_diagnostics
 
             render_diagnostics(result.diagnostics, err, project.root)
         except ImportError:
@@ -139,21 +126,7 @@ def open_session(ctx: CliContext, err: Console, json_out: bool = False) -> Sessi
     """Load, compile (before any API call), and connect."""
     project = load(ctx)
     desired = compile_or_fail(project, ctx.env, err, json_out)
-    root = click.get_current_context().find_root()
-    flag_key = (
-        ctx.api_key
-        if root.get_parameter_source("api_key") == click.core.ParameterSource.COMMANDLINE
-        else None
-    )
-    flag_url = (
-        ctx.base_url
-        if root.get_parameter_source("base_url") == click.core.ParameterSource.COMMANDLINE
-        else None
-    )
-    conn = resolve_connection(project, ctx.env, base_url=flag_url, api_key=flag_key)
-    if conn.api_key is None:
-        fail(f"no API key: pass --api-key or set {conn.api_key_source}", err)
-    client = ApiClient(conn.base_url, conn.api_key)
+    client = connect(ctx, project, err=err)
     return Session(project, desired, client, file_hashes(project, desired))
 
 
@@ -176,20 +149,6 @@ def report_stats(session: Session, started: float, enabled: bool) -> None:
             f"stats: {s.requests} HTTP calls ({methods}); {time.perf_counter() - started:.3f} s",
             err=True,
         )
-
-
-def run_guarded(fn: Any, *args: Any, json_errors: bool = False, **kwargs: Any) -> Any:
-    """Map failures to exit 1 with a clear message (a JSON error object under --json)."""
-    err = console_for(err=True)
-    try:
-        return fn(*args, **kwargs)
-    except Failed:
-        sys.exit(1)
-    except ApiError as exc:
-        if json_errors:
-            click.echo(json.dumps({"format_version": "1", "error": exc.to_dict()}, indent=2))
-        err.print(Text(f"error: {exc}", style="bold red"))
-        sys.exit(1)
 
 
 @click.command("plan")

@@ -8,18 +8,8 @@ from pathlib import Path
 
 import click
 
+from aiagentics.cli._session import load_optional_project
 from aiagentics.cli.context import CliContext
-from aiagentics.project import ConfigError, Project, find_root, load_project
-
-
-def load_optional_project(directory: Path) -> Project | None:
-    """The project at or above `directory`, None when there is none; a broken one is an error."""
-    if find_root(directory) is None:
-        return None
-    try:
-        return load_project(directory)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @click.command("serve")

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from aiagentics.cli.context import CliContext
-from aiagentics.cli.diagnostics_view import render_diagnostics, summary
+from aiagentics.cli.views.diagnostics import render_diagnostics, summary
 from aiagentics.compiler import CompileResult, TemplateCache, compile_project
 from aiagentics.project import ConfigError, find_root, load_project
 from aiagentics.spec.diagnostics import Diagnostic

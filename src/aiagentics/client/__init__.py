@@ -1,4 +1,5 @@
-"""The /v1 API client: auth, retries honouring Retry-After, idempotency keys, pagination.
+"""The /v1 API client: auth, retries honouring Retry-After, idempotency keys, pagination,
+and run event streams resumed with Last-Event-ID after a dropped connection.
 
 `ApiClient` is the one way the CLI talks to a gateway; every failure is an
 `ApiError` (see `_errors` for when each subclass is raised).
@@ -16,6 +17,7 @@ from aiagentics.client._errors import (
     RateLimitError,
     ServerError,
 )
+from aiagentics.client._stream import RunStream
 from aiagentics.client.config import Connection, resolve_connection
 from aiagentics.client.resources import KIND_PATHS, read_resources
 
@@ -33,6 +35,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RequestStats",
+    "RunStream",
     "ServerError",
     "read_resources",
     "resolve_connection",

@@ -1,14 +1,16 @@
-"""`ApiClient`: the /v1 API over httpx, with retries, idempotency keys and pagination."""
+"""`ApiClient`: the /v1 API over httpx, with retries, idempotency keys, pagination and
+resumable event streams."""
 
 from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import msgspec
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from aiagentics import __version__
@@ -19,6 +21,9 @@ from aiagentics.client._errors import (
     ServerError,
     error_from_response,
 )
+from aiagentics.client._stream import RunStream, Until
+from aiagentics.wire.runs import Run
+from aiagentics.wire.traces import Trace
 
 PAGE_LIMIT = 100  # the API's maximum page size: reading a project's state costs few calls
 
@@ -48,9 +53,14 @@ class _Backoff:
 
     def __call__(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, ApiError) and exc.retry_after is not None:
-            return min(exc.retry_after, self.cap)
-        ceiling = min(self.cap, self.base * (2 ** (state.attempt_number - 1)))
+        hint = exc.retry_after if isinstance(exc, ApiError) else None
+        return self.seconds(state.attempt_number, hint)
+
+    def seconds(self, attempt: int, retry_after: float | None = None) -> float:
+        """The wait before retry number `attempt` (1-based)."""
+        if retry_after is not None:
+            return min(retry_after, self.cap)
+        ceiling = min(self.cap, self.base * (2 ** (attempt - 1)))
         return random.uniform(ceiling / 2, ceiling)
 
 
@@ -77,7 +87,8 @@ class ApiClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.stats = RequestStats()
-        self._max_attempts = max_attempts
+        self.timeout = timeout
+        self.max_attempts = max_attempts
         self._backoff = _Backoff(backoff_base, backoff_cap)
         headers = {"User-Agent": f"aia/{__version__}", "Accept": "application/json"}
         if api_key:
@@ -89,6 +100,15 @@ class ApiClient:
             transport=transport,
             event_hooks={"request": [self.stats.record]},
         )
+
+    @property
+    def http(self) -> httpx.Client:
+        """The underlying httpx client (base URL, auth headers, request counting)."""
+        return self._http
+
+    def backoff_seconds(self, attempt: int, retry_after: float | None = None) -> float:
+        """How long to wait before retry number `attempt` (the server's hint wins)."""
+        return self._backoff.seconds(attempt, retry_after)
 
     def __enter__(self) -> ApiClient:
         return self
@@ -144,7 +164,7 @@ class ApiClient:
         return Retrying(
             retry=retry_if_exception(_retryable),
             wait=self._backoff,
-            stop=stop_after_attempt(self._max_attempts),
+            stop=stop_after_attempt(self.max_attempts),
             reraise=True,
         )
 
@@ -213,3 +233,44 @@ class ApiClient:
     def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict]:
         """Every object of a list endpoint, as a list."""
         return list(self.iter_list(path, params))
+
+    # -- runs -----------------------------------------------------------------------------
+    def get_run(self, run_id: str) -> Run:
+        """`GET /v1/runs/:id` as a `Run`."""
+        return msgspec.convert(self.get(f"runs/{run_id}"), Run)
+
+    def get_trace(self, run_id: str) -> Trace:
+        """`GET /v1/traces/:run_id` as a `Trace`."""
+        return msgspec.convert(self.get(f"traces/{run_id}"), Trace)
+
+    def stream_run(self, body: Mapping[str, Any], idempotency_key: str | None = None) -> RunStream:
+        """`POST /v1/runs` with `stream: true`: the events to the end or the next pause."""
+        return RunStream(
+            self,
+            "POST",
+            "runs",
+            body={**body, "stream": True},
+            idempotency_key=idempotency_key or str(uuid.uuid4()),
+        )
+
+    def stream_tool_outputs(
+        self,
+        run_id: str,
+        tool_outputs: Sequence[Mapping[str, Any]],
+        idempotency_key: str | None = None,
+    ) -> RunStream:
+        """`POST /v1/runs/:id/submit_tool_outputs` with `stream: true`: resume a paused run."""
+        return RunStream(
+            self,
+            "POST",
+            f"runs/{run_id}/submit_tool_outputs",
+            body={"tool_outputs": [dict(o) for o in tool_outputs], "stream": True},
+            idempotency_key=idempotency_key or str(uuid.uuid4()),
+            run_id=run_id,
+        )
+
+    def run_events(self, run_id: str, *, after: int = 0, until: Until = "end") -> RunStream:
+        """`GET /v1/runs/:id/events`: the events after `after`, followed live to the end."""
+        return RunStream(
+            self, "GET", f"runs/{run_id}/events", run_id=run_id, after=after, until=until
+        )

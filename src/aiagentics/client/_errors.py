@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import msgspec
+
+from aiagentics.wire.errors import ErrorBody
 
 
 class ApiError(Exception):
@@ -125,11 +128,15 @@ def error_from_response(response: httpx.Response) -> ApiError:
     request_id = response.headers.get("x-request-id")
     body: dict[str, Any] = {}
     try:
-        payload = response.json()
-        if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
-            body = payload["error"]
-    except ValueError:
-        pass
+        body = msgspec.structs.asdict(msgspec.json.decode(response.content, type=ErrorBody).error)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        # Not our gateway's error body (a proxy's page, a partial body): use what is there.
+        try:
+            payload = response.json()
+            if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+                body = payload["error"]
+        except ValueError:
+            pass
     message = body.get("message") or _HINTS.get(status) or f"HTTP {status} {response.reason_phrase}"
     if status in _HINTS and body.get("message"):
         message = f"{body['message']} ({_HINTS[status]})"

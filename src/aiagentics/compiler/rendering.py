@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from aiagentics.spec.diagnostics import Diagnostic
-from aiagentics.spec.loader import display_path, node_at, text_position
+from aiagentics.spec.discovery import display_path
+from aiagentics.spec.loader import node_at, text_position
 from aiagentics.spec.templates import TemplateProblem, TemplateRenderer
 from aiagentics.spec.validate import Resource
 
@@ -67,7 +68,9 @@ def _view(resource: Resource) -> tuple[str | None, str | None, dict[str, Any]] |
             {"name": metadata.name, "description": metadata.description, "labels": labels},
         )
     data = resource.document.data
-    spec = data.get("spec") if isinstance(data.get("spec"), dict) else {}
+    spec = data.get("spec")
+    if not isinstance(spec, dict):
+        spec = {}
     meta = data["metadata"]  # a Resource exists only when metadata.name was readable
     instructions, template = spec.get("instructions"), spec.get("instructions_template")
     if not isinstance(instructions, str | None) or not isinstance(template, str | None):

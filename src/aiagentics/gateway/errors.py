@@ -123,22 +123,6 @@ class ServerError(ApiError):
     code = "internal_error"
 
 
-class ErrorDetail(msgspec.Struct):
-    """The body of every error response (also its OpenAPI schema)."""
-
-    type: str
-    code: str
-    message: str
-    param: str | None
-    request_id: str | None
-
-
-class ErrorBody(msgspec.Struct):
-    """`{"error": {...}}`."""
-
-    error: ErrorDetail
-
-
 def error_body(err: ApiError, request_id: str | None) -> dict[str, Any]:
     """The JSON-ready error document."""
     return {

@@ -122,7 +122,10 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
     """Open the database and construct every part (nothing is started yet)."""
     from aiagentics.engine.memory.tools import install_tools
     from aiagentics.engine.statedir import prepare_state_dir
+    from aiagentics.storage.sqlite.chunks import SQLiteChunks
     from aiagentics.storage.sqlite.definitions import SQLiteStore
+    from aiagentics.storage.sqlite.outbox import SQLiteOutbox
+    from aiagentics.storage.sqlite.scratchpads import SQLiteScratchpads
 
     prepare_state_dir(settings)  # private modes before the database file is opened
     db = Database(settings.database_path)
@@ -135,10 +138,10 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
         allow_private_network=settings.allow_private_network,
     )
     runs = RunService(settings, db, store, known_secrets=[sealer.key_text], sealer=sealer)
-    memory = MemoryService(settings, db, store)
+    memory = MemoryService(settings, store, SQLiteScratchpads(db), SQLiteChunks(db))
     install_tools(memory, runs)
     definitions.after_delete("memory_store", memory.memory_deleted)
-    webhooks = WebhookService(settings, db, store, sealer)
+    webhooks = WebhookService(settings, store, sealer, SQLiteOutbox(db))
     runs.add_listener(webhooks.on_run_event)
     services = Services(
         settings=settings,
@@ -164,7 +167,7 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
 
 def provide_services(request: Request[Any, Any, Any]) -> Services:
     """Litestar dependency `services`."""
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services
 
 
 # The part dependencies name `auth` only so that Litestar resolves them after it, one at a
@@ -174,12 +177,12 @@ def provide_services(request: Request[Any, Any, Any]) -> Services:
 
 def provide_definitions(request: Request[Any, Any, Any], auth: Any) -> Definitions:
     """Litestar dependency `definitions`."""
-    return request.app.state.services.definitions  # type: ignore[no-any-return]
+    return request.app.state.services.definitions
 
 
 def provide_runs(request: Request[Any, Any, Any], auth: Any) -> RunService:
     """Litestar dependency `runs`."""
-    return request.app.state.services.runs  # type: ignore[no-any-return]
+    return request.app.state.services.runs
 
 
 def prepare_database(settings: GatewaySettings) -> str | None:

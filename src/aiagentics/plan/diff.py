@@ -31,7 +31,9 @@ TEXT_FIELDS = frozenset({"instructions", "description"})
 VOLATILE_LABELS = frozenset({HASH_KEY, CONTENT_HASH_KEY})
 
 
-def normalize_remote(kind: str, obj: Mapping[str, Any], id_to_name: Callable[[str], str]) -> dict:
+def normalize_remote(
+    kind: str, obj: Mapping[str, Any], id_to_name: Callable[[str], str]
+) -> dict[str, Any]:
     """The remote object shaped like a desired body: server fields dropped, ids mapped to names."""
     body = {k: v for k, v in obj.items() if k not in SERVER_FIELDS}
     return map_refs(kind, body, lambda _kind, value: id_to_name(value))
@@ -62,7 +64,7 @@ def _same(want: Any, have: Any) -> bool:
         return matches(want, have)  # a write-only value: compared by its fingerprint
     if isinstance(want, bool) or isinstance(have, bool):
         return want is have
-    return want == have or _pruned(want) == _pruned(have)
+    return bool(want == have or _pruned(want) == _pruned(have))
 
 
 def _walk(path: str, want: Any, have: Any, out: list[tuple[str, Any, Any]]) -> None:

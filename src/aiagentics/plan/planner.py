@@ -31,7 +31,7 @@ from aiagentics.spec.secrets import hashable_view
 class RemoteState:
     """What the API reports, by kind (raw wire objects), indexed for the planner."""
 
-    objects: dict[str, list[dict]]
+    objects: dict[str, list[dict[str, Any]]]
     id_to_name: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -64,7 +64,9 @@ def is_protected(obj: Mapping[str, Any]) -> bool:
     )
 
 
-def desired_metadata(project: str, resource: CompiledResource, content_hash: str | None) -> dict:
+def desired_metadata(
+    project: str, resource: CompiledResource, content_hash: str | None
+) -> dict[str, Any]:
     """The metadata apply writes: the body's own, plus the ownership labels."""
     meta = {str(k): v for k, v in (resource.body.get("metadata") or {}).items()}
     meta.pop("protect", None)
@@ -108,7 +110,7 @@ def _sort_key(action: Action) -> tuple[int, int, str]:
 
 def make_plan(
     desired: DesiredState,
-    remote: RemoteState | Mapping[str, list[dict]],
+    remote: RemoteState | Mapping[str, list[dict[str, Any]]],
     file_hashes: Mapping[str, str] | None = None,
 ) -> Plan:
     """Compare the compiled files with the API's objects.
@@ -127,8 +129,8 @@ def make_plan(
     markers: dict[str, str] = {}
     wanted = {r.address for r in desired.resources}
 
-    owned: dict[str, dict] = {}
-    foreign: dict[str, dict] = {}
+    owned: dict[str, dict[str, Any]] = {}
+    foreign: dict[str, dict[str, Any]] = {}
     for kind, items in remote.objects.items():
         for obj in sorted(items, key=lambda o: (o.get("created_at") or 0, o["id"])):
             address = f"{kind}/{remote_name(obj)}"
@@ -138,8 +140,8 @@ def make_plan(
                 markers[obj["id"]] = marker(obj)
 
     for resource in desired.resources:
-        obj = owned.get(resource.address)
-        if obj is None:
+        have = owned.get(resource.address)
+        if have is None:
             other = foreign.get(resource.address)
             if other is not None:
                 owner = owner_of(other)
@@ -155,7 +157,7 @@ def make_plan(
                 )
             actions.append(_create(resource, file_hashes.get(resource.address)))
             continue
-        actions.append(_compare(project, resource, obj, remote, file_hashes.get(resource.address)))
+        actions.append(_compare(project, resource, have, remote, file_hashes.get(resource.address)))
 
     for address, obj in owned.items():
         if address in wanted:

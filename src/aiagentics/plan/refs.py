@@ -20,7 +20,9 @@ def get_path(body: Mapping[str, Any], path: str) -> Any:
     return node
 
 
-def map_refs(kind: str, body: Mapping[str, Any], lookup: Callable[[str, str], str]) -> dict:
+def map_refs(
+    kind: str, body: Mapping[str, Any], lookup: Callable[[str, str], str]
+) -> dict[str, Any]:
     """A copy of `body` with every reference passed through `lookup(ref_kind, value)`."""
     out = copy.deepcopy(dict(body))
     for path, ref_kind in REF_FIELDS.get(kind, {}).items():

@@ -29,10 +29,16 @@ def _integral(value: Any) -> Any:
 Int = Annotated[int, BeforeValidator(_integral)]
 
 
-def bounded_int(**bounds: int) -> Any:
-    """`Int` with bounds (ge=, le=) for an optional field: pydantic documents bounds given
-    with `Field` on `Int | None` under their Python names, so they go inside."""
-    return Annotated[int, Field(**bounds), BeforeValidator(_integral)]
+# `Int` with bounds, for optional fields (`PositiveInt | None`): pydantic documents bounds given
+# with `Field` on `Int | None` under their Python names, so they go inside, before the validator.
+PositiveInt = Annotated[int, Field(ge=1), BeforeValidator(_integral)]
+TokenLimit = Annotated[int, Field(ge=1, le=1_000_000), BeforeValidator(_integral)]
+
+
+def bounded_int(*, ge: int | None = None, le: int | None = None) -> Any:
+    """`Int` with bounds made at run time, the way `PositiveInt` is made (a call is no type to
+    a type checker: a named alias like `PositiveInt` is one)."""
+    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_integral)]
 
 
 class Strict(BaseModel):
@@ -50,7 +56,7 @@ class Metadata(Strict):
 
 class Guardrails(Strict):
     max_steps: Int = Field(10, ge=1, le=100, description="Model calls per run.")
-    max_output_tokens: bounded_int(ge=1, le=1_000_000) | None = None  # type: ignore[valid-type]
+    max_output_tokens: TokenLimit | None = None
     timeout_seconds: float = Field(300, gt=0, le=86_400)
 
 
@@ -88,7 +94,7 @@ class ModelOptions(BaseModel):
 
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, ge=0, le=1)
-    max_tokens: bounded_int(ge=1) | None = None  # type: ignore[valid-type]
+    max_tokens: PositiveInt | None = None
     script: list[ScriptStep] | None = Field(None, description="Steps of the `scripted` model.")
 
 
@@ -169,7 +175,7 @@ class ToolSpec(Strict):
 
 class KVMemory(Strict):
     scope: Literal["user", "session", "project"] = "user"
-    ttl_seconds: bounded_int(ge=1) | None = None  # type: ignore[valid-type]
+    ttl_seconds: PositiveInt | None = None
 
 
 class VectorMemory(Strict):
@@ -237,7 +243,7 @@ def _make_document(kind: str, spec: type[Strict]) -> type[BaseModel]:
         {
             "__annotations__": {
                 "apiVersion": Literal["aiagentics.io/v1"],
-                "kind": Literal[kind],  # type: ignore[valid-type]
+                "kind": Literal[kind],
                 "metadata": Metadata,
                 "spec": spec,
             },

@@ -10,13 +10,13 @@ diagnostic needs a position: positions cost nothing on the happy path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 
 from aiagentics.spec.diagnostics import Diagnostic
 from aiagentics.spec.discovery import display_path
@@ -110,7 +110,7 @@ class LocatedDocument:
         key, value, _ = node_at(self.root, loc)
         if key is not None and (
             at == "key"
-            or (at == "auto" and not isinstance(value, ScalarNode) and not value.flow_style)
+            or (at == "auto" and isinstance(value, CollectionNode) and not value.flow_style)
         ):
             return key
         return value
@@ -185,8 +185,7 @@ def parse_source(source: SourceFile) -> tuple[list[LocatedDocument], list[Diagno
     loader = yaml.CSafeLoader(text)
     index = 0
     try:
-        while loader.check_node():
-            node = loader.get_node()
+        for node in _root_nodes(loader):
             index += 1
             if (
                 isinstance(node, ScalarNode)
@@ -288,13 +287,20 @@ def load_files(
     return documents, diagnostics
 
 
+def _root_nodes(loader: yaml.CSafeLoader) -> Iterator[Node]:
+    """Each document's root node in turn; raises `yaml.YAMLError` at a syntax error."""
+    while loader.check_node():
+        node = loader.get_node()
+        if node is not None:  # None only at the end of the stream, which check_node() ruled out
+            yield node
+
+
 def _compose_all(text: str) -> list[Node]:
     # every document up to the first syntax error (the documents before it are the ones we kept)
     nodes: list[Node] = []
     loader = yaml.CSafeLoader(text)
     try:
-        while loader.check_node():
-            nodes.append(loader.get_node())
+        nodes.extend(_root_nodes(loader))
     except yaml.YAMLError:
         pass
     finally:

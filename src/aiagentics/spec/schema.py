@@ -30,7 +30,9 @@ def kind_schema(kind: str) -> dict[str, Any]:
 
 def any_kind_schema() -> dict[str, Any]:
     """One schema for a document of any kind, chosen by its `kind` (for folders that mix kinds)."""
-    union = Annotated[Union[tuple(document_model(k) for k in KINDS)], Field(discriminator="kind")]  # noqa: UP007
+    # Built at run time from the kinds: a value to pydantic, not a type a checker can read.
+    members = tuple(document_model(k) for k in KINDS)
+    union: Any = Annotated[Union[members], Field(discriminator="kind")]  # noqa: UP007
     return {
         "$schema": DRAFT,
         "$id": ANY_KIND_FILE,

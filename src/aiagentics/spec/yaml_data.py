@@ -53,8 +53,8 @@ class Builder:
 
     def build(self, node: Node) -> Any:
         """The plain value of `node` (diagnostics collect in `self.diagnostics`)."""
-        cls = node.__class__
-        if cls is ScalarNode:
+        # exact-class checks, cheaper than isinstance: the composer builds only these classes
+        if node.__class__ is ScalarNode:
             if node.tag == _STR:
                 value = node.value
                 if "${" in value:
@@ -63,9 +63,9 @@ class Builder:
             return self._scalar(node)
         if self.aliases:
             return self._build_counted(node)
-        if cls is MappingNode:
+        if node.__class__ is MappingNode:
             return self._mapping(node)
-        if cls is SequenceNode:
+        if node.__class__ is SequenceNode:
             if node.tag != _SEQ:
                 self._unsupported(node)
             build = self.build

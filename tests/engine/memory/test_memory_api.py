@@ -15,7 +15,7 @@ from aiagentics.engine.memory.kv import KEY_MAX_CHARS, VALUE_MAX_BYTES
 from aiagentics.gateway.app import create_app
 from aiagentics.gateway.settings import GatewaySettings
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "files"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "documents"))
 from pdfmaker import make_pdf
 
 KEY = "sk_test_" + "m" * 40

@@ -1,4 +1,4 @@
-"""KV scratchpads: scopes, TTLs, limits."""
+"""KV scratchpads through the engine's KVStore: scopes, TTLs, limits, input checks."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from aiagentics.engine.memory.kv import (
     Scope,
     resolve_scope,
 )
+from aiagentics.storage.sqlite.scratchpads import SQLiteScratchpads
 
 P, E, M = "proj", "test", "mem_1"
 
@@ -24,78 +25,78 @@ class Clock:
         return self.now
 
 
-def test_set_get_delete_roundtrip(db) -> None:  # type: ignore[no-untyped-def]
-    kv = KVStore(db)
+async def test_set_get_delete_roundtrip(db) -> None:  # type: ignore[no-untyped-def]
+    kv = KVStore(SQLiteScratchpads(db))
     alice = Scope("user", "alice")
-    entry = kv.set(P, E, M, alice, "plan", {"tier": "gold", "n": [1, 2]})
+    entry = await kv.set(P, E, M, alice, "plan", {"tier": "gold", "n": [1, 2]})
     assert entry.value == {"tier": "gold", "n": [1, 2]}
-    assert kv.get(P, E, M, alice, "plan").value == {"tier": "gold", "n": [1, 2]}  # type: ignore[union-attr]
+    assert (await kv.get(P, E, M, alice, "plan")).value == {"tier": "gold", "n": [1, 2]}  # type: ignore[union-attr]
     created = entry.created_at
-    again = kv.set(P, E, M, alice, "plan", "silver")
-    assert again.created_at == created and kv.get(P, E, M, alice, "plan").value == "silver"  # type: ignore[union-attr]
-    assert kv.delete(P, E, M, alice, "plan") is True
-    assert kv.get(P, E, M, alice, "plan") is None
-    assert kv.delete(P, E, M, alice, "plan") is False
+    again = await kv.set(P, E, M, alice, "plan", "silver")
+    assert again.created_at == created and (await kv.get(P, E, M, alice, "plan")).value == "silver"  # type: ignore[union-attr]
+    assert await kv.delete(P, E, M, alice, "plan") is True
+    assert await kv.get(P, E, M, alice, "plan") is None
+    assert await kv.delete(P, E, M, alice, "plan") is False
 
 
-def test_scopes_are_isolated(db) -> None:  # type: ignore[no-untyped-def]
-    kv = KVStore(db)
-    kv.set(P, E, M, Scope("user", "alice"), "k", 1)
-    kv.set(P, E, M, Scope("user", "bob"), "k", 2)
-    kv.set(P, E, M, Scope("session", "alice"), "k", 3)
-    kv.set("other", E, M, Scope("user", "alice"), "k", 4)
-    assert kv.get(P, E, M, Scope("user", "alice"), "k").value == 1  # type: ignore[union-attr]
-    assert kv.get(P, E, M, Scope("user", "bob"), "k").value == 2  # type: ignore[union-attr]
-    assert kv.get(P, E, M, Scope("session", "alice"), "k").value == 3  # type: ignore[union-attr]
-    assert kv.get(P, "live", M, Scope("user", "alice"), "k") is None
-    assert kv.get(P, E, "mem_2", Scope("user", "alice"), "k") is None
+async def test_scopes_are_isolated(db) -> None:  # type: ignore[no-untyped-def]
+    kv = KVStore(SQLiteScratchpads(db))
+    await kv.set(P, E, M, Scope("user", "alice"), "k", 1)
+    await kv.set(P, E, M, Scope("user", "bob"), "k", 2)
+    await kv.set(P, E, M, Scope("session", "alice"), "k", 3)
+    await kv.set("other", E, M, Scope("user", "alice"), "k", 4)
+    assert (await kv.get(P, E, M, Scope("user", "alice"), "k")).value == 1  # type: ignore[union-attr]
+    assert (await kv.get(P, E, M, Scope("user", "bob"), "k")).value == 2  # type: ignore[union-attr]
+    assert (await kv.get(P, E, M, Scope("session", "alice"), "k")).value == 3  # type: ignore[union-attr]
+    assert await kv.get(P, "live", M, Scope("user", "alice"), "k") is None
+    assert await kv.get(P, E, "mem_2", Scope("user", "alice"), "k") is None
 
 
-def test_ttl_expiry_and_purge(db) -> None:  # type: ignore[no-untyped-def]
+async def test_ttl_expiry_and_purge(db) -> None:  # type: ignore[no-untyped-def]
     clock = Clock()
-    kv = KVStore(db, clock)
+    kv = KVStore(SQLiteScratchpads(db, clock))
     s = Scope("project")
-    kv.set(P, E, M, s, "short", "x", ttl_seconds=10)
-    kv.set(P, E, M, s, "forever", "y")
+    await kv.set(P, E, M, s, "short", "x", ttl_seconds=10)
+    await kv.set(P, E, M, s, "forever", "y")
     clock.now += 9
-    assert kv.get(P, E, M, s, "short") is not None
+    assert await kv.get(P, E, M, s, "short") is not None
     clock.now += 2
-    assert kv.get(P, E, M, s, "short") is None
-    assert [e.key for e in kv.list(P, E, M, s)] == ["forever"]
-    assert kv.purge_expired() == 1
+    assert await kv.get(P, E, M, s, "short") is None
+    assert [e.key for e in await kv.list(P, E, M, s)] == ["forever"]
+    assert await kv.purge_expired() == 1
 
 
-def test_list_prefix_and_pagination(db) -> None:  # type: ignore[no-untyped-def]
-    kv = KVStore(db)
+async def test_list_prefix_and_pagination(db) -> None:  # type: ignore[no-untyped-def]
+    kv = KVStore(SQLiteScratchpads(db))
     s = Scope("session", "s1")
     for key in ["a_1", "a%2", "ab", "b"]:
-        kv.set(P, E, M, s, key, key)
-    assert [e.key for e in kv.list(P, E, M, s, prefix="a_")] == ["a_1"]
-    assert [e.key for e in kv.list(P, E, M, s, prefix="a%")] == ["a%2"]
-    assert [e.key for e in kv.list(P, E, M, s, limit=2)] == ["a%2", "a_1"]
-    assert [e.key for e in kv.list(P, E, M, s, starting_after="a_1")] == ["ab", "b"]
+        await kv.set(P, E, M, s, key, key)
+    assert [e.key for e in await kv.list(P, E, M, s, prefix="a_")] == ["a_1"]
+    assert [e.key for e in await kv.list(P, E, M, s, prefix="a%")] == ["a%2"]
+    assert [e.key for e in await kv.list(P, E, M, s, limit=2)] == ["a%2", "a_1"]
+    assert [e.key for e in await kv.list(P, E, M, s, starting_after="a_1")] == ["ab", "b"]
 
 
-def test_key_and_value_limits(db) -> None:  # type: ignore[no-untyped-def]
-    kv = KVStore(db)
+async def test_key_and_value_limits(db) -> None:  # type: ignore[no-untyped-def]
+    kv = KVStore(SQLiteScratchpads(db))
     s = Scope("project")
-    kv.set(P, E, M, s, "k" * KEY_MAX_CHARS, 1)
+    await kv.set(P, E, M, s, "k" * KEY_MAX_CHARS, 1)
     with pytest.raises(MemoryInputError) as err:
-        kv.set(P, E, M, s, "k" * (KEY_MAX_CHARS + 1), 1)
+        await kv.set(P, E, M, s, "k" * (KEY_MAX_CHARS + 1), 1)
     assert err.value.param == "key"
     at_limit = "v" * (VALUE_MAX_BYTES - 2)  # the JSON string adds two quotes
-    kv.set(P, E, M, s, "big", at_limit)
+    await kv.set(P, E, M, s, "big", at_limit)
     with pytest.raises(MemoryInputError) as err:
-        kv.set(P, E, M, s, "big", at_limit + "v")
+        await kv.set(P, E, M, s, "big", at_limit + "v")
     assert err.value.param == "value"
     for bad_key in ["", "a\nb", None]:
         with pytest.raises(MemoryInputError):
-            kv.set(P, E, M, s, bad_key, 1)  # type: ignore[arg-type]
+            await kv.set(P, E, M, s, bad_key, 1)  # type: ignore[arg-type]
     with pytest.raises(MemoryInputError) as err:
-        kv.set(P, E, M, s, "k", 1, ttl_seconds=0)
+        await kv.set(P, E, M, s, "k", 1, ttl_seconds=0)
     assert err.value.param == "ttl_seconds"
     with pytest.raises(MemoryInputError):
-        kv.set(P, E, M, s, "nan", float("nan"))
+        await kv.set(P, E, M, s, "nan", float("nan"))
 
 
 def test_resolve_scope() -> None:
@@ -108,3 +109,18 @@ def test_resolve_scope() -> None:
     with pytest.raises(MemoryInputError) as err:
         resolve_scope("session", "u1", "")
     assert err.value.param == "session_id"
+
+
+async def test_a_full_scratchpad_refuses_new_keys_on_param_key(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import aiagentics.engine.memory.kv as kv_module
+
+    monkeypatch.setattr(kv_module, "KEYS_PER_SCOPE_MAX", 2)
+    kv = KVStore(SQLiteScratchpads(db))
+    s = Scope("project")
+    await kv.set(P, E, M, s, "a", 1)
+    await kv.set(P, E, M, s, "b", 2)
+    with pytest.raises(MemoryInputError) as err:
+        await kv.set(P, E, M, s, "c", 3)
+    assert err.value.param == "key" and "2 keys" in err.value.message
+    await kv.set(P, E, M, s, "a", 10)  # replacing a key is not a new key
+    await kv.set(P, E, M, Scope("user", "u1"), "c", 3)  # another scope has its own count

@@ -11,9 +11,10 @@ from standardwebhooks.webhooks import Webhook
 from webhook_receiver import Receiver
 
 from aiagentics.engine.webhooks.dispatcher import Dispatcher, Endpoint, retry_delay
-from aiagentics.engine.webhooks.outbox import Delivery, Outbox
 from aiagentics.engine.webhooks.signing import generate_secret
+from aiagentics.storage.outbox import Delivery, Outbox
 from aiagentics.storage.sqlite.db import Database
+from aiagentics.storage.sqlite.outbox import SQLiteOutbox
 
 SECRET = generate_secret()
 BODY = json.dumps({"type": "run.completed", "data": {"run_id": "run_x"}}).encode()
@@ -31,9 +32,17 @@ def _dispatcher(outbox: Outbox, url: str, **kw) -> Dispatcher:  # type: ignore[n
 
 async def _until(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.time() + timeout
-    while not predicate():
+    while not await predicate():
         assert time.time() < deadline, "timed out"
         await asyncio.sleep(0.02)
+
+
+def _status_is(outbox: Outbox, delivery_id: str, status: str):  # type: ignore[no-untyped-def]
+    async def check() -> bool:
+        delivery = await outbox.get("whk_1", delivery_id)
+        return delivery is not None and delivery.status == status
+
+    return check
 
 
 def test_retry_delay_grows_with_jitter_and_cap() -> None:
@@ -48,19 +57,19 @@ def test_retry_delay_grows_with_jitter_and_cap() -> None:
 async def test_signed_delivery_verified_by_reference_library(
     db: Database, receiver: Receiver
 ) -> None:
-    outbox = Outbox(db)
-    msg_id, (dlv,) = outbox.enqueue("p", "test", "run.completed", "run_x", BODY, ["whk_1"], 5)
+    outbox = SQLiteOutbox(db)
+    msg_id, (dlv,) = await outbox.enqueue("p", "test", "run.completed", "run_x", BODY, ["whk_1"], 5)
     d = _dispatcher(outbox, receiver.url)
     await d.start()
     try:
-        await _until(lambda: outbox.get("whk_1", dlv).status == "delivered")  # type: ignore[union-attr]
+        await _until(_status_is(outbox, dlv, "delivered"))
     finally:
         await d.stop()
     (got,) = receiver.received
     assert got.headers["webhook-id"] == msg_id
     assert got.headers["content-type"] == "application/json"
     assert Webhook(SECRET).verify(got.body, got.headers)["data"]["run_id"] == "run_x"
-    (attempt,) = outbox.attempts(dlv)
+    (attempt,) = await outbox.attempts(dlv)
     assert attempt.succeeded and attempt.status_code == 200 and attempt.trigger == "auto"
     assert attempt.response_excerpt == '{"received": true}'
 
@@ -78,15 +87,15 @@ async def test_failures_are_retried_then_delivered(
     db: Database, receiver: Receiver, behaviour: str, error: str
 ) -> None:
     receiver.script.extend([behaviour])
-    outbox = Outbox(db)
-    msg_id, (dlv,) = outbox.enqueue("p", "test", "run.failed", None, BODY, ["whk_1"], 5)
+    outbox = SQLiteOutbox(db)
+    msg_id, (dlv,) = await outbox.enqueue("p", "test", "run.failed", None, BODY, ["whk_1"], 5)
     d = _dispatcher(outbox, receiver.url)
     await d.start()
     try:
-        await _until(lambda: outbox.get("whk_1", dlv).status == "delivered")  # type: ignore[union-attr]
+        await _until(_status_is(outbox, dlv, "delivered"))
     finally:
         await d.stop()
-    first, second = outbox.attempts(dlv)
+    first, second = await outbox.attempts(dlv)
     assert not first.succeeded and error in (first.error or "")
     assert second.succeeded
     # Same message id on the retry; each attempt signed with its own timestamp.
@@ -98,93 +107,101 @@ async def test_failures_are_retried_then_delivered(
 
 async def test_gives_up_after_the_attempt_limit(db: Database, receiver: Receiver) -> None:
     receiver.script.extend(["500"] * 10)
-    outbox = Outbox(db)
-    _, (dlv,) = outbox.enqueue("p", "test", "run.failed", None, BODY, ["whk_1"], 3)
+    outbox = SQLiteOutbox(db)
+    _, (dlv,) = await outbox.enqueue("p", "test", "run.failed", None, BODY, ["whk_1"], 3)
     d = _dispatcher(outbox, receiver.url)
     await d.start()
     try:
-        await _until(lambda: outbox.get("whk_1", dlv).status == "failed")  # type: ignore[union-attr]
+        await _until(_status_is(outbox, dlv, "failed"))
         await asyncio.sleep(0.3)
     finally:
         await d.stop()
-    assert len(outbox.attempts(dlv)) == 3 == len(receiver.received)
-    final = outbox.get("whk_1", dlv)
+    assert len(await outbox.attempts(dlv)) == 3 == len(receiver.received)
+    final = await outbox.get("whk_1", dlv)
     assert final is not None and final.last_status_code == 500 and final.next_attempt_at is None
 
 
 async def test_refused_destination_is_given_up_at_once(db: Database) -> None:
-    outbox = Outbox(db)
-    _, (dlv,) = outbox.enqueue("p", "test", "run.completed", None, BODY, ["whk_1"], 5)
+    outbox = SQLiteOutbox(db)
+    _, (dlv,) = await outbox.enqueue("p", "test", "run.completed", None, BODY, ["whk_1"], 5)
     d = _dispatcher(outbox, "http://169.254.169.254/hook")
     await d.start()
     try:
-        await _until(lambda: outbox.get("whk_1", dlv).status == "failed")  # type: ignore[union-attr]
+        await _until(_status_is(outbox, dlv, "failed"))
     finally:
         await d.stop()
-    (attempt,) = outbox.attempts(dlv)
+    (attempt,) = await outbox.attempts(dlv)
     assert "refused" in (attempt.error or "") and "metadata" in (attempt.error or "")
     assert attempt.status_code is None
 
 
 async def test_pending_deliveries_survive_a_restart(db: Database, receiver: Receiver) -> None:
     receiver.script.extend(["500"])
-    outbox = Outbox(db)
-    _, (dlv,) = outbox.enqueue("p", "test", "run.completed", None, BODY, ["whk_1"], 5)
+    outbox = SQLiteOutbox(db)
+    _, (dlv,) = await outbox.enqueue("p", "test", "run.completed", None, BODY, ["whk_1"], 5)
     first = _dispatcher(outbox, receiver.url, base_delay=60)
     await first.start()
-    await _until(lambda: len(outbox.attempts(dlv)) == 1)
+
+    async def one_attempt() -> bool:
+        return len(await outbox.attempts(dlv)) == 1
+
+    await _until(one_attempt)
     await first.stop()  # the process leaves with the retry still pending
-    assert outbox.get("whk_1", dlv).status == "pending"  # type: ignore[union-attr]
+    assert (await outbox.get("whk_1", dlv)).status == "pending"  # type: ignore[union-attr]
     # Time passes while the gateway is down: the retry becomes due.
-    db.execute("UPDATE webhook_deliveries SET next_attempt_at = 0 WHERE id = ?", (dlv,))
-    second = _dispatcher(Outbox(db), receiver.url)
+    await db.write(
+        lambda c: c.execute(
+            "UPDATE webhook_deliveries SET next_attempt_at = 0 WHERE id = ?", (dlv,)
+        )
+    )
+    second = _dispatcher(SQLiteOutbox(db), receiver.url)
     await second.start()
     try:
-        await _until(lambda: outbox.get("whk_1", dlv).status == "delivered")  # type: ignore[union-attr]
+        await _until(_status_is(outbox, dlv, "delivered"))
     finally:
         await second.stop()
-    assert [a.succeeded for a in outbox.attempts(dlv)] == [False, True]
+    assert [a.succeeded for a in await outbox.attempts(dlv)] == [False, True]
 
 
 async def test_a_live_lease_is_respected_and_an_expired_one_taken_over(db: Database) -> None:
     clock = [1000.0]
-    outbox = Outbox(db, clock=lambda: clock[0])
-    _, (dlv,) = outbox.enqueue("p", "test", "run.completed", None, BODY, ["whk_1"], 5)
-    assert [d.id for d in outbox.claim_due(10, lease_seconds=30)] == [dlv]
-    assert outbox.claim_due(10, lease_seconds=30) == []  # another worker holds it
+    outbox = SQLiteOutbox(db, clock=lambda: clock[0])
+    _, (dlv,) = await outbox.enqueue("p", "test", "run.completed", None, BODY, ["whk_1"], 5)
+    assert [d.id for d in await outbox.claim_due(10, lease_seconds=30)] == [dlv]
+    assert await outbox.claim_due(10, lease_seconds=30) == []  # another worker holds it
     clock[0] += 31  # that worker died: its lease ran out
-    assert [d.id for d in outbox.claim_due(10, lease_seconds=30)] == [dlv]
+    assert [d.id for d in await outbox.claim_due(10, lease_seconds=30)] == [dlv]
 
 
 async def test_manual_redelivery_after_giving_up(db: Database, receiver: Receiver) -> None:
     receiver.script.extend(["500"])
-    outbox = Outbox(db)
-    _, (dlv,) = outbox.enqueue("p", "test", "run.completed", None, BODY, ["whk_1"], 1)
+    outbox = SQLiteOutbox(db)
+    _, (dlv,) = await outbox.enqueue("p", "test", "run.completed", None, BODY, ["whk_1"], 1)
     d = _dispatcher(outbox, receiver.url)
     await d.start()
     try:
-        await _until(lambda: outbox.get("whk_1", dlv).status == "failed")  # type: ignore[union-attr]
-        assert outbox.redeliver("whk_1", dlv).status == "pending"  # type: ignore[union-attr]
+        await _until(_status_is(outbox, dlv, "failed"))
+        assert (await outbox.redeliver("whk_1", dlv)).status == "pending"  # type: ignore[union-attr]
         d.wake()
-        await _until(lambda: outbox.get("whk_1", dlv).status == "delivered")  # type: ignore[union-attr]
+        await _until(_status_is(outbox, dlv, "delivered"))
     finally:
         await d.stop()
-    assert [(a.trigger, a.succeeded) for a in outbox.attempts(dlv)] == [
+    assert [(a.trigger, a.succeeded) for a in await outbox.attempts(dlv)] == [
         ("auto", False),
         ("manual", True),
     ]
-    assert outbox.redeliver("whk_other", dlv) is None
+    assert await outbox.redeliver("whk_other", dlv) is None
 
 
-def test_deliveries_page_newest_first(db: Database) -> None:
-    outbox = Outbox(db)
+async def test_deliveries_page_newest_first(db: Database) -> None:
+    outbox = SQLiteOutbox(db)
     ids = [
-        outbox.enqueue("p", "test", "run.completed", None, BODY, ["whk_1"], 5)[1][0]
+        (await outbox.enqueue("p", "test", "run.completed", None, BODY, ["whk_1"], 5))[1][0]
         for _ in range(3)
     ]
-    outbox.enqueue("p", "test", "run.completed", None, BODY, ["whk_2"], 5)
-    page, more = outbox.list("whk_1", limit=2)
+    await outbox.enqueue("p", "test", "run.completed", None, BODY, ["whk_2"], 5)
+    page, more = await outbox.list("whk_1", limit=2)
     assert [d.id for d in page] == ids[::-1][:2] and more
-    rest, more = outbox.list("whk_1", limit=2, starting_after=page[-1].id)
+    rest, more = await outbox.list("whk_1", limit=2, starting_after=page[-1].id)
     assert [d.id for d in rest] == [ids[0]] and not more
-    assert outbox.list("whk_1", status="delivered") == ([], False)
+    assert await outbox.list("whk_1", status="delivered") == ([], False)

@@ -17,6 +17,7 @@ from aiagentics.gateway.settings import GatewaySettings
 from aiagentics.storage.base import Scope
 from aiagentics.storage.sqlite.db import Database
 from aiagentics.storage.sqlite.definitions import SQLiteStore
+from aiagentics.storage.sqlite.outbox import SQLiteOutbox
 
 SCOPE = Scope("proj", "test")
 
@@ -28,7 +29,7 @@ def _service(tmp_path, db, store, sealer) -> WebhookService:  # type: ignore[no-
         webhook_base_delay_seconds=0.05,
         webhook_max_attempts=3,
     )
-    service = WebhookService(settings, db, store, sealer)
+    service = WebhookService(settings, store, sealer, SQLiteOutbox(db))
     service.dispatcher.poll_seconds = 0.05
     return service
 
@@ -68,9 +69,17 @@ def _event(name: str, data: dict) -> SimpleNamespace:  # type: ignore[type-arg]
 
 async def _wait(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.time() + timeout
-    while not predicate():
+    while not (await result if asyncio.iscoroutine(result := predicate()) else result):
         assert time.time() < deadline
         await asyncio.sleep(0.02)
+
+
+def _failed(service: WebhookService, webhook_id: str, delivery_id: str):  # type: ignore[no-untyped-def]
+    async def check() -> bool:
+        delivery = await service.outbox.get(webhook_id, delivery_id)
+        return delivery is not None and delivery.status == "failed"
+
+    return check
 
 
 async def test_run_events_reach_only_subscribed_enabled_endpoints(
@@ -122,7 +131,7 @@ async def test_run_events_reach_only_subscribed_enabled_endpoints(
     }
     tool = Webhook(tool_secret).verify(by_path["tool"].body, by_path["tool"].headers)
     assert tool["data"]["id"] == "call_2" and tool["data"]["arguments"] == {"x": 1}
-    page, more = service.outbox.list(done_hook.id)
+    page, more = await service.outbox.list(done_hook.id)
     assert [d.status for d in page] == ["delivered"] and not more
 
 
@@ -134,11 +143,11 @@ async def test_rotation_signs_with_both_secrets_during_overlap(
     new, expires = await service.rotate_secret(SCOPE, hook, overlap_seconds=60)
     assert expires is not None and 55 < expires - time.time() <= 60
     hook = await store.get("webhook", SCOPE, hook.id)
-    assert service.secrets_of(hook) == [new, old]  # type: ignore[arg-type]
+    assert await service.secrets_of(hook) == [new, old]  # type: ignore[arg-type]
     newer, none = await service.rotate_secret(SCOPE, hook, overlap_seconds=0)  # type: ignore[arg-type]
     assert none is None
     hook = await store.get("webhook", SCOPE, hook.id)  # type: ignore[union-attr]
-    assert service.secrets_of(hook) == [newer, old]  # type: ignore[arg-type]  # `new` had no overlap
+    assert await service.secrets_of(hook) == [newer, old]  # type: ignore[arg-type]  # `new` had no overlap
     await service.start()
     try:
         await service.publish(SCOPE, "run.failed", {"type": "run.failed", "data": {}})
@@ -166,10 +175,10 @@ async def test_deleted_webhook_is_given_up(
     await store.delete("webhook", SCOPE, hook.id)
     await service.start()
     try:
-        await _wait(lambda: service.outbox.get(hook.id, dlv).status == "failed")  # type: ignore[union-attr]
+        await _wait(_failed(service, hook.id, dlv))
     finally:
         await service.stop()
-    assert service.outbox.get(hook.id, dlv).last_error == "the webhook was deleted"  # type: ignore[union-attr]
+    assert (await service.outbox.get(hook.id, dlv)).last_error == "the webhook was deleted"  # type: ignore[union-attr]
     assert receiver.received == []
 
 
@@ -194,8 +203,8 @@ async def test_unusable_secret_gives_the_delivery_up_with_a_clear_error(
     (dlv,) = await service.publish(SCOPE, "run.failed", {"type": "run.failed", "data": {}})
     await service.start()
     try:
-        await _wait(lambda: service.outbox.get(hook.id, dlv).status == "failed")  # type: ignore[union-attr]
+        await _wait(_failed(service, hook.id, dlv))
     finally:
         await service.stop()
-    assert "no secret to sign with" in (service.outbox.get(hook.id, dlv).last_error or "")  # type: ignore[union-attr]
+    assert "no secret to sign with" in ((await service.outbox.get(hook.id, dlv)).last_error or "")  # type: ignore[union-attr]
     assert receiver.received == []

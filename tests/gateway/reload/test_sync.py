@@ -153,7 +153,7 @@ async def test_a_memory_removed_from_the_files_takes_its_kv_entries_along(
     )
     await sync_state(services, SCOPE, desired(root), root)
     mem_id = stable_id(SCOPE, "Memory", "notes")
-    services.memory.kv.set("syncproj", "test", mem_id, KVScope("project"), "k", {"v": 1})
+    await services.memory.kv.set("syncproj", "test", mem_id, KVScope("project"), "k", {"v": 1})
 
     def rows() -> int:
         row = services.db.fetchone("SELECT count(*) FROM memory_kv WHERE memory_id = ?", (mem_id,))

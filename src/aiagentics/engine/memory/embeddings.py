@@ -25,7 +25,7 @@ def pack(vector: Sequence[float]) -> bytes:
     return array.array("f", (x / norm for x in vector)).tobytes()
 
 
-def unpack(blob: bytes) -> array.array:
+def unpack(blob: bytes) -> array.array[float]:
     """The float32 vector of a blob."""
     vec = array.array("f")
     vec.frombytes(blob)
@@ -34,7 +34,7 @@ def unpack(blob: bytes) -> array.array:
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     """Dot product of two unit vectors."""
-    return sum(map(operator.mul, a, b))
+    return float(sum(map(operator.mul, a, b)))
 
 
 @dataclass

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from aiagentics.storage.sqlite.db import Database
+from aiagentics.storage.memory import KVEntry, ScratchpadFull, Scratchpads
+from aiagentics.storage.memory import KVScope as Scope
 
 __all__ = [
     "KEYS_PER_SCOPE_MAX",
@@ -24,7 +22,6 @@ __all__ = [
 KEY_MAX_CHARS = 256
 VALUE_MAX_BYTES = 64 * 1024
 KEYS_PER_SCOPE_MAX = 10_000
-ScopeKind = Literal["user", "session", "project"]
 
 
 class MemoryInputError(ValueError):
@@ -34,14 +31,6 @@ class MemoryInputError(ValueError):
         super().__init__(message)
         self.message = message
         self.param = param
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Whose scratchpad: kind is the Memory's kv.scope, id the user or session id ('' for project)."""
-
-    kind: ScopeKind
-    id: str = ""
 
 
 def resolve_scope(kind: str, user_id: str | None, session_id: str | None) -> Scope:
@@ -69,32 +58,6 @@ def _check_scope_id(value: str, param: str) -> str:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class KVEntry:
-    """One stored key and its JSON value."""
-
-    key: str
-    value: Any
-    scope: Scope
-    created_at: float
-    updated_at: float
-    expires_at: float | None
-
-    def to_json(self, memory_id: str) -> dict[str, Any]:
-        """The API object."""
-        return {
-            "object": "memory.kv",
-            "memory_id": memory_id,
-            "key": self.key,
-            "value": self.value,
-            "scope": self.scope.kind,
-            "scope_id": self.scope.id or None,
-            "created_at": int(self.created_at),
-            "updated_at": int(self.updated_at),
-            "expires_at": int(self.expires_at) if self.expires_at is not None else None,
-        }
-
-
 def check_key(key: Any) -> str:
     """A valid key or MemoryInputError(param='key')."""
     if not isinstance(key, str) or not key:
@@ -118,35 +81,32 @@ def encode_value(value: Any) -> str:
 
 
 class KVStore:
-    """KV rows in the gateway database; expired rows are invisible and purged on writes."""
+    """The KV scratchpads of memory stores: input checks and limits over `Scratchpads`.
 
-    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
-        self._db = db
-        self._clock = clock
+    Keys are checked here, so callers may pass what a request or a model sent.
+    """
 
-    def get(
-        self, project: str, environment: str, memory_id: str, scope: Scope, key: str
+    def __init__(self, pads: Scratchpads) -> None:
+        self._pads = pads
+
+    async def get(
+        self, project: str, environment: str, memory_id: str, scope: Scope, key: object
     ) -> KVEntry | None:
         """The live entry for a key, or None."""
-        row = self._db.fetchone(
-            "SELECT * FROM memory_kv WHERE project=? AND environment=? AND memory_id=? AND scope=?"
-            " AND scope_id=? AND key=? AND (expires_at IS NULL OR expires_at > ?)",
-            (project, environment, memory_id, scope.kind, scope.id, check_key(key), self._clock()),
-        )
-        return _entry(row) if row else None
+        return await self._pads.get(project, environment, memory_id, scope, check_key(key))
 
-    def set(
+    async def set(
         self,
         project: str,
         environment: str,
         memory_id: str,
         scope: Scope,
-        key: str,
+        key: object,
         value: Any,
         ttl_seconds: float | None = None,
     ) -> KVEntry:
         """Create or replace a key; `ttl_seconds` (None: no expiry) counts from now."""
-        check_key(key)
+        key = check_key(key)
         text = encode_value(value)
         if ttl_seconds is not None and (
             isinstance(ttl_seconds, bool)
@@ -154,49 +114,20 @@ class KVStore:
             or ttl_seconds <= 0
         ):
             raise MemoryInputError("ttl_seconds must be a positive number", "ttl_seconds")
-        now = self._clock()
-        expires = now + ttl_seconds if ttl_seconds is not None else None
-        where = (project, environment, memory_id, scope.kind, scope.id)
-        with self._db.transaction():
-            self._db.execute(
-                "DELETE FROM memory_kv WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,)
+        try:
+            return await self._pads.put(
+                project, environment, memory_id, scope, key, text, ttl_seconds, KEYS_PER_SCOPE_MAX
             )
-            exists = self._db.fetchone(
-                "SELECT created_at FROM memory_kv WHERE project=? AND environment=? AND memory_id=?"
-                " AND scope=? AND scope_id=? AND key=?",
-                (*where, key),
-            )
-            if exists is None:
-                count = self._db.fetchone(
-                    "SELECT COUNT(*) AS n FROM memory_kv WHERE project=? AND environment=?"
-                    " AND memory_id=? AND scope=? AND scope_id=?",
-                    where,
-                )
-                if count and count["n"] >= KEYS_PER_SCOPE_MAX:
-                    raise MemoryInputError(
-                        f"this scratchpad already holds {KEYS_PER_SCOPE_MAX} keys", "key"
-                    )
-            created = exists["created_at"] if exists else now
-            self._db.execute(
-                "INSERT OR REPLACE INTO memory_kv (project, environment, memory_id, scope, scope_id,"
-                " key, value, size, created_at, updated_at, expires_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (*where, key, text, len(text.encode()), created, now, expires),
-            )
-        return KVEntry(key, json.loads(text), scope, created, now, expires)
+        except ScratchpadFull as exc:
+            raise MemoryInputError(str(exc), "key") from None
 
-    def delete(
-        self, project: str, environment: str, memory_id: str, scope: Scope, key: str
+    async def delete(
+        self, project: str, environment: str, memory_id: str, scope: Scope, key: object
     ) -> bool:
         """Remove a key; True when a live entry was removed."""
-        cur = self._db.execute(
-            "DELETE FROM memory_kv WHERE project=? AND environment=? AND memory_id=? AND scope=?"
-            " AND scope_id=? AND key=? AND (expires_at IS NULL OR expires_at > ?)",
-            (project, environment, memory_id, scope.kind, scope.id, check_key(key), self._clock()),
-        )
-        return cur.rowcount > 0
+        return await self._pads.delete(project, environment, memory_id, scope, check_key(key))
 
-    def list(
+    async def list(
         self,
         project: str,
         environment: str,
@@ -207,46 +138,14 @@ class KVStore:
         starting_after: str | None = None,
     ) -> list[KVEntry]:
         """Live entries in key order (prefix filter, keyset pagination by key)."""
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        rows = self._db.fetchall(
-            "SELECT * FROM memory_kv WHERE project=? AND environment=? AND memory_id=? AND scope=?"
-            " AND scope_id=? AND key LIKE ? ESCAPE '\\' AND key > ?"
-            " AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?",
-            (
-                project,
-                environment,
-                memory_id,
-                scope.kind,
-                scope.id,
-                escaped + "%",
-                starting_after or "",
-                self._clock(),
-                limit,
-            ),
+        return await self._pads.list(
+            project, environment, memory_id, scope, prefix, limit, starting_after
         )
-        return [_entry(r) for r in rows]
 
-    def delete_memory(self, project: str, environment: str, memory_id: str) -> int:
+    async def delete_memory(self, project: str, environment: str, memory_id: str) -> int:
         """Drop every key of a Memory (when it is deleted)."""
-        return self._db.execute(
-            "DELETE FROM memory_kv WHERE project=? AND environment=? AND memory_id=?",
-            (project, environment, memory_id),
-        ).rowcount
+        return await self._pads.delete_memory(project, environment, memory_id)
 
-    def purge_expired(self) -> int:
+    async def purge_expired(self) -> int:
         """Delete expired rows; returns how many."""
-        return self._db.execute(
-            "DELETE FROM memory_kv WHERE expires_at IS NOT NULL AND expires_at <= ?",
-            (self._clock(),),
-        ).rowcount
-
-
-def _entry(row: Any) -> KVEntry:
-    return KVEntry(
-        key=row["key"],
-        value=json.loads(row["value"]),
-        scope=Scope(row["scope"], row["scope_id"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        expires_at=row["expires_at"],
-    )
+        return await self._pads.purge_expired()

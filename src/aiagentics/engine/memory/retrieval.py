@@ -6,9 +6,11 @@ fusion: score = sum over lists of 1 / (RRF_K + rank).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import heapq
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import anyio.to_thread
 
@@ -16,8 +18,8 @@ from aiagentics.engine.blank import is_blank
 from aiagentics.engine.documents.chunking import chunk_text
 from aiagentics.engine.documents.extract import extract_text
 from aiagentics.engine.memory.embeddings import Embedder, EmbeddingError, cosine, pack, unpack
-from aiagentics.engine.memory.index import ChunkIndex, SearchHit
 from aiagentics.engine.memory.kv import MemoryInputError
+from aiagentics.storage.memory import Chunks, SearchHit
 
 __all__ = ["DEFAULT_CHUNK_OVERLAP", "DEFAULT_CHUNK_SIZE", "Retrieval", "rrf_fuse"]
 
@@ -48,11 +50,17 @@ def _with_score(hit: SearchHit, score: float) -> SearchHit:
 
 
 class Retrieval:
-    """Indexes file texts and answers searches; dense ranking when an Embedder is configured."""
+    """Indexes file texts and answers searches; dense ranking when an Embedder is configured.
 
-    def __init__(self, index: ChunkIndex, embedder: Embedder | None = None) -> None:
+    Extraction, chunking and vector maths run in worker threads; the index is awaited.
+    """
+
+    def __init__(self, index: Chunks, embedder: Embedder | None = None) -> None:
         self.index = index
         self.embedder = embedder
+        # One indexer per (file, profile) in this process: a search that needs a profile
+        # being written waits for it instead of starting the same work again.
+        self._locks: dict[tuple[str, int, int], tuple[asyncio.Lock, int]] = {}
 
     @property
     def ranking(self) -> str:
@@ -82,42 +90,67 @@ class Retrieval:
         chunk_overlap: int = DEFAULT_CHUNK_OVERLAP,
     ) -> int:
         """Store a file's text and index one chunking profile of it; returns the chunk count."""
-        await anyio.to_thread.run_sync(self.index.store_text, file_id, project, environment, text)
-        return await self._index_profile(
-            file_id, project, environment, text, chunk_size, chunk_overlap
-        )
+        async with self._lock(file_id, chunk_size, chunk_overlap):
+            await self.index.store_text(file_id, project, environment, text)
+            return await self._index_profile(
+                file_id, project, environment, text, chunk_size, chunk_overlap
+            )
+
+    @contextlib.asynccontextmanager
+    async def _lock(self, file_id: str, size: int, overlap: int) -> AsyncIterator[None]:
+        key = (file_id, size, overlap)
+        lock, users = self._locks.get(key, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            # Forget the lock once nobody holds or awaits it, so the map stays small.
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
     async def _index_profile(
         self, file_id: str, project: str, environment: str, text: str, size: int, overlap: int
     ) -> int:
-        chunks = chunk_text(text, size, overlap)
+        chunks = await anyio.to_thread.run_sync(chunk_text, text, size, overlap)
         blobs: list[bytes | None] | None = None
         if self.embedder is not None and chunks:
             try:
                 vectors = await self.embedder.embed([c.text for c in chunks])
-                blobs = [pack(v) for v in vectors]
+                packed = await anyio.to_thread.run_sync(lambda: [pack(v) for v in vectors])
+                blobs = list(packed)
             except EmbeddingError as exc:
                 # BM25 still works without vectors; the file stays searchable.
                 log.warning("file %s indexed without embeddings: %s", file_id, exc)
-        return await anyio.to_thread.run_sync(
-            self.index.add_chunks, file_id, project, environment, size, overlap, chunks, blobs
+        return await self.index.replace_chunks(
+            file_id, project, environment, size, overlap, chunks, blobs
         )
 
     async def ensure_indexed(
         self, project: str, environment: str, file_ids: Sequence[str], size: int, overlap: int
     ) -> None:
         """Chunk files for a profile they were not indexed with yet (from their stored text)."""
-        done = self.index.indexed_files(file_ids, size, overlap)
+        done = await self.index.indexed_files(file_ids, size, overlap)
         for file_id in file_ids:
             if file_id in done:
                 continue
-            text = self.index.text_of(file_id)
-            if text:
-                await self._index_profile(file_id, project, environment, text, size, overlap)
+            async with self._lock(file_id, size, overlap):
+                # Another task may have indexed it while this one waited for the lock.
+                if not await self.index.indexed_files([file_id], size, overlap):
+                    text = await self.index.text_of(file_id)
+                    if text:
+                        await self._index_profile(
+                            file_id, project, environment, text, size, overlap
+                        )
 
-    def delete_file(self, file_id: str) -> int:
+    async def delete_file(self, file_id: str) -> int:
         """Drop a file's text and chunks."""
-        return self.index.delete_file(file_id)
+        return await self.index.delete_file(file_id)
 
     async def search(
         self,
@@ -139,11 +172,11 @@ class Retrieval:
         if file_ids is not None:
             await self.ensure_indexed(project, environment, file_ids, chunk_size, chunk_overlap)
         elif (chunk_size, chunk_overlap) != (DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_OVERLAP):
-            every = self.index.file_ids(project, environment)
+            every = await self.index.file_ids(project, environment)
             await self.ensure_indexed(project, environment, every, chunk_size, chunk_overlap)
         limit = top_k if self.embedder is None else max(CANDIDATES, top_k)
-        lexical = await anyio.to_thread.run_sync(
-            self.index.bm25, project, environment, query, file_ids, chunk_size, chunk_overlap, limit
+        lexical = await self.index.bm25(
+            project, environment, query, file_ids, chunk_size, chunk_overlap, limit
         )
         if self.embedder is None:
             return lexical
@@ -152,25 +185,15 @@ class Retrieval:
         except EmbeddingError as exc:
             log.warning("dense ranking skipped: %s", exc)
             return lexical[:top_k]
-        dense = await anyio.to_thread.run_sync(
-            self._dense, project, environment, pack(qvec), file_ids, chunk_size, chunk_overlap
+        embedded = await self.index.embedded_chunks(
+            project, environment, file_ids, chunk_size, chunk_overlap
         )
+        dense = await anyio.to_thread.run_sync(_dense, qvec, embedded)
         return rrf_fuse([lexical, dense], top_k)
 
-    def _dense(
-        self,
-        project: str,
-        environment: str,
-        qblob: bytes,
-        file_ids: Sequence[str] | None,
-        size: int,
-        overlap: int,
-    ) -> list[SearchHit]:
-        qvec = unpack(qblob)
-        scored = [
-            _with_score(hit, cosine(qvec, unpack(blob)))
-            for hit, blob in self.index.embedded_chunks(
-                project, environment, file_ids, size, overlap
-            )
-        ]
-        return heapq.nlargest(CANDIDATES, scored, key=lambda h: h.score)
+
+def _dense(qvec: Sequence[float], embedded: list[tuple[SearchHit, bytes]]) -> list[SearchHit]:
+    """The CANDIDATES chunks nearest to the query vector by cosine."""
+    qunit = unpack(pack(qvec))
+    scored = [_with_score(hit, cosine(qunit, unpack(blob))) for hit, blob in embedded]
+    return heapq.nlargest(CANDIDATES, scored, key=lambda h: h.score)

@@ -1,8 +1,8 @@
 """`MemoryService`: KV scratchpads and retrieval wired into the gateway.
 
-`install_memory(services)` makes it `services.memory` and `services.files_index`
-(uploads are indexed, deletions drop their chunks), registers the built-in memory
-tools with the run engine and the retrieval context provider.
+`install_memory(services, scratchpads, chunks)` makes it `services.memory` and
+`services.files_index` (uploads are indexed, deletions drop their chunks), registers
+the built-in memory tools with the run engine and the retrieval context provider.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import anyio.to_thread
 
 from aiagentics.engine.documents.extract import ExtractionError, detect_format
 from aiagentics.engine.memory.embeddings import Embedder
-from aiagentics.engine.memory.index import ChunkIndex, SearchHit
 from aiagentics.engine.memory.kv import KVStore
 from aiagentics.engine.memory.retrieval import (
     DEFAULT_CHUNK_OVERLAP,
@@ -25,8 +24,7 @@ from aiagentics.engine.memory.retrieval import (
 )
 from aiagentics.errors import InvalidInput
 from aiagentics.storage.base import Resource, Scope, Store
-from aiagentics.storage.sqlite import schema_memory  # noqa: F401  (registers migrations)
-from aiagentics.storage.sqlite.db import Database
+from aiagentics.storage.memory import Chunks, Scratchpads, SearchHit
 
 __all__ = ["MemoryService", "VectorProfile", "install_memory"]
 
@@ -71,15 +69,17 @@ class VectorProfile:
 class MemoryService:
     """KV and retrieval for API handlers, tools and the run context."""
 
-    def __init__(self, settings: Any, db: Database, store: Store) -> None:
+    def __init__(
+        self, settings: Any, store: Store, scratchpads: Scratchpads, chunks: Chunks
+    ) -> None:
         self.settings = settings
         self.store = store
-        self.kv = KVStore(db)
-        self.retrieval = Retrieval(ChunkIndex(db), _embedder(settings))
+        self.kv = KVStore(scratchpads)
+        self.retrieval = Retrieval(chunks, _embedder(settings))
 
     async def start(self) -> None:
         """Purge expired KV rows left from before."""
-        await anyio.to_thread.run_sync(self.kv.purge_expired)
+        await self.kv.purge_expired()
 
     async def stop(self) -> None:
         """Nothing to release."""
@@ -105,18 +105,18 @@ class MemoryService:
         if not gone:
             return hits
         for file_id in gone:
-            await anyio.to_thread.run_sync(self.retrieval.delete_file, file_id)
+            await self.retrieval.delete_file(file_id)
         return await self.retrieval.search(scope.project, scope.environment, query, top_k, *args)
 
     async def _index_missing(self, scope: Scope, file_ids: list[str]) -> None:
         # A file uploaded with another purpose (or before indexing existed) is indexed on
         # first use, from its stored content.
         for file_id in file_ids:
-            if self.retrieval.index.text_of(file_id) is not None:
+            if await self.retrieval.index.has_text(file_id):
                 continue
             res = await self.store.get("file", scope, file_id)
             path = Path(self.settings.files_dir) / file_id
-            if res is None or not path.is_file():
+            if res is None or not await anyio.to_thread.run_sync(path.is_file):
                 continue
             try:
                 await self._index(scope, res, path)
@@ -140,9 +140,7 @@ class MemoryService:
         The default profile is what uploads are indexed with, so it stays; another profile
         stays for the files that a remaining store with the same profile still covers.
         """
-        await anyio.to_thread.run_sync(
-            self.kv.delete_memory, scope.project, scope.environment, memory.id
-        )
+        await self.kv.delete_memory(scope.project, scope.environment, memory.id)
         if not memory.data.get("vector"):
             return
         gone = VectorProfile.of_memory(memory)
@@ -165,12 +163,8 @@ class MemoryService:
             if not page.has_more or not page.items:
                 break
             after = page.items[-1].id
-        await anyio.to_thread.run_sync(
-            self.retrieval.index.delete_profile,
-            scope.project,
-            scope.environment,
-            *profile,
-            sorted(keep),
+        await self.retrieval.index.delete_profile(
+            scope.project, scope.environment, *profile, sorted(keep)
         )
 
     # -- files_index (called by the files controller) -----------------------------------------
@@ -187,12 +181,12 @@ class MemoryService:
                 log.info("file %s (%s) not indexed: %s", res.id, filename, exc)
                 return
             await self.store.delete("file", scope, res.id)
-            Path(path).unlink(missing_ok=True)
+            await anyio.to_thread.run_sync(lambda: Path(path).unlink(missing_ok=True))
             raise InvalidInput(str(exc), param="file", code="unreadable_file") from None
 
     async def file_deleted(self, scope: Scope, file_id: str) -> None:
         """Drop a deleted file's text and chunks."""
-        await anyio.to_thread.run_sync(self.retrieval.delete_file, file_id)
+        await self.retrieval.delete_file(file_id)
 
 
 def _embedder(settings: Any) -> Embedder | None:
@@ -207,11 +201,11 @@ def _embedder(settings: Any) -> Embedder | None:
     )
 
 
-def install_memory(services: Any) -> MemoryService:
-    """Build the service; register it, its tools and its context provider."""
+def install_memory(services: Any, scratchpads: Scratchpads, chunks: Chunks) -> MemoryService:
+    """Build the service over its storage; register it, its tools and its context provider."""
     from aiagentics.engine.memory.tools import install_tools
 
-    service = MemoryService(services.settings, services.db, services.store)
+    service = MemoryService(services.settings, services.store, scratchpads, chunks)
     services.memory = service
     services.files_index = service
     services.components.append(service)

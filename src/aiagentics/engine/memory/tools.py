@@ -119,7 +119,7 @@ class MemoryToolExecutor:
             )
             key = args.get("key")
             if call.name == "memory_get":
-                entry = self.service.kv.get(
+                entry = await self.service.kv.get(
                     scope.project, scope.environment, memory.id, kv_scope, key
                 )
                 return ToolResult(
@@ -130,7 +130,7 @@ class MemoryToolExecutor:
                     }
                 )
             if call.name == "memory_set":
-                entry = self.service.kv.set(
+                entry = await self.service.kv.set(
                     scope.project,
                     scope.environment,
                     memory.id,

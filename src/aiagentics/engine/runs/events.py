@@ -1,4 +1,7 @@
-"""The ordered event log of a run: `RunEvent`, the public event names, and `RunChannel`.
+"""The ordered event log of a run: `RunEvent` (a log entry) and `RunChannel`.
+
+The public event names are the wire's (`aiagentics.wire.events`); only the internal
+ones are declared here.
 
 Every event is persisted before it is published; SSE streams, the stored run, the
 trace and webhook listeners are views of this log. Public events are numbered 1, 2,
@@ -15,31 +18,40 @@ from typing import Any
 
 import msgspec
 
-RUN_CREATED = "run.created"
-TOKEN = "token"
-TOOL_REQUESTED = "tool.requested"
-TOOL_COMPLETED = "tool.completed"
-RUN_REQUIRES_ACTION = "run.requires_action"
-RUN_COMPLETED = "run.completed"
-RUN_FAILED = "run.failed"
-RUN_CANCELLED = "run.cancelled"
-MODEL_STEP = "model.step"  # internal: one model call, for the trace
-
-PUBLIC_EVENTS = (
-    RUN_CREATED,
-    TOKEN,
-    TOOL_REQUESTED,
-    TOOL_COMPLETED,
-    RUN_REQUIRES_ACTION,
-    RUN_COMPLETED,
-    RUN_FAILED,
+from aiagentics.wire.events import (
+    PUBLIC_EVENTS,
     RUN_CANCELLED,
+    RUN_COMPLETED,
+    RUN_CREATED,
+    RUN_FAILED,
+    RUN_REQUIRES_ACTION,
+    STOP_EVENTS,
+    TERMINAL_EVENTS,
+    TOKEN,
+    TOOL_COMPLETED,
+    TOOL_REQUESTED,
 )
+
+__all__ = [
+    "INTERNAL_EVENTS",
+    "MODEL_STEP",
+    "PUBLIC_EVENTS",
+    "RUN_CANCELLED",
+    "RUN_COMPLETED",
+    "RUN_CREATED",
+    "RUN_FAILED",
+    "RUN_REQUIRES_ACTION",
+    "STOP_EVENTS",
+    "TERMINAL_EVENTS",
+    "TOKEN",
+    "TOOL_COMPLETED",
+    "TOOL_REQUESTED",
+    "RunChannel",
+    "RunEvent",
+]
+
+MODEL_STEP = "model.step"  # internal: one model call, for the trace
 INTERNAL_EVENTS = frozenset({MODEL_STEP})
-# The stream of a POST (create, submit_tool_outputs) ends after one of these (the caller
-# resumes a requires_action run); GET /v1/runs/:id/events follows pauses to a terminal one.
-STOP_EVENTS = frozenset({RUN_REQUIRES_ACTION, RUN_COMPLETED, RUN_FAILED, RUN_CANCELLED})
-TERMINAL_EVENTS = frozenset({RUN_COMPLETED, RUN_FAILED, RUN_CANCELLED})
 
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode

@@ -6,9 +6,11 @@ from typing import Any
 
 import msgspec
 
-ACTIVE = ("queued", "in_progress")
-TERMINAL = ("completed", "failed", "cancelled")
-STATUSES = (*ACTIVE, "requires_action", *TERMINAL)
+from aiagentics.wire.runs import ACTIVE_STATUSES, RUN_STATUSES, TERMINAL_STATUSES
+
+ACTIVE = ACTIVE_STATUSES
+TERMINAL = TERMINAL_STATUSES
+STATUSES = RUN_STATUSES
 
 
 class RunState(msgspec.Struct, omit_defaults=True):
@@ -37,7 +39,7 @@ class RunRecord(msgspec.Struct):
     agent_id: str
     agent_version: int
     agent: dict[str, Any]  # the agent definition (with its tools) pinned at creation
-    status: str
+    status: str  # one of wire.runs.RUN_STATUSES
     input: Any
     metadata: dict[str, Any]
     created_at: float

@@ -1,4 +1,5 @@
-"""Webhook delivery: Standard Webhooks signing, the durable outbox, the dispatcher, the service."""
+"""Webhook delivery: Standard Webhooks signing, the dispatcher and the service over the `Outbox`
+Protocol of `aiagentics.storage.outbox`."""
 
 from aiagentics.engine.webhooks.signing import (
     InvalidSecret,

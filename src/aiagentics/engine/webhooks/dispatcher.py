@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
@@ -25,8 +26,8 @@ from aiagentics.engine.outbound import (
     fetch_capped,
     safe_client,
 )
-from aiagentics.engine.webhooks.outbox import Delivery, Outbox
 from aiagentics.engine.webhooks.signing import InvalidSecret, signature_headers
+from aiagentics.storage.outbox import Delivery, Outbox
 
 __all__ = ["Dispatcher", "Endpoint", "retry_delay"]
 
@@ -49,7 +50,7 @@ def retry_delay(
     Exponential (base * 2**(attempt-1), capped) with "equal jitter": half fixed, half
     random, so retries of many deliveries spread out but never come back too early.
     """
-    delay = min(cap, base * 2 ** max(0, attempt - 1))
+    delay = min(cap, base * float(2 ** max(0, attempt - 1)))
     return delay / 2 + rand() * delay / 2
 
 
@@ -130,7 +131,7 @@ class Dispatcher:
             if pending:
                 await asyncio.wait(pending, timeout=2)
         if self._inflight:
-            self.outbox.release(list(self._inflight))
+            await self.outbox.release(list(self._inflight))
             self._inflight.clear()
         if self._client is not None:
             await self._client.aclose()
@@ -143,19 +144,19 @@ class Dispatcher:
             batch: list[Delivery] = []
             if free > 0:
                 try:
-                    batch = self.outbox.claim_due(free, self.lease_seconds)
+                    batch = await self.outbox.claim_due(free, self.lease_seconds)
                 except Exception:  # a locked or closing database: try again on the next tick
                     log.exception("claiming webhook deliveries failed")
             for delivery in batch:
                 task = asyncio.create_task(self._attempt(delivery), name=f"webhook-{delivery.id}")
                 self._inflight[delivery.id] = task
-                task.add_done_callback(lambda _t, d=delivery.id: self._done(d))
+                task.add_done_callback(functools.partial(self._done, delivery.id))
             if batch and len(batch) == free:
                 await asyncio.sleep(0)
                 continue
             wait = self.poll_seconds
             try:
-                due = self.outbox.next_due_at()
+                due = await self.outbox.next_due_at()
             except Exception:
                 due = None
             if due is not None:
@@ -165,7 +166,7 @@ class Dispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
-    def _done(self, delivery_id: str) -> None:
+    def _done(self, delivery_id: str, _task: object = None) -> None:
         self._inflight.pop(delivery_id, None)
         self._wake.set()
 
@@ -181,12 +182,12 @@ class Dispatcher:
         """Send one attempt of a claimed delivery and record its outcome."""
         endpoint = await self.lookup(delivery)
         if endpoint is None:
-            self.outbox.fail(delivery, "the webhook was deleted")
+            await self.outbox.fail(delivery, "the webhook was deleted")
             return delivery
         if not endpoint.enabled:
-            self.outbox.fail(delivery, "the webhook is disabled")
+            await self.outbox.fail(delivery, "the webhook is disabled")
             return delivery
-        body = self.outbox.payload(delivery.message_id) or b"{}"
+        body = await self.outbox.payload(delivery.message_id) or b"{}"
         started = time.time()
         status: int | None = None
         error: str | None = None
@@ -222,7 +223,7 @@ class Dispatcher:
         retry_at = None
         if not succeeded and retry and number < delivery.attempt_limit:
             retry_at = time.time() + retry_delay(number, self.base_delay)
-        return self.outbox.record_attempt(
+        return await self.outbox.record_attempt(
             delivery,
             trigger=delivery.next_trigger,
             started_at=started,

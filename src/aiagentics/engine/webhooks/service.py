@@ -18,10 +18,9 @@ from typing import Any
 from aiagentics.engine.definition_checks import SEALED_FIELD
 from aiagentics.engine.sensitive import reveal
 from aiagentics.engine.webhooks.dispatcher import Dispatcher, Endpoint
-from aiagentics.engine.webhooks.outbox import Delivery, Outbox
 from aiagentics.engine.webhooks.signing import generate_secret
 from aiagentics.storage.base import Resource, Scope, Store
-from aiagentics.storage.sqlite.db import Database
+from aiagentics.storage.outbox import Delivery, Outbox
 
 __all__ = ["MAX_OVERLAP_SECONDS", "WebhookService"]
 
@@ -70,10 +69,10 @@ def run_payload(event_type: str, run: Any, data: dict[str, Any], at: float) -> d
 class WebhookService:
     """The webhook side of the gateway (one per process)."""
 
-    def __init__(self, settings: Any, db: Database, store: Store, sealer: Any) -> None:
+    def __init__(self, settings: Any, store: Store, sealer: Any, outbox: Outbox) -> None:
         self.store = store
         self.sealer = sealer
-        self.outbox = Outbox(db)
+        self.outbox = outbox
         self.max_attempts = int(settings.webhook_max_attempts)
         self.dispatcher = Dispatcher(
             self.outbox,
@@ -117,7 +116,7 @@ class WebhookService:
         if not targets:
             return []
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-        _, ids = self.outbox.enqueue(
+        _, ids = await self.outbox.enqueue(
             scope.project, scope.environment, event_type, run_id, body, targets, self.max_attempts
         )
         self.dispatcher.wake()
@@ -142,15 +141,15 @@ class WebhookService:
             return None
         return Endpoint(
             url=str(reveal(self.sealer, hook.data).get("url", "")),  # may be write-only
-            secrets=self.secrets_of(hook),
+            secrets=await self.secrets_of(hook),
             enabled=bool(hook.data.get("enabled", True)),
         )
 
-    def secrets_of(self, hook: Resource) -> list[str]:
+    async def secrets_of(self, hook: Resource) -> list[str]:
         """The secrets that sign this webhook's messages now: current first, then rotated-out ones."""
         sealed_all = [
             hook.data.get(SEALED_FIELD, ""),
-            *(s for s, _ in self.outbox.old_secrets(hook.id)),
+            *(s for s, _ in await self.outbox.old_secrets(hook.id)),
         ]
         secrets: list[str] = []
         for sealed in sealed_all:
@@ -174,14 +173,14 @@ class WebhookService:
         old_sealed = hook.data[SEALED_FIELD]
         expires = time.time() + overlap_seconds if overlap_seconds > 0 else None
         if expires is not None:
-            self.outbox.add_old_secret(hook.id, old_sealed, expires)
+            await self.outbox.add_old_secret(hook.id, old_sealed, expires)
         data = {**hook.data, SEALED_FIELD: self.sealer.seal(new_secret)}
         await self.store.update("webhook", scope, hook.id, hook.name, data)
         return new_secret, expires
 
-    def redeliver(self, webhook_id: str, delivery_id: str) -> Delivery | None:
+    async def redeliver(self, webhook_id: str, delivery_id: str) -> Delivery | None:
         """Queue a manual attempt now."""
-        delivery = self.outbox.redeliver(webhook_id, delivery_id)
+        delivery = await self.outbox.redeliver(webhook_id, delivery_id)
         if delivery is not None:
             self.dispatcher.wake()
         return delivery

@@ -10,7 +10,8 @@ from litestar.params import Parameter
 
 # The id and cursor checks every route shares (the definitions service raises the same).
 from aiagentics.engine.definitions import check_cursor, check_id, cursor_gone  # noqa: F401
-from aiagentics.gateway.errors import ErrorBody, InvalidRequest
+from aiagentics.gateway.errors import InvalidRequest
+from aiagentics.wire.errors import ErrorBody
 
 # What `ids.has_prefix` accepts (for the documented patterns of id parameters).
 ID_BODY = "[0-9A-Za-z]{8,64}"

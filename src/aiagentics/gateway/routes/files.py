@@ -12,8 +12,10 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from pathlib import Path
+from typing import IO, Annotated, Any, ClassVar, Literal
 
+import anyio.to_thread
 import msgspec
 from litestar import Controller, HttpMethod, delete, get, post, route
 from litestar.datastructures import UploadFile
@@ -107,6 +109,29 @@ async def _load(services: Services, auth: AuthContext, id: str) -> Resource:
     return res
 
 
+class _TooLarge(Exception):
+    """The upload went past the size limit (raised in the copying thread)."""
+
+
+def _save_upload(src: IO[bytes], files_dir: Path, tmp: Path, limit: int) -> tuple[int, str]:
+    """Copy an upload to `tmp` (private mode) while hashing it; (size, sha256 hex).
+
+    Runs in a worker thread: the copy, the hash and the file writes are blocking work.
+    """
+    private_dir(files_dir, tighten=False)
+    src.seek(0)
+    digest = hashlib.sha256()
+    size = 0
+    with open_private(tmp) as out:
+        while chunk := src.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise _TooLarge
+            digest.update(chunk)
+            out.write(chunk)
+    return size, digest.hexdigest()
+
+
 class FileController(Controller):
     path = "/v1/files"
     tags = ["files"]
@@ -144,21 +169,16 @@ class FileController(Controller):
             },
         ).model_dump()
         settings = services.settings
-        private_dir(settings.files_dir, tighten=False)
         tmp = settings.files_dir / f".upload-{os.getpid()}-{id(data)}"
-        digest = hashlib.sha256()
-        size = 0
         try:
-            with open_private(tmp) as out:
-                while chunk := await data.file.read(CHUNK):
-                    size += len(chunk)
-                    if size > settings.max_file_bytes:
-                        raise PayloadTooLarge(
-                            f"file is over the limit of {settings.max_file_bytes} bytes",
-                            param="file",
-                        )
-                    digest.update(chunk)
-                    out.write(chunk)
+            try:
+                size, sha256 = await anyio.to_thread.run_sync(
+                    _save_upload, data.file.file, settings.files_dir, tmp, settings.max_file_bytes
+                )
+            except _TooLarge:
+                raise PayloadTooLarge(
+                    f"file is over the limit of {settings.max_file_bytes} bytes", param="file"
+                ) from None
             record = {
                 "description": fields["description"] or "",
                 "metadata": fields["metadata"] or {},
@@ -166,7 +186,7 @@ class FileController(Controller):
                 "bytes": size,
                 "purpose": fields["purpose"] or "retrieval",
                 "content_type": data.file.content_type or "application/octet-stream",
-                "sha256": digest.hexdigest(),
+                "sha256": sha256,
             }
             try:
                 res = await services.store.create("file", auth.scope, fields["name"], record)
@@ -176,9 +196,9 @@ class FileController(Controller):
                     param="name",
                     code="name_taken",
                 ) from None
-            os.replace(tmp, content_path(services, res.id))
+            await anyio.to_thread.run_sync(os.replace, tmp, content_path(services, res.id))
         finally:
-            tmp.unlink(missing_ok=True)
+            await anyio.to_thread.run_sync(lambda: tmp.unlink(missing_ok=True))
             await data.file.close()
         if services.files_index is not None:
             await services.files_index.file_added(auth.scope, res, content_path(services, res.id))
@@ -205,7 +225,7 @@ class FileController(Controller):
     async def content(self, id: str, services: Services, auth: AuthContext) -> File:
         res = await _load(services, auth, id)
         path = content_path(services, res.id)
-        if not path.is_file():
+        if not await anyio.to_thread.run_sync(path.is_file):
             raise NotFound(f"the content of file {id} is gone")
         # Always octet-stream (as documented); the uploaded type is in the file object.
         return File(
@@ -264,7 +284,7 @@ class FileController(Controller):
                     code="resource_in_use",
                 )
         await services.store.delete("file", auth.scope, id)
-        content_path(services, id).unlink(missing_ok=True)
+        await anyio.to_thread.run_sync(lambda: content_path(services, id).unlink(missing_ok=True))
         if services.files_index is not None:
             await services.files_index.file_deleted(auth.scope, id)
         return Deleted(id=id, object="file")

@@ -167,7 +167,7 @@ class MemoryDataController(Controller):
     ) -> dict[str, Any]:
         memory, scope = await _scratchpad(services, auth, id, user_id, session_id)
         with _bad_input():
-            entries = _service(services).kv.list(
+            entries = await _service(services).kv.list(
                 auth.project, auth.environment, memory.id, scope, prefix, limit + 1, starting_after
             )
         return list_body([e.to_json(memory.id) for e in entries[:limit]], len(entries) > limit)
@@ -191,7 +191,9 @@ class MemoryDataController(Controller):
         memory, scope = await _scratchpad(services, auth, id, user_id, session_id)
         key = _path_key(key)
         with _bad_input():
-            entry = _service(services).kv.get(auth.project, auth.environment, memory.id, scope, key)
+            entry = await _service(services).kv.get(
+                auth.project, auth.environment, memory.id, scope, key
+            )
         if entry is None:
             raise _no_key(key)
         return entry.to_json(memory.id)
@@ -220,7 +222,7 @@ class MemoryDataController(Controller):
         if ttl is None:
             ttl = memory.data["kv"].get("ttl_seconds")
         with _bad_input():
-            entry = _service(services).kv.set(
+            entry = await _service(services).kv.set(
                 auth.project, auth.environment, memory.id, scope, key, data.value, ttl
             )
         return entry.to_json(memory.id)
@@ -245,7 +247,7 @@ class MemoryDataController(Controller):
         memory, scope = await _scratchpad(services, auth, id, user_id, session_id)
         key = _path_key(key)
         with _bad_input():
-            removed = _service(services).kv.delete(
+            removed = await _service(services).kv.delete(
                 auth.project, auth.environment, memory.id, scope, key
             )
         if not removed:

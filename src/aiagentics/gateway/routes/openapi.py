@@ -19,7 +19,28 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from aiagentics.wire.errors import ErrorBody
+from aiagentics.wire.events import SSE_EVENT_SCHEMA
+from aiagentics.wire.memory import KVDeleted, KVEntry, KVList, SearchResults
+from aiagentics.wire.webhooks import Delivery, DeliveryList
+
 REF = "#/components/schemas/{model}"
+STRUCT_REF = "#/components/schemas/{name}"
+# A handler's `opt` key naming the Struct of its JSON answer, for handlers whose return
+# annotation cannot say it (those that answer with JSON or with a stream).
+JSON_ANSWER = "json_answer"
+# The wire Structs of the answers of handlers that build them as plain dicts (annotated
+# `dict[str, Any]`), by operation id; tests/e2e checks real answers against them.
+ANSWERS_BY_OPERATION: dict[str, type[msgspec.Struct]] = {
+    "list_memory_kv": KVList,
+    "get_memory_kv": KVEntry,
+    "put_memory_kv": KVEntry,
+    "delete_memory_kv": KVDeleted,
+    "search_memory": SearchResults,
+    "list_webhook_deliveries": DeliveryList,
+    "get_webhook_delivery": Delivery,
+    "redeliver_webhook_delivery": Delivery,
+}
 
 
 def _models(annotation: Any) -> list[type[BaseModel]]:
@@ -87,6 +108,70 @@ def document_struct_bodies(app: Litestar, document: dict[str, Any]) -> None:
         schemas[name] = schema
 
 
+def document_struct_responses(app: Litestar, document: dict[str, Any]) -> None:
+    """The JSON answer of every handler that returns a wire Struct, as msgspec describes it.
+
+    The Struct comes from the return annotation, or from `opt[JSON_ANSWER]` when the handler
+    may also stream. Every field is sent, defaults included, so every field is required.
+    """
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    answers: dict[tuple[str, str], type[msgspec.Struct]] = {}
+    for path, method, handler in _operations(app):
+        declared = handler.opt.get(JSON_ANSWER) or ANSWERS_BY_OPERATION.get(
+            str(handler.operation_id)
+        )
+        found = (
+            [declared] if declared else _structs(handler.parsed_fn_signature.return_type.annotation)
+        )
+        if len(found) == 1:
+            answers[(path, method)] = found[0]
+    if not answers:
+        return
+    structs = sorted(set(answers.values()), key=lambda t: t.__name__)
+    (_, defs) = msgspec.json.schema_components(structs, ref_template=STRUCT_REF)
+    for name, sent in _always_sent(structs).items():
+        schema = defs.get(name, {})
+        schema["required"] = sent
+        for field in sent:
+            schema.get("properties", {}).get(field, {}).pop("default", None)
+    schemas.update(defs)
+    for (path, method), struct in answers.items():
+        op = document["paths"].get(path, {}).get(method)
+        if op is None:
+            continue
+        for status, response in op.get("responses", {}).items():
+            if status[:1] == "2":
+                content = response.setdefault("content", {})
+                content["application/json"] = {
+                    "schema": {"$ref": STRUCT_REF.format(name=struct.__name__)}
+                }
+
+
+def _always_sent(structs: list[type[msgspec.Struct]]) -> dict[str, list[str]]:
+    """Struct name -> the fields its encoding always has (all but those left UNSET)."""
+    out: dict[str, list[str]] = {}
+    pending: list[Any] = list(msgspec.inspect.multi_type_info(structs))
+    while pending:
+        info = pending.pop()
+        if isinstance(info, msgspec.inspect.StructType):
+            if info.cls.__name__ in out:
+                continue
+            tag = [info.tag_field] if info.tag_field else []
+            out[info.cls.__name__] = tag + [
+                f.encode_name
+                for f in info.fields
+                if f.required
+                or f.default is not msgspec.NODEFAULT
+                or f.default_factory is not msgspec.NODEFAULT
+            ]
+            pending += [f.type for f in info.fields]
+        elif isinstance(info, msgspec.inspect.UnionType):
+            pending += list(info.types)
+        elif isinstance(info, msgspec.inspect.ListType | msgspec.inspect.DictType):
+            pending += [getattr(info, "item_type", None) or info.value_type]  # type: ignore[union-attr]
+    return out
+
+
 def _merge_extra(schemas: dict[str, Any], annotation: Any) -> None:
     """Merge the `__json_schema_extra__` of a (non-struct) body class into its component."""
     for cls in [annotation, *typing.get_args(annotation)]:
@@ -103,15 +188,7 @@ def _merge_extra(schemas: dict[str, Any], annotation: Any) -> None:
 STREAMING_OPERATIONS = frozenset({"create_run", "submit_tool_outputs", "run_events"})
 STREAM_ONLY = frozenset({"run_events"})
 # One server-sent event (its `data` is the JSON text of the event, with `run_id`).
-SSE_EVENT = {
-    "type": "object",
-    "properties": {
-        "event": {"type": "string"},
-        "data": {"type": "string"},
-        "id": {"type": "string"},
-        "retry": {"type": "integer"},
-    },
-}
+SSE_EVENT = SSE_EVENT_SCHEMA
 # The part types of uploads. A part without a Content-Type is text/plain (RFC 7578), and a
 # text part must hold text when the file is indexed for retrieval; any bytes go as
 # application/octet-stream.
@@ -221,7 +298,6 @@ def document_errors(document: dict[str, Any]) -> None:
     (also Litestar's own validation errors) as `{"error": {...}}`, and any /v1 route can
     answer 400, 401 (not /v1/health), 403, 413, 429 and 500, plus 404 when it takes an id.
     """
-    from aiagentics.gateway.errors import ErrorBody
     from aiagentics.gateway.routes.common import _DESCRIPTIONS
 
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
@@ -313,6 +389,7 @@ def truthful_schema(
     document_parameters(document)
     document_query_bounds(app, document)
     document_struct_bodies(app, document)
+    document_struct_responses(app, document)
     inputs, outputs = body_models(app)
     pairs = [(m, "validation") for m in sorted(inputs, key=lambda m: m.__name__)]
     pairs += [(m, "serialization") for m in sorted(outputs, key=lambda m: m.__name__)]

@@ -13,7 +13,7 @@ from litestar.response.sse import ServerSentEvent, ServerSentEventMessage
 
 from aiagentics import errors, kinds
 from aiagentics.engine.blank import NOT_BLANK_PATTERN
-from aiagentics.engine.runs.records import STATUSES
+from aiagentics.engine.runs.records import RunRecord
 from aiagentics.engine.runs.service import RunService
 from aiagentics.gateway.auth import AuthContext, require
 from aiagentics.gateway.errors import InvalidRequest
@@ -26,9 +26,10 @@ from aiagentics.gateway.routes.common import (
     cursor_gone,
     error_responses,
     event_id,
-    list_body,
 )
+from aiagentics.gateway.routes.openapi import JSON_ANSWER
 from aiagentics.gateway.services import Services
+from aiagentics.wire.runs import RUN_STATUSES, Run, RunList
 
 # `GET .../events?until=requires_action`: what a POST's stream shows (its idempotent replay).
 UNTIL_PAUSE = "requires_action"
@@ -91,6 +92,11 @@ class SubmitToolOutputs(msgspec.Struct, forbid_unknown_fields=True):
     stream: bool = False
 
 
+def wire_run(record: RunRecord) -> Run:
+    """The public run object of a stored run."""
+    return Run(**record.to_api())
+
+
 class EventStream(ServerSentEvent):
     """SSE whose media type wins over the handler's (POST handlers also answer JSON)."""
 
@@ -135,6 +141,7 @@ class RunController(Controller):
         responses=error_responses(404),
         summary="Start a run (stream: true answers with its server-sent events)",
         operation_id="create_run",
+        opt={JSON_ANSWER: Run},
     )
     async def create(
         self,
@@ -157,7 +164,7 @@ class RunController(Controller):
             # A retry with the same Idempotency-Key follows this run's stream from the start.
             request.scope["state"][STREAM_REPLAY] = f"/v1/runs/{run.id}/events?until={UNTIL_PAUSE}"
             return sse_response(services.runs, run.id, 0, pause_ends=True)
-        return Response(run.to_api())
+        return Response(wire_run(run))
 
     @get(
         "/",
@@ -173,9 +180,9 @@ class RunController(Controller):
         starting_after: str | None = cursor("run", "run"),
         agent_id: str | None = Parameter(str, query="agent_id", required=False, default=None),
         status: str | None = Parameter(
-            str, query="status", required=False, default=None, schema_extra={"enum": STATUSES}
+            str, query="status", required=False, default=None, schema_extra={"enum": RUN_STATUSES}
         ),
-    ) -> dict[str, Any]:
+    ) -> RunList:
         """Runs of the key's project and environment."""
         check_cursor(starting_after, "run")
         if starting_after is not None:
@@ -184,12 +191,12 @@ class RunController(Controller):
                 await services.runs.get(auth.scope, starting_after)
             except errors.NotFound:
                 raise cursor_gone(starting_after) from None
-        if status is not None and status not in STATUSES:
-            raise InvalidRequest(f"status must be one of {', '.join(STATUSES)}", param="status")
+        if status is not None and status not in RUN_STATUSES:
+            raise InvalidRequest(f"status must be one of {', '.join(RUN_STATUSES)}", param="status")
         runs, more = await services.runs.list(
             auth.scope, limit=limit, starting_after=starting_after, agent_id=agent_id, status=status
         )
-        return list_body([r.to_api() for r in runs], more)
+        return RunList(data=[wire_run(r) for r in runs], has_more=more)
 
     @get(
         "/{run_id:str}",
@@ -198,10 +205,10 @@ class RunController(Controller):
         summary="Retrieve a run: status, messages, output, usage, required_action",
         operation_id="get_run",
     )
-    async def retrieve(self, run_id: str, services: Services, auth: AuthContext) -> dict[str, Any]:
+    async def retrieve(self, run_id: str, services: Services, auth: AuthContext) -> Run:
         """One run."""
         check_id(run_id, "run", "run")
-        return (await services.runs.get(auth.scope, run_id)).to_api()
+        return wire_run(await services.runs.get(auth.scope, run_id))
 
     @get(
         "/{run_id:str}/events",
@@ -248,10 +255,10 @@ class RunController(Controller):
         summary="Cancel a run; its model stream and pending tool calls are aborted",
         operation_id="cancel_run",
     )
-    async def cancel(self, run_id: str, services: Services, auth: AuthContext) -> dict[str, Any]:
+    async def cancel(self, run_id: str, services: Services, auth: AuthContext) -> Run:
         """Cancel; 409 when the run has already finished."""
         check_id(run_id, "run", "run")
-        return (await services.runs.cancel(auth.scope, run_id)).to_api()
+        return wire_run(await services.runs.cancel(auth.scope, run_id))
 
     @post(
         "/{run_id:str}/submit_tool_outputs",
@@ -260,6 +267,7 @@ class RunController(Controller):
         responses=error_responses(404, 409),
         summary="Give the outputs of the tool calls a run waits for, and resume it",
         operation_id="submit_tool_outputs",
+        opt={JSON_ANSWER: Run},
     )
     async def submit_tool_outputs(
         self,
@@ -278,4 +286,4 @@ class RunController(Controller):
                 f"/v1/runs/{run.id}/events?after={after}&until={UNTIL_PAUSE}"
             )
             return sse_response(services.runs, run.id, after, pause_ends=True)
-        return Response(run.to_api())
+        return Response(wire_run(run))

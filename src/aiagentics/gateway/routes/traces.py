@@ -2,13 +2,13 @@
 
 # No `from __future__ import annotations`: Litestar reads these annotations at runtime.
 
-from typing import Any
-
+import msgspec
 from litestar import get
 
 from aiagentics.gateway.auth import AuthContext, require
 from aiagentics.gateway.routes.common import check_id, error_responses
 from aiagentics.gateway.services import Services
+from aiagentics.wire.traces import Trace
 
 
 @get(
@@ -19,7 +19,9 @@ from aiagentics.gateway.services import Services
     operation_id="get_trace",
     tags=["traces"],
 )
-async def get_trace(run_id: str, services: Services, auth: AuthContext) -> dict[str, Any]:
+async def get_trace(run_id: str, services: Services, auth: AuthContext) -> Trace:
     """The trace of one run."""
     check_id(run_id, "run", "run")
-    return await services.runs.trace(auth.scope, run_id)
+    # Converted (not just wrapped): the engine builds the trace as plain data, and a step
+    # that left the documented shape must fail here rather than reach a client.
+    return msgspec.convert(await services.runs.trace(auth.scope, run_id), Trace)

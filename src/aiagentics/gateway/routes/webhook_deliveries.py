@@ -76,14 +76,17 @@ class WebhookDeliveryController(Controller):
                 "starting_after must be a delivery id (dlv_...)", param="starting_after"
             )
         outbox = _service(services).outbox
-        if starting_after is not None and outbox.get(hook.id, starting_after) is None:
+        if starting_after is not None and await outbox.get(hook.id, starting_after) is None:
             raise InvalidRequest(
                 f"starting_after: no delivery {starting_after} of this webhook",
                 param="starting_after",
                 code="resource_missing",
             )
-        page, more = outbox.list(hook.id, limit=limit, starting_after=starting_after, status=status)
-        return list_body([d.to_json(outbox.attempts(d.id)) for d in page], more)
+        page, more = await outbox.list(
+            hook.id, limit=limit, starting_after=starting_after, status=status
+        )
+        attempts = await outbox.attempts_of([d.id for d in page])
+        return list_body([d.to_json(attempts[d.id]) for d in page], more)
 
     @get(
         "/deliveries/{delivery_id:str}",
@@ -97,10 +100,10 @@ class WebhookDeliveryController(Controller):
     ) -> dict[str, Any]:
         hook = await _webhook(services, auth, id)
         outbox = _service(services).outbox
-        delivery = outbox.get(hook.id, delivery_id)
+        delivery = await outbox.get(hook.id, delivery_id)
         if delivery is None:
             raise NotFound(f"no such delivery: {delivery_id}")
-        return delivery.to_json(outbox.attempts(delivery.id))
+        return delivery.to_json(await outbox.attempts(delivery.id))
 
     @post(
         "/deliveries/{delivery_id:str}/redeliver",
@@ -114,7 +117,7 @@ class WebhookDeliveryController(Controller):
         self, id: str, delivery_id: str, services: Services, auth: AuthContext
     ) -> dict[str, Any]:
         hook = await _webhook(services, auth, id)
-        delivery = _service(services).redeliver(hook.id, delivery_id)
+        delivery = await _service(services).redeliver(hook.id, delivery_id)
         if delivery is None:
             raise NotFound(f"no such delivery: {delivery_id}")
         return delivery.to_json()

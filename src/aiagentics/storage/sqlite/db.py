@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio.to_thread
+
+T = TypeVar("T")
 Params = Sequence[Any] | dict[str, Any]
 
 
@@ -101,3 +104,37 @@ class Database:
         """Close the connection (idempotent)."""
         with self._lock, suppress(sqlite3.ProgrammingError):
             self._conn.close()
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn(conn)` off the event loop (the one connection, under the lock)."""
+
+        def run() -> T:
+            with self._lock:
+                return fn(self._conn)
+
+        return await anyio.to_thread.run_sync(run)
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn(conn)` off the event loop inside BEGIN IMMEDIATE ... COMMIT.
+
+        Joins a transaction already open on the connection instead of nesting one.
+        """
+
+        def run() -> T:
+            with self._lock:
+                if self._depth:
+                    return fn(self._conn)
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._depth = 1
+                try:
+                    result = fn(self._conn)
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                else:
+                    self._conn.execute("COMMIT")
+                finally:
+                    self._depth = 0
+                return result
+
+        return await anyio.to_thread.run_sync(run)

@@ -61,6 +61,27 @@ MIGRATIONS = [
         INSERT INTO file_chunks_fts (file_chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
     END;
     """,
+    # 3: one row per (file, profile) chunk set. Chunks are written in slices, and a set is
+    #    searchable only once its row says complete; `token` names the writer of the set, so
+    #    a writer that was superseded stops. Sets indexed before this step are complete.
+    """
+    CREATE TABLE file_chunk_sets (
+        file_id TEXT NOT NULL,
+        project TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        chunk_size INTEGER NOT NULL,
+        chunk_overlap INTEGER NOT NULL,
+        token TEXT NOT NULL,
+        complete INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (file_id, chunk_size, chunk_overlap)
+    );
+    CREATE INDEX file_chunk_sets_scope ON file_chunk_sets (project, environment, chunk_size,
+        chunk_overlap);
+    INSERT INTO file_chunk_sets (file_id, project, environment, chunk_size, chunk_overlap,
+        token, complete)
+        SELECT file_id, MIN(project), MIN(environment), chunk_size, chunk_overlap, '', 1
+        FROM file_chunks GROUP BY file_id, chunk_size, chunk_overlap;
+    """,
 ]
 
 register(COMPONENT, MIGRATIONS)

@@ -1,0 +1,1 @@
+"""How commands show things: one module per subject, a human (Rich) view and a JSON view."""
