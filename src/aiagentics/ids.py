@@ -7,7 +7,7 @@ import re
 
 from aiagentics.kinds import TABLE
 
-PREFIXES = {
+PREFIXES: dict[str, str] = {
     **{k.kind: k.prefix for k in TABLE},
     "run": "run",
     "trace": "trc",

@@ -11,6 +11,7 @@ Refusals are domain errors (`aiagentics.errors`) carrying the API's `code` and `
 from __future__ import annotations
 
 import asyncio
+import builtins
 import functools
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
@@ -318,7 +319,9 @@ class Definitions:
         if not declared:
             refuse_if_declared(current, rules.what)
         for other, field_path in kinds.referrers(rules.info.spec_kind):
-            users = await self.store.referrers(other.kind, scope, field_path, id)
+            users: builtins.list[str] = [
+                *await self.store.referrers(other.kind, scope, field_path, id)
+            ]
             if users:
                 raise Conflict(
                     f"this {rules.what} is used by {other.what} {users[0]}"
@@ -345,7 +348,9 @@ class Definitions:
             pairs = _ids_at(data, ref.path)
             if not pairs:
                 continue
-            missing = set(await self.store.missing(target.kind, scope, [i for _, i in pairs]))
+            missing: set[str] = {
+                *await self.store.missing(target.kind, scope, [i for _, i in pairs])
+            }
             for param, value in pairs:
                 if value in missing:
                     raise InvalidInput(
@@ -385,6 +390,7 @@ class Definitions:
             data = await asyncio.to_thread(seal)
         else:
             data = seal()
+        res: Resource | None
         try:
             if current is None:
                 res = await self.store.create(rules.kind, scope, name, data, id=id)

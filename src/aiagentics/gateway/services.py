@@ -164,7 +164,7 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
 
 def provide_services(request: Request[Any, Any, Any]) -> Services:
     """Litestar dependency `services`."""
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services
 
 
 # The part dependencies name `auth` only so that Litestar resolves them after it, one at a
@@ -174,12 +174,12 @@ def provide_services(request: Request[Any, Any, Any]) -> Services:
 
 def provide_definitions(request: Request[Any, Any, Any], auth: Any) -> Definitions:
     """Litestar dependency `definitions`."""
-    return request.app.state.services.definitions  # type: ignore[no-any-return]
+    return request.app.state.services.definitions
 
 
 def provide_runs(request: Request[Any, Any, Any], auth: Any) -> RunService:
     """Litestar dependency `runs`."""
-    return request.app.state.services.runs  # type: ignore[no-any-return]
+    return request.app.state.services.runs
 
 
 def prepare_database(settings: GatewaySettings) -> str | None:

@@ -100,7 +100,10 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             operation_id=f"create_{kind}",
         )
         async def create(
-            self, data: Create, definitions: Definitions, auth: AuthContext
+            self,
+            data: Create,  # type: ignore[valid-type]
+            definitions: Definitions,
+            auth: AuthContext,
         ) -> Created:  # type: ignore[valid-type]
             saved = await definitions.create(kind, auth.scope, data)
             return saved.object  # type: ignore[return-value]
@@ -134,7 +137,11 @@ def build_controller(rt: ResourceType) -> type[Controller]:
             operation_id=lambda _h, method, _p: f"update_{kind}_{method.lower()}",
         )
         async def update(
-            self, id: str, data: Update, definitions: Definitions, auth: AuthContext
+            self,
+            id: str,
+            data: Update,  # type: ignore[valid-type]
+            definitions: Definitions,
+            auth: AuthContext,
         ) -> Obj:  # type: ignore[valid-type]
             saved = await definitions.update(kind, auth.scope, id, data)
             return saved.object  # type: ignore[return-value]
