@@ -7,11 +7,10 @@ import json
 import pytest
 from cryptography.fernet import Fernet
 
+from aiagentics.engine.definitions import render
 from aiagentics.engine.sealing import Sealer
 from aiagentics.engine.sensitive import check_requested, reveal, seal_fields
-from aiagentics.gateway.errors import InvalidRequest
-from aiagentics.gateway.routes.resources import render
-from aiagentics.gateway.routes.tools import TOOLS
+from aiagentics.errors import InvalidInput
 from aiagentics.spec.secrets import matches
 from aiagentics.storage.base import Resource
 
@@ -64,12 +63,12 @@ def test_requested_paths_must_name_strings() -> None:
     body = {"name": "t", "description": "", "tools": ["tool_1"], "guardrails": {"max_steps": 3}}
     check_requested(body, ["description"])
     for bad in (["name"], ["guardrails.max_steps"], ["nope"], ["tools.0"]):
-        with pytest.raises(InvalidRequest):
+        with pytest.raises(InvalidInput):
             check_requested(body, bad, ["tools"])
 
 
 def test_rows_stored_before_sealing_are_masked() -> None:
     legacy = Resource("tool_1", "tool", "p", "test", "crm", 1, 1, 1, data=tool_data())
-    shown = render(TOOLS, legacy)
+    shown = render("tool", legacy)
     assert shown["headers"] == {"Authorization": "(sensitive)"}
     assert shown["sensitive_fields"] == ["headers.Authorization"]

@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from aiagentics.gateway.errors import InvalidRequest
+from aiagentics.errors import InvalidInput
 from aiagentics.spec.secrets import (
     declared_paths,
     fingerprint,
@@ -56,7 +56,7 @@ def check_requested(
             or path[0] == "name"
             or any(".".join(path) == r or ".".join(path).startswith(r + ".") for r in refs)
         ):
-            raise InvalidRequest(
+            raise InvalidInput(
                 f"sensitive_fields[{i}]: {dotted!r} does not name a string field of this body "
                 "(give dotted paths such as handler_url or headers.Authorization; "
                 "not name or a reference)",

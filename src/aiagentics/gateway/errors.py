@@ -1,9 +1,10 @@
 """The API's one error tree and its one renderer: `{"error": {type, code, message, param, request_id}}`.
 
-Raise an `ApiError` subclass anywhere below a handler; `handle_exception` (registered once
-in `create_app`) renders it, and also turns Litestar's own exceptions (validation, 404 of
-unknown routes, 405, 413) and any unhandled exception (500, details only in the log) into
-the same shape. `error_response_bytes` serves the ASGI middleware, which answers before
+The services raise domain errors (`aiagentics.errors`); `from_domain` gives each class its
+status and type here, once. The HTTP layer's own refusals (401, 403, 405) are `ApiError`
+subclasses. `handle_exception` (registered once in `create_app`) renders both, and also
+turns Litestar's own exceptions (validation, 404 of unknown routes, 405, 413) and any
+unhandled exception (500, details only in the log) into the same shape. `error_response_bytes` serves the ASGI middleware, which answers before
 Litestar routes (401, 429, 413 by Content-Length).
 """
 
@@ -16,6 +17,9 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.utils.scope.state import ScopeState
+
+from aiagentics import errors as domain
+from aiagentics.engine.bodies import param_from_key
 
 log = logging.getLogger("aiagentics.gateway")
 
@@ -98,13 +102,6 @@ class PayloadTooLarge(ApiError):
     code = "payload_too_large"
 
 
-class Unprocessable(ApiError):
-    """422: well-formed but not acceptable in the object's current state."""
-
-    status = 422
-    code = "unprocessable"
-
-
 class RateLimited(ApiError):
     """429: the key's token bucket is empty; `retry_after` seconds until a token."""
 
@@ -160,19 +157,6 @@ def error_response_bytes(err: ApiError, request_id: str | None) -> bytes:
     return msgspec.json.encode(error_body(err, request_id))
 
 
-def param_from_key(key: str | None) -> str | None:
-    """Litestar/pydantic dotted location (`tools.0.name`) -> `tools[0].name`."""
-    if not key:
-        return None
-    out = ""
-    for part in key.split("."):
-        if part.isdigit():
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
-    return out or None
-
-
 def _body_was_undecodable(exc: BaseException) -> bool:
     """Whether `exc` says the request body could not be decoded, whichever library raised it.
 
@@ -206,10 +190,31 @@ def describe_undecodable_body(body: bytes | None) -> str:
     return "request body is not valid JSON"
 
 
+# The status each domain error answers with (the most specific class first).
+_DOMAIN: tuple[tuple[type[domain.DomainError], type[ApiError]], ...] = (
+    (domain.NotFound, NotFound),
+    (domain.Conflict, Conflict),
+    (domain.TooLarge, PayloadTooLarge),
+    (domain.InvalidInput, InvalidRequest),
+)
+
+
+def from_domain(exc: domain.DomainError) -> ApiError:
+    """The API error of a domain error: same message, code and param; the status by class."""
+    if isinstance(exc, domain.Busy):
+        return RateLimited(exc.message, retry_after=exc.retry_after, param=exc.param, code=exc.code)
+    for cls, api in _DOMAIN:
+        if isinstance(exc, cls):
+            return api(exc.message, param=exc.param, code=exc.code)
+    return InvalidRequest(exc.message, param=exc.param, code=exc.code)
+
+
 def to_api_error(exc: Exception, body: bytes | None = None) -> ApiError:
     """Map any exception to the ApiError the caller sees (`body`: the raw request body, if read)."""
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, domain.DomainError):
+        return from_domain(exc)
     if _body_was_undecodable(exc):
         return InvalidRequest(describe_undecodable_body(body), code="invalid_json")
     if isinstance(exc, ValidationException):

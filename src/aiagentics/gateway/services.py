@@ -41,6 +41,7 @@ class Services:
     store: Store
     sealer: Any  # aiagentics.engine.sealing.Sealer (seal/unseal webhook secrets)
     rate_limiter: Any  # aiagentics.gateway.ratelimit.RateLimiter
+    definitions: Any  # aiagentics.engine.definitions.Definitions
     components: list[Component] = field(default_factory=list)
     # Encoded reads valid until the next database write (aiagentics.gateway.readcache).
     read_cache: ReadCache = field(default_factory=ReadCache)
@@ -84,6 +85,7 @@ class Services:
 
 def build_services(settings: GatewaySettings) -> Services:
     """Open the database and construct every component (nothing is started yet)."""
+    from aiagentics.engine.definitions import Definitions
     from aiagentics.engine.sealing import Sealer
     from aiagentics.gateway.ratelimit import RateLimiter
     from aiagentics.gateway.statedir import prepare_state_dir
@@ -91,11 +93,19 @@ def build_services(settings: GatewaySettings) -> Services:
 
     prepare_state_dir(settings)  # private modes before the database file is opened
     db = Database(settings.database_path)
+    store = SQLiteStore(db)
+    sealer = Sealer.from_settings(settings)
     services = Services(
         settings=settings,
         db=db,
-        store=SQLiteStore(db),
-        sealer=Sealer.from_settings(settings),
+        store=store,
+        sealer=sealer,
+        definitions=Definitions(
+            store,
+            sealer,
+            default_model=settings.default_model,
+            allow_private_network=settings.allow_private_network,
+        ),
         rate_limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         read_cache=ReadCache(settings.read_cache_entries),
     )
@@ -115,6 +125,7 @@ def build_services(settings: GatewaySettings) -> Services:
 
     install_memory(services)
     install_webhooks(services)
+    services.definitions.after_delete("memory_store", services.memory.memory_deleted)
     return services
 
 

@@ -12,7 +12,7 @@ import pytest
 from tests.engine.runs.conftest import SCOPE, Engine
 from tests.fakes.tool_handler import ToolHandlerServer
 
-from aiagentics.gateway.errors import Conflict, InvalidRequest, NotFound, RateLimited
+from aiagentics.errors import Busy, Conflict, InvalidInput, NotFound
 
 LIMIT_SCHEMA = {
     "type": "object",
@@ -190,7 +190,7 @@ async def test_requires_action_round_trip(engine: Engine) -> None:
             "tool_outputs[1].tool_call_id",
         ),
     ]:
-        with pytest.raises(InvalidRequest) as info:
+        with pytest.raises(InvalidInput) as info:
             await svc.submit_tool_outputs(SCOPE, run.id, outputs)
         assert info.value.param == param
     run, after = await svc.submit_tool_outputs(
@@ -308,19 +308,19 @@ async def test_concurrency_limit_and_bad_references(
         hang = await engine.tool("hang", "http", handler_url=handler.url("/slow?s=30"))
         agent = await engine.agent(tools=[hang], script=[{"tool_calls": [call("hang")]}])
         runs = [await engine.service.create(SCOPE, agent_id=agent, input="x") for _ in range(2)]
-        with pytest.raises(RateLimited) as info:
+        with pytest.raises(Busy) as info:
             await engine.service.create(SCOPE, agent_id=agent, input="x")
-        assert info.value.headers["Retry-After"] == "1"
+        assert info.value.retry_after == 1
         await engine.service.cancel(SCOPE, runs[0].id)
         await engine.service.create(SCOPE, agent_id=agent, input="x")  # room again
         with pytest.raises(NotFound) as missing:
             await engine.service.create(SCOPE, agent_id="agt_nope12345678", input="x")
         assert missing.value.param == "agent_id"
-        with pytest.raises(InvalidRequest) as empty:
+        with pytest.raises(InvalidInput) as empty:
             await engine.service.create(SCOPE, agent_id=agent, input="  ")
         assert empty.value.param == "input"
         await engine.store.delete("tool", SCOPE, hang)
-        with pytest.raises(InvalidRequest) as gone:
+        with pytest.raises(InvalidInput) as gone:
             await engine.service.create(SCOPE, agent_name="helper", input="x")
         assert gone.value.code == "tool_missing"
     finally:
@@ -422,7 +422,7 @@ async def test_input_as_a_thread(engine: Engine) -> None:
     run = await engine.run(await engine.agent(), thread)
     assert run.state.output == "second question"  # the scripted model echoes the last user turn
     assert [m["content"] for m in run.state.messages[1:4]] == [m["content"] for m in thread]
-    with pytest.raises(InvalidRequest) as bad:
+    with pytest.raises(InvalidInput) as bad:
         await engine.service.create(
             SCOPE, agent_name="helper", input=[{"role": "robot", "content": "x"}]
         )

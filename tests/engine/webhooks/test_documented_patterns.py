@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aiagentics.engine.bodies import WEBHOOK_SECRET_PATTERN, WEBHOOK_URL_PATTERN
+from aiagentics.engine.definition_checks import check_webhook_url
 from aiagentics.engine.outbound import ALWAYS_REFUSED_HOSTNAMES
 from aiagentics.engine.webhooks.signing import InvalidSecret, secret_key
-from aiagentics.gateway.errors import InvalidRequest
-from aiagentics.gateway.routes.models import WEBHOOK_SECRET_PATTERN, WEBHOOK_URL_PATTERN
-from aiagentics.gateway.routes.webhooks import check_webhook_url
+from aiagentics.errors import InvalidInput
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -45,7 +45,7 @@ def test_every_documented_url_is_accepted(url: str) -> None:
 )
 def test_urls_outside_the_pattern_are_refused(url: str) -> None:
     assert not re.fullmatch(WEBHOOK_URL_PATTERN, url)
-    with pytest.raises(InvalidRequest) as err:
+    with pytest.raises(InvalidInput) as err:
         check_webhook_url(url, allow_private_network=False)
     assert err.value.param == "url"
 
@@ -53,7 +53,7 @@ def test_urls_outside_the_pattern_are_refused(url: str) -> None:
 def test_literal_addresses_and_private_names_follow_the_settings() -> None:
     check_webhook_url("http://8.8.8.8/hook", allow_private_network=False)
     check_webhook_url("http://hooks:8080/x", allow_private_network=True)
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(InvalidInput):
         check_webhook_url("http://10.0.0.1/x", allow_private_network=False)
 
 

@@ -23,7 +23,7 @@ from aiagentics.engine.memory.retrieval import (
     DEFAULT_CHUNK_SIZE,
     Retrieval,
 )
-from aiagentics.gateway.errors import InvalidRequest
+from aiagentics.errors import InvalidInput
 from aiagentics.storage.base import Resource, Scope, Store
 from aiagentics.storage.sqlite import schema_memory  # noqa: F401  (registers migrations)
 from aiagentics.storage.sqlite.db import Database
@@ -188,7 +188,7 @@ class MemoryService:
                 return
             await self.store.delete("file", scope, res.id)
             Path(path).unlink(missing_ok=True)
-            raise InvalidRequest(str(exc), param="file", code="unreadable_file") from None
+            raise InvalidInput(str(exc), param="file", code="unreadable_file") from None
 
     async def file_deleted(self, scope: Scope, file_id: str) -> None:
         """Drop a deleted file's text and chunks."""

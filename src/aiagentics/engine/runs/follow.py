@@ -21,7 +21,7 @@ from aiagentics.engine.runs.events import (
     RunEvent,
 )
 from aiagentics.engine.runs.records import ACTIVE, TERMINAL, RunRecord
-from aiagentics.gateway.errors import Conflict
+from aiagentics.errors import Conflict
 
 if TYPE_CHECKING:
     from aiagentics.engine.runs.service import RunService

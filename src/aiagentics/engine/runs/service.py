@@ -50,7 +50,7 @@ from aiagentics.engine.runs.trace import build_trace
 from aiagentics.engine.sealing import Sealer
 from aiagentics.engine.sensitive import reveal
 from aiagentics.engine.tools.base import ToolRegistry
-from aiagentics.gateway.errors import Conflict, NotFound, RateLimited
+from aiagentics.errors import Busy, Conflict, NotFound
 from aiagentics.gateway.settings import GatewaySettings
 from aiagentics.ids import new_id
 from aiagentics.storage.base import Scope, Store
@@ -326,7 +326,7 @@ class RunService:
         run.started_at = run.created_at
         run.state = RunState(messages=initial_messages(agent, input))
         if not self.runs.insert(run, max_active=self.settings.max_concurrent_runs):
-            raise RateLimited(
+            raise Busy(
                 f"this project already has {self.settings.max_concurrent_runs} runs in progress"
                 f" in its {scope.environment} environment",
                 retry_after=1,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiagentics.errors import InvalidInput, NotFound
 from aiagentics.gateway.blank import is_blank
-from aiagentics.gateway.errors import InvalidRequest, NotFound
 from aiagentics.storage.base import Scope, Store
 
 _INPUT_ROLES = ("user", "assistant", "system")
@@ -24,7 +24,7 @@ async def agent_snapshot(
             agent_name,
         )
     else:
-        raise InvalidRequest("give `agent_id` (or `agent`, the agent's name)", param="agent_id")
+        raise InvalidInput("give `agent_id` (or `agent`, the agent's name)", param="agent_id")
     if resource is None:
         raise NotFound(f"no agent {ref!r}", param=param)
     data = dict(resource.data)
@@ -34,7 +34,7 @@ async def agent_snapshot(
             "tool", scope, tool_ref
         )
         if tool is None:
-            raise InvalidRequest(
+            raise InvalidInput(
                 f"the agent's tool {tool_ref!r} no longer exists; update the agent",
                 param=param,
                 code="tool_missing",
@@ -48,25 +48,25 @@ def initial_messages(agent: dict[str, Any], input: Any) -> list[dict[str, Any]]:
     """The thread a run starts with: the instructions, then the input (text or messages)."""
     messages: list[dict[str, Any]] = []
     if input is None:
-        raise InvalidRequest("`input` is required: a string or a list of messages", param="input")
+        raise InvalidInput("`input` is required: a string or a list of messages", param="input")
     if agent.get("instructions"):
         messages.append({"role": "system", "content": str(agent["instructions"])})
     if isinstance(input, str):
         if is_blank(input):
-            raise InvalidRequest("`input` must not be empty", param="input")
+            raise InvalidInput("`input` must not be empty", param="input")
         messages.append({"role": "user", "content": input})
         return messages
     if not isinstance(input, list) or not input:
-        raise InvalidRequest(
+        raise InvalidInput(
             "`input` must be a string or a non-empty list of messages", param="input"
         )
     for i, message in enumerate(input):
         if not isinstance(message, dict) or message.get("role") not in _INPUT_ROLES:
-            raise InvalidRequest(
+            raise InvalidInput(
                 "each input message needs `role` (user, assistant or system) and `content`",
                 param=f"input[{i}].role",
             )
         if not isinstance(message.get("content"), str):
-            raise InvalidRequest("message content must be a string", param=f"input[{i}].content")
+            raise InvalidInput("message content must be a string", param=f"input[{i}].content")
         messages.append({"role": message["role"], "content": message["content"]})
     return messages

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aiagentics import kinds
 from aiagentics.compiler.state import CompiledResource, DesiredState
+from aiagentics.engine.bodies import validate
+from aiagentics.engine.definitions import DEV_SOURCE_KEY, RULES, render, stable_id
 from aiagentics.engine.sensitive import FIELDS_KEY, seal_fields
 from aiagentics.gateway.auth import AuthContext
-from aiagentics.gateway.routes.models import validate
-from aiagentics.gateway.routes.resources import DEV_SOURCE_KEY
 from aiagentics.gateway.services import Services
 from aiagentics.gateway.statedir import open_private, private_dir
 from aiagentics.plan import Action, ActionType, Plan, desired_metadata, make_plan, map_refs
@@ -26,20 +27,8 @@ from aiagentics.storage.base import Kind, Resource, Scope
 # change it and names this file instead (`resources.refuse_if_declared`). It is internal:
 # the API never returns it, only the reload's own plan compares it.
 
-STORE_KIND: dict[str, Kind] = {
-    "Agent": "agent",
-    "Tool": "tool",
-    "Memory": "memory_store",
-    "Webhook": "webhook",
-    "File": "file",
-}
-PREFIX = {"Agent": "agt", "Tool": "tool", "Memory": "mem", "Webhook": "whk", "File": "file"}
-
-
-def stable_id(scope: Scope, kind: str, name: str) -> str:
-    """The id a declared resource keeps across reloads and restarts (derived from its name)."""
-    digest = hashlib.sha256(f"{scope.project}\0{scope.environment}\0{kind}\0{name}".encode())
-    return f"{PREFIX[kind]}_dev{digest.hexdigest()[:21]}"
+STORE_KIND: dict[str, Kind] = kinds.STORE_KIND
+__all__ = ["DEV_SOURCE_KEY", "SyncConflict", "SyncResult", "stable_id", "sync_state"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,21 +47,10 @@ class SyncConflict(Exception):
     """The plan cannot be applied (a name held by a resource created through the API)."""
 
 
-def _resource_types() -> dict[str, Any]:
-    from aiagentics.gateway.routes.agents import AGENTS
-    from aiagentics.gateway.routes.memory_stores import MEMORY_STORES
-    from aiagentics.gateway.routes.tools import TOOLS
-    from aiagentics.gateway.routes.webhooks import WEBHOOKS
-
-    return {"Agent": AGENTS, "Tool": TOOLS, "Memory": MEMORY_STORES, "Webhook": WEBHOOKS}
-
-
 async def remote_objects(services: Services, scope: Scope) -> dict[str, list[dict[str, Any]]]:
     """Every stored object of the scope as the API renders it, internal labels kept, by kind."""
     from aiagentics.gateway.routes.files import render_file
-    from aiagentics.gateway.routes.resources import render
 
-    types = _resource_types()
     out: dict[str, list[dict[str, Any]]] = {}
     for kind, store_kind in STORE_KIND.items():
         items: list[dict[str, Any]] = []
@@ -80,7 +58,7 @@ async def remote_objects(services: Services, scope: Scope) -> dict[str, list[dic
         while True:
             page = await services.store.list(store_kind, scope, limit=100, starting_after=cursor)
             for res in page.items:
-                obj = render_file(res) if kind == "File" else render(types[kind], res)
+                obj = render_file(res) if kind == "File" else render(store_kind, res)
                 if isinstance(res.data.get("metadata"), dict):
                     obj["metadata"] = dict(res.data["metadata"])  # with DEV_SOURCE_KEY
                 items.append(obj)
@@ -130,11 +108,8 @@ async def sync_state(
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
     # What the API does after a delete (a memory store's KV and chunks), once committed.
-    types = _resource_types()
-    for kind, gone in deleted:
-        hook = getattr(types.get(kind), "on_delete", None)
-        if hook is not None:
-            await hook(services, auth, gone)
+    for _kind, gone in deleted:
+        await services.definitions.deleted(scope, gone)
     if services.files_index is not None:
         for action in plan.changes:
             if action.kind == "File" and action.type is not ActionType.DELETE:
@@ -258,18 +233,16 @@ async def _prepared(
     sensitive: list[str] | None = None,
 ) -> dict[str, Any]:
     """The body validated by the API's own model, prepared by its own hook, secrets sealed."""
-    rt = _resource_types()[kind]
-    data = validate(rt.create_model, body).model_dump(mode="json")
+    store_kind = STORE_KIND[kind]
+    data = validate(RULES[store_kind].create_model, body).model_dump(mode="json")
     data.pop(FIELDS_KEY, None)
-    if rt.prepare is not None:
-        data = await rt.prepare(services, auth, data, current)
-    extra = data.pop("_response_extra", None)
+    secret = services.definitions.prepare(store_kind, data, current)
     # In the reload transaction nothing may await: sealed here, hashing only changed values.
     sealed = seal_fields(
         services.sealer, kind, data, current.data if current else None, sensitive or []
     )
-    if extra is not None:  # a generated secret: the caller takes it out
-        sealed["_response_extra"] = extra
+    if secret is not None:  # a generated secret: the caller takes it out
+        sealed["_response_extra"] = {"secret": secret}
     return sealed
 
 

@@ -8,8 +8,9 @@ import msgspec
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
-from aiagentics.gateway.errors import ErrorBody, InvalidRequest, NotFound
-from aiagentics.ids import has_prefix
+# The id and cursor checks every route shares (the definitions service raises the same).
+from aiagentics.engine.definitions import check_cursor, check_id, cursor_gone  # noqa: F401
+from aiagentics.gateway.errors import ErrorBody, InvalidRequest
 
 # What `ids.has_prefix` accepts (for the documented patterns of id parameters).
 ID_BODY = "[0-9A-Za-z]{8,64}"
@@ -76,21 +77,6 @@ def list_body(data: list[Any], has_more: bool) -> dict[str, Any]:
     return {"object": "list", "data": data, "has_more": has_more}
 
 
-def check_id(value: str, prefix: str, what: str) -> None:
-    """404 for an id that cannot be one of ours (wrong prefix or shape)."""
-    if not has_prefix(value, prefix):
-        shown = value if len(value) <= 80 else value[:80] + "..."
-        raise NotFound(f"no such {what}: {shown!r}")
-
-
-def check_cursor(value: str | None, prefix: str) -> None:
-    """400 for a `starting_after` that is not an id of this kind."""
-    if value is not None and not has_prefix(value, prefix):
-        raise InvalidRequest(
-            f"starting_after must be an id starting with {prefix}_", param="starting_after"
-        )
-
-
 def event_id(value: str | None, param: str) -> int | None:
     """A non-negative event id given as text (a header), or None when absent; 400 otherwise."""
     if value is None or value == "":
@@ -101,11 +87,3 @@ def event_id(value: str | None, param: str) -> int | None:
             f"{param} must be an event id (an integer from 0 to {MAX_INT64})", param=param
         )
     return int(value)
-
-
-def cursor_gone(value: str) -> InvalidRequest:
-    """400 for a `starting_after` naming no object of the caller (deleted, or never one):
-    an empty page would silently end a client's pagination early."""
-    return InvalidRequest(
-        f"starting_after: no such object: {value}", param="starting_after", code="resource_missing"
-    )

@@ -21,10 +21,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import File
 
+from aiagentics.engine import bodies as m
+from aiagentics.engine.bodies import validate
+from aiagentics.engine.definitions import public_metadata, refuse_if_declared
 from aiagentics.gateway.auth import AuthContext, needs
 from aiagentics.gateway.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
-from aiagentics.gateway.middleware import MULTIPART_OVERHEAD
-from aiagentics.gateway.routes import models as m
 from aiagentics.gateway.routes.common import (
     Deleted,
     Limit,
@@ -35,8 +36,6 @@ from aiagentics.gateway.routes.common import (
     error_responses,
     list_body,
 )
-from aiagentics.gateway.routes.models import validate
-from aiagentics.gateway.routes.resources import public_metadata, refuse_if_declared
 from aiagentics.gateway.services import Services
 from aiagentics.gateway.statedir import open_private, private_dir
 from aiagentics.storage.base import DuplicateName, Resource
@@ -105,10 +104,6 @@ async def _load(services: Services, auth: AuthContext, id: str) -> Resource:
     if res is None:
         raise NotFound(f"no such file: {id}")
     return res
-
-
-def _upload_limit(settings_max: int) -> int:
-    return settings_max + MULTIPART_OVERHEAD
 
 
 class FileController(Controller):

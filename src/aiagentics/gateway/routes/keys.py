@@ -11,9 +11,9 @@ from typing import Any
 
 from litestar import Controller, delete, get, post
 
+from aiagentics.engine import bodies as m
 from aiagentics.gateway.auth import AuthContext, make_key, needs
 from aiagentics.gateway.errors import NotFound
-from aiagentics.gateway.routes import models as m
 from aiagentics.gateway.routes.common import (
     Deleted,
     Limit,

@@ -2,33 +2,8 @@
 
 from __future__ import annotations
 
-from aiagentics.gateway.auth import AuthContext
-from aiagentics.gateway.routes import models as m
-from aiagentics.gateway.routes.resources import Reference, ResourceType, build_controller
-from aiagentics.gateway.services import Services
-from aiagentics.storage.base import Resource
+from aiagentics.engine import bodies as m
+from aiagentics.gateway.routes.resources import ResourceType, build_controller
 
-
-async def _forget(services: Services, auth: AuthContext, memory: Resource) -> None:
-    """Drop the deleted store's KV entries and its retrieval profile's chunks."""
-    service = getattr(services, "memory", None)
-    if service is not None:
-        await service.memory_deleted(auth.scope, memory)
-
-
-MEMORY_STORES = ResourceType(
-    kind="memory_store",
-    object="memory_store",
-    prefix="mem",
-    path="/v1/memory_stores",
-    tag="memory",
-    create_model=m.MemoryStoreCreate,
-    update_model=m.MemoryStoreUpdate,
-    object_model=m.MemoryStoreObject,
-    list_model=m.MemoryStoreList,
-    references=(Reference("vector.files", "file", "file"),),
-    referenced_by=(("agent", "memory"),),
-    on_delete=_forget,
-)
-
+MEMORY_STORES = ResourceType("memory_store", "memory", m.MemoryStoreObject, m.MemoryStoreList)
 MemoryStoreController = build_controller(MEMORY_STORES)

@@ -11,11 +11,12 @@ from litestar.params import Parameter
 from litestar.response import Response
 from litestar.response.sse import ServerSentEvent, ServerSentEventMessage
 
+from aiagentics import errors
 from aiagentics.engine.runs.records import STATUSES
 from aiagentics.engine.runs.service import RunService
 from aiagentics.gateway.auth import AuthContext, require
 from aiagentics.gateway.blank import NOT_BLANK_PATTERN
-from aiagentics.gateway.errors import InvalidRequest, NotFound
+from aiagentics.gateway.errors import InvalidRequest
 from aiagentics.gateway.middleware import STREAM_REPLAY
 from aiagentics.gateway.routes.common import (
     MAX_INT64,
@@ -181,7 +182,7 @@ class RunController(Controller):
             # Another project's or environment's run is a cursor like one that never was.
             try:
                 await services.runs.get(auth.scope, starting_after)
-            except NotFound:
+            except errors.NotFound:
                 raise cursor_gone(starting_after) from None
         if status is not None and status not in STATUSES:
             raise InvalidRequest(f"status must be one of {', '.join(STATUSES)}", param="status")

@@ -8,12 +8,12 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import Parameter
 
+from aiagentics.engine.bodies import WEBHOOK_SECRET_PATTERN
 from aiagentics.engine.webhooks.service import MAX_OVERLAP_SECONDS, WebhookService
 from aiagentics.engine.webhooks.signing import InvalidSecret, secret_key
 from aiagentics.gateway.auth import AuthContext, require
 from aiagentics.gateway.errors import InvalidRequest, NotFound
 from aiagentics.gateway.routes.common import check_id, cursor, error_responses, list_body
-from aiagentics.gateway.routes.models import WEBHOOK_SECRET_PATTERN
 from aiagentics.gateway.services import Services
 from aiagentics.ids import has_prefix
 from aiagentics.storage.base import Resource

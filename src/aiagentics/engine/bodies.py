@@ -1,4 +1,4 @@
-"""API request bodies and response objects, derived from the spec models in `spec/kinds.py`.
+"""The definitions' bodies and objects as the API takes and returns them, from `spec/kinds.py`.
 
 A create body is a kind's spec fields plus `name`, `description` and `metadata`, with
 references as ids (`tools: ["tool_..."]`). Each field is declared once in kinds.py; only
@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
-from aiagentics.gateway.errors import InvalidRequest, param_from_key
+from aiagentics.errors import InvalidInput
 from aiagentics.spec.kinds import (
     NAME_PATTERN,
     ONE_INSTRUCTION_SOURCE,
@@ -324,8 +324,21 @@ class KeyCreated(KeyObject):
 KeyList = _list("KeyList", KeyObject)
 
 
+def param_from_key(key: str | None) -> str | None:
+    """A dotted pydantic location (`tools.0.name`) as the API names it: `tools[0].name`."""
+    if not key:
+        return None
+    out = ""
+    for part in key.split("."):
+        if part.isdigit():
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out or None
+
+
 def validate(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
-    """Validate merged data; the first error becomes a 400 with `param`."""
+    """Validate merged data; the first error becomes an InvalidInput with `param`."""
     try:
         return model.model_validate(data, strict=True)
     except ValidationError as exc:
@@ -333,4 +346,4 @@ def validate(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
         key = ".".join(str(p) for p in err["loc"])
         param = param_from_key(key)
         message = err["msg"]
-        raise InvalidRequest(f"{param}: {message}" if param else message, param=param) from None
+        raise InvalidInput(f"{param}: {message}" if param else message, param=param) from None
