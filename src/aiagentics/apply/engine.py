@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from aiagentics.apply.steps import ReplaceOrder, Step, StepKind, aside_name, plan_steps
 from aiagentics.compiler.state import CompiledResource, DesiredState
-from aiagentics.plan import Action, Plan, SavedPlan, desired_metadata, map_refs
+from aiagentics.plan import REF_FIELDS, Action, Plan, SavedPlan, desired_metadata, map_refs
 from aiagentics.plan.sensitive import FIELDS_KEY, requested_fields
 
 FILE_UPDATE_FIELDS = frozenset({"name", "description", "purpose"})
@@ -221,7 +221,13 @@ class ApplyRun:
         resource = self.desired.by_address[action.address]
         content_hash = self._hashes.get(action.address)
         metadata = desired_metadata(self.plan.project, resource, content_hash)
-        body = map_refs(resource.kind, resource.body, self._lookup)
+        # Only kinds with references need their (deep) copy with names turned into ids;
+        # targets build their bodies anew and never change this one.
+        body = (
+            map_refs(resource.kind, resource.body, self._lookup)
+            if resource.kind in REF_FIELDS
+            else dict(resource.body)
+        )
         if step.kind is StepKind.UPDATE:
             await target.update(
                 action.kind, str(action.id), _changes(action, resource, body, metadata)
