@@ -27,7 +27,7 @@ from aiagentics.apply.engine import (
     check_saved_target,
 )
 from aiagentics.apply.remote import apply_remote
-from aiagentics.apply.report import result_to_json
+from aiagentics.apply.report import REPLACED_REASON, result_to_json
 from aiagentics.apply.steps import Step, StepKind
 from aiagentics.cli.context import CliContext
 from aiagentics.client import ApiClient, ApiError, read_resources, resolve_connection
@@ -361,7 +361,7 @@ class ProgressView(ApplyHooks):
         counter = f"[{step.index + 1}/{step.total}]"
         what = ""
         if step.kind is StepKind.DELETE_REPLACED:
-            what = f" {step.action.id} (the replaced object)"
+            what = f" {step.action.id} ({REPLACED_REASON})"
         line = f"{counter} {step.symbol} {step.address}: {_VERBS[step.kind]}{what}…"
         self.out.print(Text(line, style=STYLES[_STEP_STYLES[step.kind]]))
 
