@@ -43,7 +43,9 @@ async def apply_files(
     """
     desired = declared(desired)
     remember_sensitive(services, desired)
-    hashes = await anyio.to_thread.run_sync(file_hashes, desired, root)
+    # Reading the files' bytes is blocking I/O: off the loop, when there are files.
+    files = bool(desired.of_kind("File"))
+    hashes = await anyio.to_thread.run_sync(file_hashes, desired, root) if files else {}
     remote = await remote_objects(services, scope)
     # Off the loop: comparing a write-only value checks its fingerprint (a memory-hard hash).
     plan = await anyio.to_thread.run_sync(make_plan, desired, remote, hashes)
