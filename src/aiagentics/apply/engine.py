@@ -1,21 +1,24 @@
-"""Carry a Plan out through the API client, in dependency order, reporting through a hook."""
+"""The one apply engine: carry a Plan out step by step against an `ApplyTarget`.
+
+`aia apply` runs it against the API (`apply.remote.RemoteTarget`); `aia dev` runs it
+in-process against the gateway's own store (`gateway.reload.local_target`). Both
+get the same steps in the same order with the same bodies; a target only says how
+to create, update and delete one object, and which half of a replace it needs first.
+Progress is reported through `ApplyHooks`, which the CLI renders.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from aiagentics.client import KIND_PATHS, ApiClient, ApiError, NotFoundError
+from aiagentics.apply.steps import ReplaceOrder, Step, StepKind, aside_name, plan_steps
 from aiagentics.compiler.state import CompiledResource, DesiredState
-from aiagentics.plan import Action, ActionType, Plan, desired_metadata, map_refs
-from aiagentics.plan.render import FORMAT_VERSION, action_to_json
+from aiagentics.plan import REF_FIELDS, Action, Plan, SavedPlan, desired_metadata, map_refs
 from aiagentics.plan.sensitive import FIELDS_KEY, requested_fields
 
-FILE_UPDATE_FIELDS = {"name", "description", "purpose"}
+FILE_UPDATE_FIELDS = frozenset({"name", "description", "purpose"})
 WRITE_ONLY_FIELDS = ("secret",)
 
 
@@ -23,38 +26,117 @@ class ApplyRefused(Exception):
     """The plan has problems (a conflict, a protected delete): nothing was changed."""
 
 
-@dataclass(frozen=True, slots=True)
-class ApplyEvent:
-    """Progress of an apply: `start`, `done` or `failed` for action `index` of `total`."""
+class StalePlan(Exception):
+    """A saved plan no longer matches the files, the remote or the target: nothing was changed."""
 
-    type: str
-    action: Action
-    index: int
-    total: int
-    remote_id: str | None = None
-    error: ApiError | None = None
-    # A webhook's signing secret the API generated for this create: shown once, here.
+
+class StepError(Exception):
+    """A step the engine itself cannot carry out (e.g. a reference to an object never created)."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.code = message, code
+
+    def to_dict(self) -> dict[str, Any]:
+        """Shaped like the API's error object, so reports read the same either way."""
+        return {
+            "status": 0,
+            "type": "api_error",
+            "code": self.code,
+            "message": self.message,
+            "param": None,
+            "request_id": None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRequest:
+    """One object to create: `body` has references as ids; a File's bytes are at `path`."""
+
+    kind: str
+    name: str
+    address: str
+    body: dict[str, Any]
+    metadata: dict[str, Any]
+    # Paths of values that came from `${ENV}`: the target stores them write-only.
+    sensitive_fields: tuple[str, ...] = ()
+    path: str | None = None  # a File's content, relative to the project root
+    content_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """What a create returned: the new id, and a secret the target generated (if any)."""
+
+    id: str
     secret: str | None = None
+
+
+class ApplyTarget(Protocol):
+    """Where a plan is carried out. Every method changes one object or raises.
+
+    A failure the user can fix (refused by the rules, unreachable) raises one of
+    `failures`: the engine stops there and reports it; anything else is a bug and
+    propagates. `delete` of an object already gone succeeds (a rerun converges);
+    `replaced` says the object is the old half of a replace.
+    """
+
+    replace_order: ReplaceOrder
+    failures: tuple[type[Exception], ...]
+
+    async def create(self, request: CreateRequest) -> Created: ...
+
+    async def update(self, kind: str, id: str, changes: dict[str, Any]) -> None: ...
+
+    async def delete(self, kind: str, id: str, *, replaced: bool) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """A step carried out: the id it created or changed, and a generated secret shown once."""
+
+    step: Step
+    remote_id: str | None = None
+    secret: str | None = None
+
+
+class ApplyHooks:
+    """What an apply tells its caller as it goes (Terraform's Hook); override what you render.
+
+    Called in step order, on the thread running the apply, never concurrently.
+    Every method does nothing here.
+    """
+
+    def step_started(self, step: Step) -> None:
+        """`step` is about to be carried out."""
+
+    def step_done(self, step: Step, done: Done) -> None:
+        """`step` took effect."""
+
+    def step_failed(self, step: Step, error: Exception) -> None:
+        """`step` failed with `error`: the apply stops; later steps are not done."""
 
 
 @dataclass(slots=True)
 class ApplyResult:
     """What was done (with the ids involved), what failed, and what was left undone."""
 
-    done: list[tuple[Action, str | None]] = field(default_factory=list)
-    failed: Action | None = None
-    error: ApiError | None = None
-    not_done: list[Action] = field(default_factory=list)
-    # Ctrl-C: the action in flight then (it may or may not have taken effect), if any.
-    interrupted: Action | None = None
+    done: list[Done] = field(default_factory=list)
+    failed: Step | None = None
+    error: Exception | None = None
+    not_done: list[Step] = field(default_factory=list)
+    # Ctrl-C: the step in flight then (it may or may not have taken effect), if any.
+    interrupted: Step | None = None
     stopped: bool = False
-    # Secrets the API generated for created webhooks, by address: the API shows them only
-    # in the create response, so this is the one place a user can read them.
-    secrets: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.failed is None and not self.stopped
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        """Generated secrets by address: the target shows them only in the create response."""
+        return {d.step.address: d.secret for d in self.done if d.secret is not None}
 
 
 class ApplyInterrupted(KeyboardInterrupt):
@@ -65,210 +147,161 @@ class ApplyInterrupted(KeyboardInterrupt):
         self.result = result
 
 
-def result_to_json(
-    plan: Plan, result: ApplyResult | None, error: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """What `aia apply --json` prints (format described in aiagentics.plan.render)."""
-    if result is None:  # refused before any change
-        status = "refused" if error or plan.problems else "no_changes"
-        not_done = list(_steps(plan)) if status == "refused" else []
-        result = ApplyResult(not_done=not_done)
-    elif result.stopped:
-        status = "interrupted"
-    elif result.failed is not None:
-        status = "failed"
-    else:
-        status = "applied" if result.done else "no_changes"
-    failed = None
-    if result.failed is not None:
-        api_error = result.error.to_dict() if result.error is not None else None
-        failed = {**action_to_json(result.failed), "error": api_error}
-    return {
-        "format_version": FORMAT_VERSION,
-        "project": plan.project,
-        "env": plan.env,
-        "status": status,
-        "done": [_done_to_json(a, rid, result.secrets) for a, rid in result.done],
-        "failed": failed,
-        "interrupted": action_to_json(result.interrupted) if result.interrupted else None,
-        "not_done": [action_to_json(a) for a in result.not_done],
-        "problems": [
-            {"code": p.code, "address": p.address, "message": p.message, "remote_id": p.remote_id}
-            for p in plan.problems
-        ],
-        "error": error,
-    }
+class ApplyRun:
+    """One apply of `plan` against `target`; `run()` carries it out, stopping at a failure.
 
-
-def _done_to_json(action: Action, remote_id: str | None, secrets: dict[str, str]) -> dict[str, Any]:
-    out = {**action_to_json(action), "remote_id": remote_id}
-    if action.address in secrets and action.type in (ActionType.CREATE, ActionType.REPLACE):
-        out["secret"] = secrets[action.address]  # shown once: the API never returns it again
-    return out
-
-
-Hook = Callable[[ApplyEvent], None]
-
-
-def apply_plan(
-    plan: Plan,
-    desired: DesiredState,
-    client: ApiClient,
-    *,
-    read_file: Callable[[str], bytes] | None = None,
-    file_hashes: dict[str, str] | None = None,
-    on_event: Hook | None = None,
-) -> ApplyResult:
-    """Apply every change of `plan` (already in apply order); stop at the first failure.
-
-    Names are mapped to ids as resources are created. A failure midway leaves
-    what was done in place, labelled as owned, so planning again converges.
+    Names are mapped to ids as objects are created. A failure midway leaves what
+    was done in place (unless the target undoes it as one unit), labelled as
+    owned, so planning again converges. The run's state stays readable when it
+    is cancelled: `stopped()` says what was done, in flight and not done.
     """
-    if plan.problems:
-        raise ApplyRefused("; ".join(p.message for p in plan.problems))
-    ids: dict[str, str] = {a.address: a.id for a in plan.actions if a.id}
-    hashes = file_hashes or {}
-    steps = _steps(plan)
-    result = ApplyResult()
-    emit = on_event or (lambda _e: None)
 
-    def lookup(kind: str, name: str) -> str:
-        try:
-            return ids[f"{kind}/{name}"]
-        except KeyError:
-            raise ApiError(
-                0, f"{kind}/{name} has no id: it was not created", code="unresolved"
-            ) from None
+    def __init__(
+        self,
+        plan: Plan,
+        desired: DesiredState,
+        target: ApplyTarget,
+        *,
+        file_hashes: Mapping[str, str] | None = None,
+        hooks: ApplyHooks | None = None,
+    ) -> None:
+        if plan.problems:
+            raise ApplyRefused("; ".join(p.message for p in plan.problems))
+        self.plan, self.desired, self.target = plan, desired, target
+        self.hooks = hooks or ApplyHooks()
+        self.steps = plan_steps(plan, target.replace_order)
+        self.result = ApplyResult()
+        self._hashes = dict(file_hashes or {})
+        self._ids: dict[str, str] = {a.address: a.id for a in plan.actions if a.id}
+        self._finished = 0  # steps[:_finished] are done
+        self._in_flight: Step | None = None
 
-    finished = 0  # steps[:finished] are done
-    in_flight = False
-    try:
-        for index, action in enumerate(steps):
-            emit(ApplyEvent("start", action, index, len(steps), action.id))
-            in_flight = True
+    async def run(self) -> ApplyResult:
+        """Carry out every step in order; on a failure, report it and stop."""
+        failures: tuple[type[Exception], ...] = (StepError, *self.target.failures)
+        for step in self.steps:
+            self.hooks.step_started(step)
+            self._in_flight = step
             try:
-                remote_id, secret = _carry_out(
-                    action,
-                    desired,
-                    client,
-                    lookup,
-                    read_file,
-                    hashes.get(action.address),
-                    plan.project,
-                )
-            except ApiError as exc:
-                in_flight = False
-                result.failed, result.error = action, exc
-                result.not_done = steps[index + 1 :]
-                emit(ApplyEvent("failed", action, index, len(steps), action.id, exc))
-                return result
-            in_flight = False
-            if remote_id is not None:
-                ids[action.address] = remote_id
-            if secret is not None:
-                result.secrets[action.address] = secret
-            result.done.append((action, remote_id))
-            finished = index + 1
-            emit(ApplyEvent("done", action, index, len(steps), remote_id, secret=secret))
-    except KeyboardInterrupt:
+                done = await self._carry_out(step)
+            except failures as exc:
+                self._in_flight = None
+                self.result.failed, self.result.error = step, exc
+                self.result.not_done = self.steps[step.index + 1 :]
+                self.hooks.step_failed(step, exc)
+                return self.result
+            self._in_flight = None
+            if done.remote_id is not None:
+                self._ids[step.address] = done.remote_id
+            self.result.done.append(done)
+            self._finished = step.index + 1
+            self.hooks.step_done(step, done)
+        return self.result
+
+    def stopped(self) -> ApplyResult:
+        """The result of a run cut short (Ctrl-C, cancellation), as of now."""
+        result = self.result
         result.stopped = True
-        result.interrupted = steps[finished] if in_flight else None
-        result.not_done = steps[finished + (1 if in_flight else 0) :]
-        raise ApplyInterrupted(result) from None
-    return result
+        result.interrupted = self._in_flight
+        result.not_done = self.steps[self._finished + (1 if self._in_flight else 0) :]
+        return result
 
+    def _lookup(self, kind: str, name: str) -> str:
+        try:
+            return self._ids[f"{kind}/{name}"]
+        except KeyError:
+            raise StepError(f"{kind}/{name} has no id: it was not created", "unresolved") from None
 
-def _steps(plan: Plan) -> list[Action]:
-    """The plan's changes in order, each replace split in two: create-before-destroy.
-
-    Names are unique and the API refuses to delete what is still referenced, so a
-    replace renames the old object aside and creates the new one in its place;
-    the old one is deleted at the very end, once its users point at the new one.
-    """
-    steps = list(plan.changes)
-    for action in plan.changes:
-        if action.type is ActionType.REPLACE:
-            steps.append(
-                replace(action, type=ActionType.DELETE, reason="the replaced object", changes=())
-            )
-    return steps
-
-
-def aside_name(name: str, remote_id: str) -> str:
-    """The name a replaced object takes while its successor is created (valid, unique)."""
-    return f"{name[:40]}-replaced-{hashlib.sha256(remote_id.encode()).hexdigest()[:8]}"
-
-
-def _carry_out(
-    action: Action,
-    desired: DesiredState,
-    client: ApiClient,
-    lookup: Callable[[str, str], str],
-    read_file: Callable[[str], bytes] | None,
-    content_hash: str | None,
-    project: str,
-) -> tuple[str | None, str | None]:
-    """Carry out one step: (the remote id, a secret the API generated and shows only now)."""
-    path = KIND_PATHS[action.kind]
-    if action.type is ActionType.DELETE:
-        _delete(client, f"{path}/{action.id}")
-        return None, None
-    resource = desired.by_address[action.address]
-    metadata = desired_metadata(project, resource, content_hash)
-    body = map_refs(resource.kind, resource.body, lookup)
-    if action.type is ActionType.UPDATE:
-        tops = {c.path.split(".")[0] for c in action.changes} - {"metadata", "content"}
-        # Write-only fields (secrets) cannot be compared: resend them with every update.
-        # (Only when set: a null secret would make the server generate a new one.)
-        tops |= {k for k in WRITE_ONLY_FIELDS if body.get(k) is not None}
-        if resource.kind == "File":
-            tops &= FILE_UPDATE_FIELDS  # a file's content never changes in place
-        update = {k: body[k] for k in tops if k in body}
-        update["metadata"] = metadata
-        fields = requested_fields(resource)
-        if fields or FIELDS_KEY in tops:
-            # The API treats these as write-only; an empty list makes them plain again.
-            update[FIELDS_KEY] = fields
-        client.update(f"{path}/{action.id}", update)
-        return action.id, None
-    if action.type is ActionType.REPLACE:
-        client.update(f"{path}/{action.id}", {"name": aside_name(action.name, str(action.id))})
-    created = _create(client, path, resource, body, metadata, read_file)
-    # A secret the files set is the user's already (and sensitive): only a generated one is shown.
-    generated = body.get("secret") is None and isinstance(created.get("secret"), str)
-    return str(created["id"]), (created["secret"] if generated else None)
-
-
-def _delete(client: ApiClient, path: str) -> None:
-    # Already gone (404): the goal of a delete is reached, so a rerun converges.
-    with contextlib.suppress(NotFoundError):
-        client.delete(path)
-
-
-def _create(
-    client: ApiClient,
-    path: str,
-    resource: CompiledResource,
-    body: dict[str, Any],
-    metadata: dict[str, Any],
-    read_file: Callable[[str], bytes] | None,
-) -> dict[str, Any]:
-    if resource.kind == "File":
-        if read_file is None:
-            raise ApiError(0, f"{resource.address}: no way to read {body.get('path')}")
-        relative = str(body.get("path"))
-        fields = {
-            "purpose": str(body.get("purpose") or "retrieval"),
-            "name": resource.name,
-            "metadata": json.dumps(metadata),
-        }
-        if body.get("description"):
-            fields["description"] = str(body["description"])
-        created = client.upload(
-            path, filename=relative.rsplit("/", 1)[-1], content=read_file(relative), fields=fields
+    async def _carry_out(self, step: Step) -> Done:
+        action, target = step.action, self.target
+        if step.kind.is_delete:
+            replaced = step.kind is StepKind.DELETE_REPLACED
+            await target.delete(action.kind, str(action.id), replaced=replaced)
+            return Done(step)
+        resource = self.desired.by_address[action.address]
+        content_hash = self._hashes.get(action.address)
+        metadata = desired_metadata(self.plan.project, resource, content_hash)
+        # Only kinds with references need their (deep) copy with names turned into ids;
+        # targets build their bodies anew and never change this one.
+        body = (
+            map_refs(resource.kind, resource.body, self._lookup)
+            if resource.kind in REF_FIELDS
+            else dict(resource.body)
         )
-    else:
-        fields = requested_fields(resource)
-        extra = {FIELDS_KEY: fields} if fields else {}  # values from ${ENV}: write-only
-        created = client.create(path, {**body, "metadata": metadata, **extra})
-    return created
+        if step.kind is StepKind.UPDATE:
+            await target.update(
+                action.kind, str(action.id), _changes(action, resource, body, metadata)
+            )
+            return Done(step, action.id)
+        if (
+            step.kind is StepKind.CREATE_REPLACEMENT
+            and target.replace_order is ReplaceOrder.CREATE_THEN_DELETE
+        ):
+            # Names are unique: the old object steps aside for its successor.
+            aside = aside_name(action.name, str(action.id))
+            await target.update(action.kind, str(action.id), {"name": aside})
+        request = CreateRequest(
+            kind=action.kind,
+            name=resource.name,
+            address=action.address,
+            body=body,
+            metadata=metadata,
+            sensitive_fields=tuple(requested_fields(resource)),
+            path=str(body["path"]) if resource.kind == "File" else None,
+            content_hash=content_hash,
+        )
+        created = await target.create(request)
+        # A secret the files set is the user's already (and sensitive): only a generated one is shown.
+        generated = created.secret if body.get("secret") is None else None
+        return Done(step, created.id, generated)
+
+
+def _changes(
+    action: Action, resource: CompiledResource, body: dict[str, Any], metadata: dict[str, Any]
+) -> dict[str, Any]:
+    """The fields an update sends: the changed ones, the labels, and the write-only ones."""
+    tops = {c.path.split(".")[0] for c in action.changes} - {"metadata", "content"}
+    # Write-only fields (secrets) cannot be compared: resend them with every update.
+    # (Only when set: a null secret would make the server generate a new one.)
+    tops |= {k for k in WRITE_ONLY_FIELDS if body.get(k) is not None}
+    if action.kind == "File":
+        tops &= FILE_UPDATE_FIELDS  # a file's content never changes in place
+    update = {k: body[k] for k in tops if k in body}
+    update["metadata"] = metadata
+    fields = requested_fields(resource)
+    if fields or FIELDS_KEY in tops:
+        # The target treats these as write-only; an empty list makes them plain again.
+        update[FIELDS_KEY] = fields
+    return update
+
+
+def check_saved(saved: SavedPlan, plan: Plan, planfile: str) -> None:
+    """Refuse (raise `StalePlan`) when the files or the remote moved since the plan was saved."""
+    if saved.state_hash != plan.state_hash:
+        raise StalePlan(
+            f"the files changed since {planfile} was made: nothing was changed; plan again"
+        )
+    if saved.remote != plan.remote:
+        moved = sorted(
+            k
+            for k in set(saved.remote) | set(plan.remote)
+            if saved.remote.get(k) != plan.remote.get(k)
+        )
+        raise StalePlan(
+            f"the remote changed since {planfile} was made ({', '.join(moved)}): "
+            "nothing was changed; plan again"
+        )
+    want = [(a.type, a.address) for a in saved.plan.changes]
+    have = [(a.type, a.address) for a in plan.changes]
+    if want != have:
+        raise StalePlan(
+            f"{planfile} no longer matches a fresh plan: nothing was changed; plan again"
+        )
+
+
+def check_saved_target(saved: SavedPlan, project: str, base_url: str, planfile: str) -> None:
+    """Refuse a saved plan made for another project or against another API."""
+    if saved.plan.project != project:
+        raise StalePlan(f"{planfile} is a plan of project {saved.plan.project!r}, not {project!r}")
+    if saved.base_url != base_url:
+        raise StalePlan(f"{planfile} was made against {saved.base_url}, not {base_url}")

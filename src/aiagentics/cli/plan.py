@@ -10,20 +10,25 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import click
 from rich.console import Console
 from rich.text import Text
 
 from aiagentics.apply.engine import (
-    ApplyEvent,
+    ApplyHooks,
     ApplyInterrupted,
     ApplyRefused,
     ApplyResult,
-    apply_plan,
-    result_to_json,
+    Done,
+    StalePlan,
+    check_saved,
+    check_saved_target,
 )
+from aiagentics.apply.remote import apply_remote
+from aiagentics.apply.report import REPLACED_REASON, result_to_json
+from aiagentics.apply.steps import Step, StepKind
 from aiagentics.cli._session import Failed, connect, console_for, fail, run_guarded
 from aiagentics.cli.context import CliContext
 from aiagentics.client import ApiClient, read_resources
@@ -237,25 +242,22 @@ def _apply(
     session = open_session(ctx, err, as_json)
     with session.client:
         if saved is not None:
-            if saved.plan.project != session.desired.project:
-                fail(
-                    f"{planfile} is a plan of project {saved.plan.project!r}, not {session.desired.project!r}",
-                    err,
+            try:
+                check_saved_target(
+                    saved, session.desired.project, session.client.base_url, planfile or ""
                 )
-            if saved.base_url != session.client.base_url:
-                fail(
-                    f"{planfile} was made against {saved.base_url}, not {session.client.base_url}",
-                    err,
-                )
+            except StalePlan as exc:
+                fail(str(exc), err)
         plan = make_plan(session.desired, read_remote(session), session.file_hashes)
         if saved is not None:
             try:
-                _check_saved(saved, plan, planfile or "", err)
-            except Failed as exc:
+                check_saved(saved, plan, planfile or "")
+            except StalePlan as exc:
+                err.print(Text(f"error: {exc}", style="bold red"))
                 if as_json:  # already explained on stderr; the report says it to a pipeline
                     error = {"type": "apply_refused", "code": "apply_refused", "message": str(exc)}
                     click.echo(json.dumps(result_to_json(plan, None, error), indent=2))
-                raise
+                raise Failed(str(exc)) from None
         render_plan(plan, out)
         if plan.problems:
             refuse("the plan has errors: nothing was changed")
@@ -272,13 +274,13 @@ def _apply(
                 out.print("Cancelled: nothing was changed.")
                 return 1
         try:
-            result = apply_plan(
+            result = apply_remote(
                 plan,
                 session.desired,
                 session.client,
                 read_file=session.read_file,
                 file_hashes=session.file_hashes,
-                on_event=lambda e: _progress(e, out),
+                hooks=ProgressView(out),
             )
         except ApplyRefused as exc:
             refuse(str(exc))
@@ -292,58 +294,53 @@ def _apply(
     return _report(result, out, err)
 
 
-def _check_saved(saved: Any, plan: Plan, planfile: str, err: Console) -> None:
-    """Refuse (changing nothing) when the files or the remote moved since the plan was saved."""
-    if saved.state_hash != plan.state_hash:
-        fail(f"the files changed since {planfile} was made: nothing was changed; plan again", err)
-    if saved.remote != plan.remote:
-        moved = sorted(
-            k
-            for k in set(saved.remote) | set(plan.remote)
-            if saved.remote.get(k) != plan.remote.get(k)
-        )
-        fail(
-            f"the remote changed since {planfile} was made ({', '.join(moved)}): "
-            "nothing was changed; plan again",
-            err,
-        )
-    want = [(a.type, a.address) for a in saved.plan.changes]
-    have = [(a.type, a.address) for a in plan.changes]
-    if want != have:
-        fail(f"{planfile} no longer matches a fresh plan: nothing was changed; plan again", err)
+_VERBS = {
+    StepKind.CREATE: "creating",
+    StepKind.UPDATE: "updating",
+    StepKind.DELETE: "deleting",
+    StepKind.CREATE_REPLACEMENT: "replacing",
+    StepKind.DELETE_REPLACED: "deleting",
+}
+_STEP_STYLES = {
+    StepKind.CREATE: "create",
+    StepKind.UPDATE: "update",
+    StepKind.DELETE: "delete",
+    StepKind.CREATE_REPLACEMENT: "replace",
+    StepKind.DELETE_REPLACED: "delete",
+}
 
 
-def _progress(event: ApplyEvent, out: Console) -> None:
-    a = event.action
-    step = f"[{event.index + 1}/{event.total}]"
-    if event.type == "start":
-        verb = {
-            "create": "creating",
-            "update": "updating",
-            "delete": "deleting",
-            "replace": "replacing",
-        }[a.type.value]
-        what = f" {a.id} ({a.reason})" if a.reason == "the replaced object" else ""
-        out.print(
-            Text(f"{step} {a.type.symbol} {a.address}: {verb}{what}…", style=STYLES[a.type.value])
-        )
-    elif event.type == "done":
-        out.print(
-            Text(f"{step} {a.address}: done" + (f" ({event.remote_id})" if event.remote_id else ""))
-        )
-        if event.secret is not None:
-            out.print(Text(f"  signing secret: {event.secret}", style="bold"))
-            out.print(
+class ProgressView(ApplyHooks):
+    """The apply's progress, one line per step started and done."""
+
+    def __init__(self, out: Console) -> None:
+        self.out = out
+
+    def step_started(self, step: Step) -> None:
+        counter = f"[{step.index + 1}/{step.total}]"
+        what = ""
+        if step.kind is StepKind.DELETE_REPLACED:
+            what = f" {step.action.id} ({REPLACED_REASON})"
+        line = f"{counter} {step.symbol} {step.address}: {_VERBS[step.kind]}{what}…"
+        self.out.print(Text(line, style=STYLES[_STEP_STYLES[step.kind]]))
+
+    def step_done(self, step: Step, done: Done) -> None:
+        counter = f"[{step.index + 1}/{step.total}]"
+        rid = f" ({done.remote_id})" if done.remote_id else ""
+        self.out.print(Text(f"{counter} {step.address}: done{rid}"))
+        if done.secret is not None:
+            self.out.print(Text(f"  signing secret: {done.secret}", style="bold"))
+            self.out.print(
                 "  Store it now: it will not be shown again "
-                f"(POST /v1/webhooks/{event.remote_id}/rotate_secret makes a new one)."
+                f"(POST /v1/webhooks/{done.remote_id}/rotate_secret makes a new one)."
             )
 
 
 def _report(result: ApplyResult, out: Console, err: Console) -> int:
     counts = {t: 0 for t in ActionType}
-    for action, _ in result.done:
-        if action.reason != "the replaced object":  # the second half of a replace
-            counts[action.type] += 1
+    for d in result.done:
+        if d.step.kind is not StepKind.DELETE_REPLACED:  # a replace counts once
+            counts[d.step.action.type] += 1
     done = (
         f"{counts[ActionType.CREATE]} created, {counts[ActionType.UPDATE]} updated, "
         f"{counts[ActionType.DELETE]} deleted, {counts[ActionType.REPLACE]} replaced"
@@ -363,7 +360,7 @@ def _report(result: ApplyResult, out: Console, err: Console) -> int:
     before = "the interruption" if result.stopped else "the failure"
     err.print(
         f"Done before {before}: {done}"
-        + "".join(f"\n  {a.type.symbol} {a.address}" for a, _ in result.done)
+        + "".join(f"\n  {d.step.symbol} {d.step.address}" for d in result.done)
     )
     if result.interrupted is not None:
         err.print(
@@ -372,7 +369,7 @@ def _report(result: ApplyResult, out: Console, err: Console) -> int:
         )
     first = f"{result.failed.address} (failed)" if result.failed is not None else ""
     err.print(
-        f"Not done: {first}" + "".join(f"\n  {a.type.symbol} {a.address}" for a in result.not_done)
+        f"Not done: {first}" + "".join(f"\n  {s.symbol} {s.address}" for s in result.not_done)
     )
     err.print("Fix the cause and run `aia apply` again: it continues from what exists.")
     return 1

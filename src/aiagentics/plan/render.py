@@ -28,7 +28,7 @@ fields are write-only is the change `sensitive_fields` (lists of paths). New
 fields may be added within a format version; removing or changing one bumps it.
 
 `aia apply --json` prints a report in the same format version (built by
-`aiagentics.apply.engine.result_to_json`); actions are shaped as above:
+`aiagentics.apply.report.result_to_json`); actions are shaped as above:
 
     {
       "format_version": "1", "project": "payments-support", "env": null,

@@ -14,9 +14,10 @@ from typing import Any
 
 import anyio
 
+from aiagentics.apply.engine import ApplyRefused
 from aiagentics.compiler import ParseCache, compile_project
 from aiagentics.compiler.state import DesiredState
-from aiagentics.gateway.reload.sync import SyncConflict, sync_state
+from aiagentics.gateway.reload.local_apply import apply_files
 from aiagentics.gateway.reload.watch import (
     Batch,
     InputStamp,
@@ -198,17 +199,20 @@ class DevReloader:
         if result.state is None:
             return done(ok=False, diagnostics=tuple(result.diagnostics))
         try:
-            synced = await sync_state(self.services, self.scope, result.state, project.root)
-        except SyncConflict as exc:
+            applied = await apply_files(self.services, self.scope, result.state, project.root)
+        except ApplyRefused as exc:
             return done(ok=False, error=str(exc))
-        except OSError as exc:  # a File's content vanished between compile and sync
+        except OSError as exc:  # a File's content vanished between compile and apply
             return done(ok=False, error=f"{exc.filename}: {exc.strerror}")
+        failed = applied.result.failed
+        if failed is not None:  # nothing of this reload took effect
+            return done(ok=False, error=f"{failed.address}: {applied.result.error}")
         self.last_good = result.state
         return done(
             ok=True,
-            plan=synced.plan,
+            plan=applied.plan,
             diagnostics=tuple(result.diagnostics),
-            secrets=synced.secrets,
+            secrets=applied.result.secrets,
         )
 
 

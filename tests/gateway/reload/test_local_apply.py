@@ -1,4 +1,4 @@
-"""`sync_state`: the in-process apply of `aia dev`, against a real SQLite store."""
+"""`apply_files`: the in-process apply of `aia dev` (engine + LocalTarget), on a real SQLite store."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from aiagentics.apply.engine import ApplyRefused
 from aiagentics.compiler import compile_project
 from aiagentics.compiler.state import DesiredState
-from aiagentics.gateway.reload.sync import SyncConflict, stable_id, sync_state
+from aiagentics.engine.definitions import stable_id
+from aiagentics.gateway.reload.local_apply import apply_files
 from aiagentics.gateway.services import Services, build_services
 from aiagentics.gateway.settings import GatewaySettings
 from aiagentics.project import load_project
@@ -69,7 +71,7 @@ async def test_first_sync_creates_with_stable_ids_and_second_changes_nothing(
 ) -> None:
     root = tmp_path / "p"
     write(root, {"a": "first", "b": "second"}, "a, b")
-    first = await sync_state(services, SCOPE, desired(root), root)
+    first = await apply_files(services, SCOPE, desired(root), root)
     assert sorted(a.address for a in first.plan.changes) == [
         "Agent/helper",
         "Tool/a",
@@ -80,7 +82,7 @@ async def test_first_sync_creates_with_stable_ids_and_second_changes_nothing(
     assert agent.data["tools"] == [stable_id(SCOPE, "Tool", "a"), stable_id(SCOPE, "Tool", "b")]
     assert agent.data["instructions"] == "Hello world"
     assert agent.data["metadata"]["aia.dev_source"] == "agents/helper.yaml"
-    again = await sync_state(services, SCOPE, desired(root), root)
+    again = await apply_files(services, SCOPE, desired(root), root)
     assert again.plan.changes == ()
 
 
@@ -89,9 +91,9 @@ async def test_edits_update_in_place_and_removed_files_are_deleted(
 ) -> None:
     root = tmp_path / "p"
     write(root, {"a": "first", "b": "second"}, "a, b")
-    await sync_state(services, SCOPE, desired(root), root)
+    await apply_files(services, SCOPE, desired(root), root)
     write(root, {"a": "first, edited"}, "a", who="you")
-    result = await sync_state(services, SCOPE, desired(root), root)
+    result = await apply_files(services, SCOPE, desired(root), root)
     kinds = {a.address: a.type.value for a in result.plan.changes}
     assert kinds == {"Tool/a": "update", "Agent/helper": "update", "Tool/b": "delete"}
     agent = await services.store.get("agent", SCOPE, stable_id(SCOPE, "Agent", "helper"))
@@ -106,8 +108,8 @@ async def test_a_name_taken_through_the_api_is_a_conflict_and_nothing_changes(
     root = tmp_path / "p"
     await services.store.create("tool", SCOPE, "a", {"type": "client", "metadata": {}})
     write(root, {"a": "first"}, "a")
-    with pytest.raises(SyncConflict, match="Tool/a"):
-        await sync_state(services, SCOPE, desired(root), root)
+    with pytest.raises(ApplyRefused, match="Tool/a"):
+        await apply_files(services, SCOPE, desired(root), root)
     assert await services.store.get("agent", SCOPE, stable_id(SCOPE, "Agent", "helper")) is None
 
 
@@ -116,7 +118,7 @@ async def test_a_failure_midway_rolls_the_whole_reload_back(
 ) -> None:
     root = tmp_path / "p"
     write(root, {"a": "first"}, "a")
-    await sync_state(services, SCOPE, desired(root), root)
+    await apply_files(services, SCOPE, desired(root), root)
     # The agent's new version is refused by the store after the tools were written:
     # the reload is one transaction, so the tools' changes must not stay either.
     write(root, {"a": "edited", "c": "new"}, "a, c", who="again")
@@ -129,13 +131,13 @@ async def test_a_failure_midway_rolls_the_whole_reload_back(
 
     services.store.update = failing_update  # type: ignore[method-assign]
     with pytest.raises(RuntimeError, match="disk full"):
-        await sync_state(services, SCOPE, desired(root), root)
+        await apply_files(services, SCOPE, desired(root), root)
     services.store.update = real_update  # type: ignore[method-assign]
     tool_a = await services.store.get("tool", SCOPE, stable_id(SCOPE, "Tool", "a"))
     assert tool_a is not None and tool_a.data["description"] == "first"
     assert await services.store.get("tool", SCOPE, stable_id(SCOPE, "Tool", "c")) is None
     # And the next reload converges.
-    result = await sync_state(services, SCOPE, desired(root), root)
+    result = await apply_files(services, SCOPE, desired(root), root)
     assert {a.address for a in result.plan.changes} == {"Tool/a", "Tool/c", "Agent/helper"}
 
 
@@ -151,7 +153,7 @@ async def test_a_memory_removed_from_the_files_takes_its_kv_entries_along(
         "apiVersion: aiagentics.io/v1\nkind: Memory\nmetadata: {name: notes}\n"
         "spec: {kv: {scope: project}}\n"
     )
-    await sync_state(services, SCOPE, desired(root), root)
+    await apply_files(services, SCOPE, desired(root), root)
     mem_id = stable_id(SCOPE, "Memory", "notes")
     await services.memory.kv.set("syncproj", "test", mem_id, KVScope("project"), "k", {"v": 1})
 
@@ -162,7 +164,7 @@ async def test_a_memory_removed_from_the_files_takes_its_kv_entries_along(
 
     assert rows() == 1
     memory.unlink()
-    result = await sync_state(services, SCOPE, desired(root), root)
+    result = await apply_files(services, SCOPE, desired(root), root)
     assert [a.address for a in result.plan.changes] == ["Memory/notes"]
     assert rows() == 0
 
@@ -174,6 +176,6 @@ async def test_values_from_env_are_kept_out_of_run_errors(
     root = tmp_path / "p"
     write(root, {"a": "${DEV_TOOL_NOTE}"}, "a")
     assert "note-5e1b7c9a2d" not in services.runs.scrubber
-    await sync_state(services, SCOPE, desired(root), root)
+    await apply_files(services, SCOPE, desired(root), root)
     assert "note-5e1b7c9a2d" in services.runs.scrubber
     assert services.runs.scrubber.scrub("got note-5e1b7c9a2d") == "got [REDACTED]"
