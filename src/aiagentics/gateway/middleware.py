@@ -105,7 +105,7 @@ class GatewayMiddleware:
                     # One cheap "did the database change?" check per request validates
                     # every read cached since the last write (see readcache.py).
                     cache = self.services.read_cache
-                    token = cache.begin(self.services.db.change_token())
+                    token = cache.begin(await self.services.storage.change_token())
                     state["cache_token"] = token
                     auth = await authenticate(
                         self.services.store, headers.get("authorization"), cache, token

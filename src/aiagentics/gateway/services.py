@@ -3,9 +3,9 @@
 Kept in `app.state.services`; handlers ask for it with the dependency `services`.
 Components add a field here (with a None default) and one construction line in
 `build_services`, marked below. A component with `start()`/`stop()` coroutines appends
-itself to `services.components`: `Services.start()` runs the migrations of every
-registered component, bootstraps the admin key, then starts components in order;
-`stop()` stops them in reverse order and closes the database.
+itself to `services.components`: `Services.start()` migrates the storage (off the loop),
+bootstraps the admin key, then starts components in order; `stop()` stops them in
+reverse order and closes the storage.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from litestar import Request
 
 from aiagentics.gateway.readcache import ReadCache
 from aiagentics.gateway.settings import GatewaySettings
-from aiagentics.storage.base import Store
+from aiagentics.storage.base import Storage, Store
 from aiagentics.storage.sqlite.db import Database
 
 log = logging.getLogger("aiagentics.gateway")
@@ -38,6 +38,7 @@ class Services:
 
     settings: GatewaySettings
     db: Database
+    storage: Storage
     store: Store
     sealer: Any  # aiagentics.engine.sealing.Sealer (seal/unseal webhook secrets)
     rate_limiter: Any  # aiagentics.gateway.ratelimit.RateLimiter
@@ -58,9 +59,8 @@ class Services:
         if self.started:
             return
         from aiagentics.gateway.auth import bootstrap_admin_key
-        from aiagentics.storage.sqlite.migrations import apply_migrations
 
-        apply_migrations(self.db)
+        await self.storage.migrate()
         await bootstrap_admin_key(
             self.store,
             self.settings.default_project,
@@ -78,7 +78,7 @@ class Services:
                 await component.stop()
             except Exception:  # one broken component must not keep the others running
                 log.exception("stopping %r failed", component)
-        self.db.close()
+        await self.storage.close()
         self.started = False
 
 
@@ -87,14 +87,16 @@ def build_services(settings: GatewaySettings) -> Services:
     from aiagentics.engine.sealing import Sealer
     from aiagentics.gateway.ratelimit import RateLimiter
     from aiagentics.gateway.statedir import prepare_state_dir
-    from aiagentics.storage.sqlite.definitions import SQLiteStore
+    from aiagentics.storage.sqlite.storage import SQLiteStorage
 
     prepare_state_dir(settings)  # private modes before the database file is opened
     db = Database(settings.database_path)
+    storage = SQLiteStorage(db)
     services = Services(
         settings=settings,
         db=db,
-        store=SQLiteStore(db),
+        storage=storage,
+        store=storage.definitions,
         sealer=Sealer.from_settings(settings),
         rate_limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         read_cache=ReadCache(settings.read_cache_entries),
@@ -104,8 +106,7 @@ def build_services(settings: GatewaySettings) -> Services:
 
     services.runs = RunService(
         settings,
-        db,
-        services.store,
+        storage,
         known_secrets=[services.sealer.key_text],
         sealer=services.sealer,
     )
@@ -132,18 +133,18 @@ def prepare_database(settings: GatewaySettings) -> str | None:
     import asyncio
 
     from aiagentics.gateway.auth import bootstrap_admin_key
-    from aiagentics.storage.sqlite.migrations import apply_migrations
 
-    services = build_services(settings)
-    try:
-        apply_migrations(services.db)
-        return asyncio.run(
-            bootstrap_admin_key(
+    async def prepare() -> str | None:
+        services = build_services(settings)
+        try:
+            await services.storage.migrate()
+            return await bootstrap_admin_key(
                 services.store,
                 settings.default_project,
                 settings.default_environment,
                 settings.bootstrap_api_key,
             )
-        )
-    finally:
-        services.db.close()
+        finally:
+            await services.storage.close()
+
+    return asyncio.run(prepare())

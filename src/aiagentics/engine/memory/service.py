@@ -25,7 +25,6 @@ from aiagentics.engine.memory.retrieval import (
 )
 from aiagentics.gateway.errors import InvalidRequest
 from aiagentics.storage.base import Resource, Scope, Store
-from aiagentics.storage.sqlite import schema_memory  # noqa: F401  (registers migrations)
 from aiagentics.storage.sqlite.db import Database
 
 __all__ = ["MemoryService", "VectorProfile", "install_memory"]

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiagentics.ids import new_id
-from aiagentics.storage.sqlite import schema_webhooks  # noqa: F401  (registers migrations)
 from aiagentics.storage.sqlite.db import Database
 
 __all__ = ["Attempt", "Delivery", "Outbox"]

@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import hashlib
 import os
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,12 +116,10 @@ async def sync_state(
     deleted: list[tuple[str, Resource]] = []
     secrets: dict[str, str] = {}
     try:
-        with services.db.transaction():
+        async with services.storage.transaction():
             for action in plan.changes:
-                _run_now(
-                    _apply_one(
-                        services, auth, desired, action, root, hashes, staged, deleted, secrets
-                    )
+                await _apply_one(
+                    services, auth, desired, action, root, hashes, staged, deleted, secrets
                 )
         for tmp, final in staged:
             os.replace(tmp, final)
@@ -183,21 +180,6 @@ def declared(desired: DesiredState) -> DesiredState:
         for r in desired.resources
     )
     return dataclasses.replace(desired, resources=marked, by_address={r.address: r for r in marked})
-
-
-def _run_now(coro: Coroutine[Any, Any, Any]) -> Any:
-    """Run a store coroutine to completion without yielding to the event loop.
-
-    Inside `db.transaction()` nothing may await for real (another task would walk
-    into the transaction); the SQLite store never suspends, and this says so loudly
-    if that ever changes.
-    """
-    try:
-        coro.send(None)
-    except StopIteration as done:
-        return done.value
-    coro.close()
-    raise RuntimeError("a store call suspended inside the reload transaction")
 
 
 async def _apply_one(
@@ -264,7 +246,7 @@ async def _prepared(
     if rt.prepare is not None:
         data = await rt.prepare(services, auth, data, current)
     extra = data.pop("_response_extra", None)
-    # In the reload transaction nothing may await: sealed here, hashing only changed values.
+    # Sealed here, hashing only changed values.
     sealed = seal_fields(
         services.sealer, kind, data, current.data if current else None, sensitive or []
     )

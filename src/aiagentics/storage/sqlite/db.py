@@ -1,103 +1,336 @@
-"""One SQLite file: WAL, synchronous=NORMAL, foreign keys on, one connection per process.
+"""One SQLite file (WAL, synchronous=NORMAL, foreign keys on) that the event loop never touches.
 
-Calls are plain synchronous methods. They are fast (sub-millisecond on an indexed
-table), so async handlers call them directly instead of paying a thread hop;
-push anything slow (bulk imports, large scans) to `anyio.to_thread.run_sync`.
-Every call is serialized by one re-entrant lock, so the connection is safe to use
-from worker threads too. NEVER `await` inside `transaction()`: the lock is held by
-the thread, and another coroutine on the same thread would walk into your transaction.
+Every SQLite call runs on a thread of this module, never on the caller's:
+
+- ONE writer connection, owned by one writer thread. `write(fn)` runs `fn(conn)` there
+  inside BEGIN IMMEDIATE ... COMMIT; writers queue on an asyncio lock, so a waiting writer
+  parks its task instead of blocking the loop.
+- a small pool of read connections on reader threads. WAL lets them read the last
+  committed state while the writer works, so a read never waits for a long write.
+- `transaction()`, the unit of work: it holds the writer for the task that opened it, and
+  every `read`/`write` that task awaits inside runs on the writer connection in that one
+  transaction (so reads see its own writes). Other tasks' writes wait; their reads go on.
+
 Several processes (uvicorn workers) may open the same file; SQLite's locking and
-`busy_timeout` arbitrate between them.
+`busy_timeout` arbitrate between their writers. `:memory:` opens a fresh temporary file
+(deleted on close), so tests get the same WAL concurrency as a real database.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import os
+import shutil
 import sqlite3
+import tempfile
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+import weakref
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, TypeVar
 
-Params = Sequence[Any] | dict[str, Any]
+from aiagentics.storage.sqlite.blocking import BlockingConnection, Params
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+__all__ = ["Database", "Params"]
+
+_READERS = 4
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A connection with the pragmas every connection of ours uses."""
+    # isolation_level=None: autocommit; transactions are begun explicitly, write locks
+    # taken up front (BEGIN IMMEDIATE) and never upgraded mid-transaction.
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=5000")
+    return conn
 
 
 class Database:
-    """A SQLite database file shared by every gateway component."""
+    """A SQLite database file shared by every gateway component; see the module docstring."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, readers: int = _READERS) -> None:
+        self._tmpdir: str | None = None
+        if str(path) == ":memory:":
+            self._tmpdir = tempfile.mkdtemp(prefix="aiagentics-db-")
+            path = os.path.join(self._tmpdir, "memory.db")
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: autocommit; `transaction()` issues BEGIN IMMEDIATE itself
-        # so that write locks are taken up front and never upgraded mid-transaction.
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
-        self._lock = threading.RLock()
-        self._depth = 0
-        with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.execute("PRAGMA busy_timeout=5000")
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._local = threading.local()
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        # The writer connection is opened first, on its thread: it switches the file to WAL
+        # before any reader opens it.
+        self._wconn: sqlite3.Connection = self._writer.submit(self._open_writer).result()
+        self._readers = ThreadPoolExecutor(
+            readers, thread_name_prefix="sqlite-reader", initializer=self._open_reader
+        )
+        # data_version is per connection (it moves when OTHER connections commit), so the
+        # change token always asks the same one, on a thread of its own.
+        self._tokens = ThreadPoolExecutor(
+            1, thread_name_prefix="sqlite-token", initializer=self._open_reader
+        )
+        self._commits = 0  # commits made through the writer connection
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+        # The task that owns the open unit of work (None outside one).
+        self._owner: contextvars.ContextVar[asyncio.Task[Any] | None] = contextvars.ContextVar(
+            f"sqlite-unit-of-work-{id(self)}", default=None
+        )
+        self._blocking: BlockingConnection | None = None
+        self._blocking_lock = threading.Lock()
+        self._closed = False
+
+    # -- connections -------------------------------------------------------------------
+    def _track(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        with self._conns_lock:
+            self._conns.append(conn)
+        return conn
+
+    def _open_writer(self) -> sqlite3.Connection:
+        conn = connect(self.path)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return self._track(conn)
+
+    def _open_reader(self) -> None:
+        conn = connect(self.path)
+        conn.execute("PRAGMA query_only=ON")
+        self._local.conn = self._track(conn)
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    def _in_unit_of_work(self) -> bool:
+        owner = self._owner.get()
+        return owner is not None and owner is asyncio.current_task()
+
+    async def _on(self, executor: ThreadPoolExecutor, fn: Callable[[], R]) -> R:
+        if self._closed:
+            raise sqlite3.ProgrammingError("the database is closed")
+        return await asyncio.get_running_loop().run_in_executor(executor, fn)
+
+    # -- the async API -----------------------------------------------------------------
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn(conn)` on a read connection (one snapshot), or inside the caller's unit of work."""
+        if self._in_unit_of_work():
+            return await self._on(self._writer, lambda: fn(self._wconn))
+        return await self._on(self._readers, lambda: self._read_now(fn))
+
+    def _read_now(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn: sqlite3.Connection = self._local.conn
+        conn.execute("BEGIN")  # several statements of `fn` see one snapshot
+        try:
+            return fn(conn)
+        finally:
+            conn.execute("COMMIT")
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn(conn)` on the writer in its own transaction, or inside the caller's unit of work."""
+        if self._in_unit_of_work():
+            return await self._on(self._writer, lambda: fn(self._wconn))
+        async with self._lock():
+            return await self._on(self._writer, lambda: self._write_now(fn))
+
+    def _write_now(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._wconn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._commit_now()
+        return result
+
+    def _commit_now(self) -> None:
+        try:
+            self._wconn.execute("COMMIT")
+        except BaseException:
+            if self._wconn.in_transaction:
+                self._wconn.execute("ROLLBACK")
+            raise
+        self._commits += 1
+
+    async def write_in_slices(
+        self,
+        rows: Iterable[R],
+        fn: Callable[[sqlite3.Connection, list[R]], Any],
+        slice_size: int = 500,
+    ) -> int:
+        """Write `rows` with `fn(conn, slice)`, one transaction per slice, so other writers
+        interleave with a long batch instead of waiting for all of it. Returns the row count.
+
+        Inside a unit of work the slices join it (the caller asked for one transaction)."""
+        batch: list[R] = []
+        count = 0
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= slice_size:
+                part, batch = batch, []
+                await self.write(lambda conn, part=part: fn(conn, part))  # type: ignore[misc]
+                count += len(part)
+        if batch:
+            await self.write(lambda conn: fn(conn, batch))
+            count += len(batch)
+        return count
+
+    def transaction(self) -> UnitOfWork:
+        """The unit of work: `async with db.transaction():` (nested ones join the outer one)."""
+        return UnitOfWork(self)
+
+    async def change_token(self) -> tuple[int, int]:
+        """Moves whenever the database may have changed: a commit by another connection or
+        process (PRAGMA data_version) or one made through the writer (a commit counter).
+
+        Read caches compare it once per request, so they never serve data older than the
+        request itself."""
+        version = await self._on(
+            self._tokens, lambda: int(self._local.conn.execute("PRAGMA data_version").fetchone()[0])
+        )
+        return (version, self._commits)
+
+    def close(self) -> Awaitable[None]:
+        """Close every connection (idempotent). Await it on the loop (the thread joins run
+        off the loop); from synchronous code, calling it closes at once."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._close_now()
+            return _Done()
+        return asyncio.ensure_future(loop.run_in_executor(None, self._close_now))
+
+    def _close_now(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for pool in (self._readers, self._tokens, self._writer):
+            pool.shutdown(wait=True)
+        with self._conns_lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            conn.close()
+        if self._blocking is not None:
+            self._blocking.close()
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+    # -- blocking calls ----------------------------------------------------------------
+    # Code that has not moved to `read`/`write` yet calls these; they run on a connection
+    # of their own (as another process would), never on the writer's, so they cannot walk
+    # into a unit of work. They block the calling thread: call them from worker threads.
+    @property
+    def blocking(self) -> BlockingConnection:
+        """The blocking connection (opened on first use)."""
+        with self._blocking_lock:
+            if self._blocking is None:
+                self._blocking = BlockingConnection(self.path, connect)
+            return self._blocking
 
     def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
-        """Run one statement (autocommitted unless inside `transaction()`)."""
-        with self._lock:
-            return self._conn.execute(sql, params)
+        """Blocking: one autocommitted statement (see `blocking`)."""
+        return self.blocking.execute(sql, params)
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        """Run one statement for many parameter rows."""
-        with self._lock:
-            self._conn.executemany(sql, rows)
+        """Blocking: one statement for many parameter rows."""
+        self.blocking.executemany(sql, rows)
 
     def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        """The first row of a query, or None."""
-        with self._lock:
-            return self._conn.execute(sql, params).fetchone()
+        """Blocking: the first row of a query, or None."""
+        return self.blocking.fetchone(sql, params)
 
     def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        """All rows of a query."""
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+        """Blocking: all rows of a query."""
+        return self.blocking.fetchall(sql, params)
 
-    def change_token(self) -> tuple[int, int]:
-        """Changes whenever the database may have changed: a commit by another connection
-        (PRAGMA data_version) or any row written through this one (total_changes).
 
-        Read caches compare it on every request, so they never serve data older than the
-        request itself.
-        """
-        with self._lock:
-            return (
-                self._conn.execute("PRAGMA data_version").fetchone()[0],
-                self._conn.total_changes,
-            )
+class _Done:
+    """An already finished awaitable (what `close()` returns when called without a loop)."""
 
-    @contextmanager
-    def transaction(self) -> Iterator[Database]:
-        """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error); nested calls join the outer one."""
-        with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield self
-                finally:
-                    self._depth -= 1
-                return
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield self
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            else:
-                self._conn.execute("COMMIT")
-            finally:
-                self._depth = 0
+    def __await__(self) -> Any:
+        return iter(())
 
-    def close(self) -> None:
-        """Close the connection (idempotent)."""
-        with self._lock, suppress(sqlite3.ProgrammingError):
-            self._conn.close()
+
+class UnitOfWork:
+    """`async with` it: one transaction on the writer for the current task (see `Database`).
+
+    A plain `with` is the blocking connection's transaction, for code not yet on the async API.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._joined = False
+        self._token: contextvars.Token[asyncio.Task[Any] | None] | None = None
+        self._lock: asyncio.Lock | None = None
+        self._sync: Any = None
+
+    async def __aenter__(self) -> Database:
+        db = self._db
+        if db._in_unit_of_work():
+            self._joined = True
+            return db
+        self._lock = db._lock()
+        await self._lock.acquire()
+        try:
+            await db._on(db._writer, lambda: db._wconn.execute("BEGIN IMMEDIATE"))
+        except BaseException:
+            # Cancelled while BEGIN was queued: it still runs, so a rollback follows it.
+            if not db._closed:
+                db._writer.submit(_rollback(db._wconn))
+            self._lock.release()
+            raise
+        self._token = db._owner.set(asyncio.current_task())
+        return db
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._joined:
+            return
+        db = self._db
+        assert self._token is not None and self._lock is not None
+        db._owner.reset(self._token)
+        try:
+            # The writer runs jobs in order, so an end submitted now comes after any step of
+            # this unit still running there (a cancelled await does not stop its thread).
+            end = db._commit_now if exc_type is None else _rollback(db._wconn)
+            await asyncio.shield(db._on(db._writer, end))
+        finally:
+            self._lock.release()
+
+    def __enter__(self) -> Database:
+        self._sync = self._db.blocking.transaction()
+        self._sync.__enter__()
+        return self._db
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._sync.__exit__(exc_type, exc, tb)
+
+
+def _rollback(conn: sqlite3.Connection) -> Callable[[], None]:
+    def run() -> None:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+    return run

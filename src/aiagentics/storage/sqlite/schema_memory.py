@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from aiagentics.storage.sqlite.migrations import register
-
 COMPONENT = "memory"
 
 MIGRATIONS = [
@@ -62,5 +60,3 @@ MIGRATIONS = [
     END;
     """,
 ]
-
-register(COMPONENT, MIGRATIONS)
