@@ -27,12 +27,12 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 from aiagentics.storage.sqlite.blocking import BlockingConnection, Params
+from aiagentics.storage.sqlite.threads import ConnectionThreads
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -63,27 +63,18 @@ class Database:
             path = os.path.join(self._tmpdir, "memory.db")
         self.path = str(path)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conns: list[sqlite3.Connection] = []
-        self._conns_lock = threading.Lock()
-        self._local = threading.local()
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
-        # The writer connection is opened first, on its thread: it switches the file to WAL
-        # before any reader opens it.
-        self._wconn: sqlite3.Connection = self._writer.submit(self._open_writer).result()
-        self._readers = ThreadPoolExecutor(
-            readers, thread_name_prefix="sqlite-reader", initializer=self._open_reader
-        )
+        # The writer opens first: it switches the file to WAL before any reader opens it.
+        self._writer = ConnectionThreads("sqlite-writer", 1, self._open_writer)
+        self._readers = ConnectionThreads("sqlite-reader", readers, self._open_reader)
         # data_version is per connection (it moves when OTHER connections commit), so the
         # change token always asks the same one, on a thread of its own.
-        self._tokens = ThreadPoolExecutor(
-            1, thread_name_prefix="sqlite-token", initializer=self._open_reader
-        )
+        self._tokens = ConnectionThreads("sqlite-token", 1, self._open_reader)
         self._commits = 0  # commits made through the writer connection
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
-        # The task that owns the open unit of work (None outside one).
-        self._owner: contextvars.ContextVar[asyncio.Task[Any] | None] = contextvars.ContextVar(
+        # The open unit of work of the current context (None outside one).
+        self._unit: contextvars.ContextVar[UnitOfWork | None] = contextvars.ContextVar(
             f"sqlite-unit-of-work-{id(self)}", default=None
         )
         self._blocking: BlockingConnection | None = None
@@ -91,21 +82,16 @@ class Database:
         self._closed = False
 
     # -- connections -------------------------------------------------------------------
-    def _track(self, conn: sqlite3.Connection) -> sqlite3.Connection:
-        with self._conns_lock:
-            self._conns.append(conn)
-        return conn
-
     def _open_writer(self) -> sqlite3.Connection:
         conn = connect(self.path)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        return self._track(conn)
+        return conn
 
-    def _open_reader(self) -> None:
+    def _open_reader(self) -> sqlite3.Connection:
         conn = connect(self.path)
         conn.execute("PRAGMA query_only=ON")
-        self._local.conn = self._track(conn)
+        return conn
 
     def _lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -114,54 +100,51 @@ class Database:
             lock = self._locks[loop] = asyncio.Lock()
         return lock
 
-    def _in_unit_of_work(self) -> bool:
-        owner = self._owner.get()
-        return owner is not None and owner is asyncio.current_task()
+    def _current_unit(self) -> UnitOfWork | None:
+        """The unit of work the current task opened (a task it spawned does not join it)."""
+        unit = self._unit.get()
+        if unit is not None and unit.task is asyncio.current_task():
+            return unit
+        return None
 
-    async def _on(self, executor: ThreadPoolExecutor, fn: Callable[[], R]) -> R:
+    def _check_open(self) -> None:
         if self._closed:
             raise sqlite3.ProgrammingError("the database is closed")
-        return await asyncio.get_running_loop().run_in_executor(executor, fn)
 
     # -- the async API -----------------------------------------------------------------
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """`fn(conn)` on a read connection (one snapshot), or inside the caller's unit of work."""
-        if self._in_unit_of_work():
-            return await self._on(self._writer, lambda: fn(self._wconn))
-        return await self._on(self._readers, lambda: self._read_now(fn))
-
-    def _read_now(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        conn: sqlite3.Connection = self._local.conn
-        conn.execute("BEGIN")  # several statements of `fn` see one snapshot
-        try:
-            return fn(conn)
-        finally:
-            conn.execute("COMMIT")
+        self._check_open()
+        unit = self._current_unit()
+        if unit is not None:
+            return await unit.step(fn)
+        return await self._readers.run(lambda conn: _read_now(conn, fn))
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """`fn(conn)` on the writer in its own transaction, or inside the caller's unit of work."""
-        if self._in_unit_of_work():
-            return await self._on(self._writer, lambda: fn(self._wconn))
+        self._check_open()
+        unit = self._current_unit()
+        if unit is not None:
+            return await unit.step(fn)
         async with self._lock():
-            return await self._on(self._writer, lambda: self._write_now(fn))
+            return await self._writer.run(lambda conn: self._write_now(conn, fn))
 
-    def _write_now(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._wconn
+    def _write_now(self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
         conn.execute("BEGIN IMMEDIATE")
         try:
             result = fn(conn)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        self._commit_now()
+        self._commit_now(conn)
         return result
 
-    def _commit_now(self) -> None:
+    def _commit_now(self, conn: sqlite3.Connection) -> None:
         try:
-            self._wconn.execute("COMMIT")
+            conn.execute("COMMIT")
         except BaseException:
-            if self._wconn.in_transaction:
-                self._wconn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         self._commits += 1
 
@@ -198,8 +181,9 @@ class Database:
 
         Read caches compare it once per request, so they never serve data older than the
         request itself."""
-        version = await self._on(
-            self._tokens, lambda: int(self._local.conn.execute("PRAGMA data_version").fetchone()[0])
+        self._check_open()
+        version = await self._tokens.run(
+            lambda conn: int(conn.execute("PRAGMA data_version").fetchone()[0])
         )
         return (version, self._commits)
 
@@ -217,12 +201,8 @@ class Database:
         if self._closed:
             return
         self._closed = True
-        for pool in (self._readers, self._tokens, self._writer):
-            pool.shutdown(wait=True)
-        with self._conns_lock:
-            conns, self._conns = self._conns, []
-        for conn in conns:
-            conn.close()
+        for threads in (self._readers, self._tokens, self._writer):
+            threads.close()
         if self._blocking is not None:
             self._blocking.close()
         if self._tmpdir is not None:
@@ -267,32 +247,42 @@ class _Done:
 class UnitOfWork:
     """`async with` it: one transaction on the writer for the current task (see `Database`).
 
-    A plain `with` is the blocking connection's transaction, for code not yet on the async API.
+    BEGIN IMMEDIATE goes with the unit's first statement and COMMIT after its last: the
+    writer thread runs jobs in order, so the end comes after every step, even one whose
+    await was cancelled. A plain `with` is the blocking connection's transaction, for code
+    not yet on the async API.
     """
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.task: asyncio.Task[Any] | None = None
         self._joined = False
-        self._token: contextvars.Token[asyncio.Task[Any] | None] | None = None
+        self._steps = 0
+        self._token: contextvars.Token[UnitOfWork | None] | None = None
         self._lock: asyncio.Lock | None = None
         self._sync: Any = None
 
+    def step(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        """Run `fn(conn)` on the writer inside this unit (beginning it if need be)."""
+        self._steps += 1
+
+        def job(conn: sqlite3.Connection) -> T:
+            if not conn.in_transaction:
+                conn.execute("BEGIN IMMEDIATE")
+            return fn(conn)
+
+        return self._db._writer.run(job)
+
     async def __aenter__(self) -> Database:
         db = self._db
-        if db._in_unit_of_work():
+        db._check_open()
+        if db._current_unit() is not None:
             self._joined = True
             return db
         self._lock = db._lock()
         await self._lock.acquire()
-        try:
-            await db._on(db._writer, lambda: db._wconn.execute("BEGIN IMMEDIATE"))
-        except BaseException:
-            # Cancelled while BEGIN was queued: it still runs, so a rollback follows it.
-            if not db._closed:
-                db._writer.submit(_rollback(db._wconn))
-            self._lock.release()
-            raise
-        self._token = db._owner.set(asyncio.current_task())
+        self.task = asyncio.current_task()
+        self._token = db._unit.set(self)
         return db
 
     async def __aexit__(
@@ -305,14 +295,17 @@ class UnitOfWork:
             return
         db = self._db
         assert self._token is not None and self._lock is not None
-        db._owner.reset(self._token)
+        db._unit.reset(self._token)
         try:
-            # The writer runs jobs in order, so an end submitted now comes after any step of
-            # this unit still running there (a cancelled await does not stop its thread).
-            end = db._commit_now if exc_type is None else _rollback(db._wconn)
-            await asyncio.shield(db._on(db._writer, end))
+            if self._steps:
+                end = self._commit if exc_type is None else _rollback
+                await asyncio.shield(db._writer.run(end))
         finally:
             self._lock.release()
+
+    def _commit(self, conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            self._db._commit_now(conn)
 
     def __enter__(self) -> Database:
         self._sync = self._db.blocking.transaction()
@@ -328,9 +321,14 @@ class UnitOfWork:
         self._sync.__exit__(exc_type, exc, tb)
 
 
-def _rollback(conn: sqlite3.Connection) -> Callable[[], None]:
-    def run() -> None:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
+def _read_now(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    conn.execute("BEGIN")  # several statements of `fn` see one snapshot
+    try:
+        return fn(conn)
+    finally:
+        conn.execute("COMMIT")
 
-    return run
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
