@@ -356,7 +356,13 @@ class RunService:
 
     async def _drive(self, run: RunRecord) -> None:
         with contextlib.suppress(asyncio.CancelledError):
-            await run_segment(self, run)
+            try:
+                await run_segment(self, run)
+            except Exception:
+                # E.g. the journal refusing an end another process already wrote. Logged here:
+                # a task error nobody retrieves is only reported when the task is collected,
+                # at any later moment, in the middle of whatever runs then.
+                log.exception("run %s stopped on an engine error", run.id)
 
     def _forget(self, run_id: str, task: asyncio.Task[None]) -> None:
         if self._tasks.get(run_id) is task:
