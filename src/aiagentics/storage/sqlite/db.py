@@ -113,12 +113,16 @@ class Database:
 
     # -- the async API -----------------------------------------------------------------
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """`fn(conn)` on a read connection (one snapshot), or inside the caller's unit of work."""
+        """`fn(conn)` on a read connection, or inside the caller's unit of work.
+
+        Each statement reads the last committed state (`fn` may BEGIN for one snapshot over
+        several). No BEGIN/COMMIT is added: every statement hands the GIL back and forth
+        with the loop thread, which under load costs more than the statement itself."""
         self._check_open()
         unit = self._current_unit()
         if unit is not None:
             return await unit.step(fn)
-        return await self._readers.run(lambda conn: _read_now(conn, fn))
+        return await self._readers.run(fn)
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """`fn(conn)` on the writer in its own transaction, or inside the caller's unit of work."""
@@ -126,8 +130,17 @@ class Database:
         unit = self._current_unit()
         if unit is not None:
             return await unit.step(fn)
-        async with self._lock():
-            return await self._writer.run(lambda conn: self._write_now(conn, fn))
+        # The writer thread runs jobs in order, so the lock is only needed to keep this
+        # write out of another task's open unit: a job queued while no unit holds it runs
+        # before any step of a unit that opens later. Not holding it across the hop lets
+        # writes queue back to back instead of one per loop wake-up.
+        lock = self._lock()
+        if lock.locked():
+            async with lock:
+                done = self._writer.run(lambda conn: self._write_now(conn, fn))
+        else:
+            done = self._writer.run(lambda conn: self._write_now(conn, fn))
+        return await done
 
     def _write_now(self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
         conn.execute("BEGIN IMMEDIATE")
@@ -319,14 +332,6 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._sync.__exit__(exc_type, exc, tb)
-
-
-def _read_now(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
-    conn.execute("BEGIN")  # several statements of `fn` see one snapshot
-    try:
-        return fn(conn)
-    finally:
-        conn.execute("COMMIT")
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
