@@ -8,27 +8,29 @@ from aiagentics.gateway.readcache import ReadCache
 from aiagentics.storage.sqlite.db import Database
 
 
-def test_change_token_moves_on_every_write(tmp_path: Path) -> None:
+async def test_change_token_moves_on_every_write(tmp_path: Path) -> None:
     db = Database(tmp_path / "c.db")
     other = Database(tmp_path / "c.db")  # another connection, as another worker would have
-    db.execute("CREATE TABLE t (a INTEGER)")
-    first = db.change_token()
-    assert db.change_token() == first  # reads do not move it
-    db.fetchall("SELECT * FROM t")
-    assert db.change_token() == first
-    db.execute("INSERT INTO t VALUES (1)")
-    second = db.change_token()
+    await db.write(lambda conn: conn.execute("CREATE TABLE t (a INTEGER)"))
+    first = await db.change_token()
+    assert await db.change_token() == first  # reads do not move it
+    await db.read(lambda conn: conn.execute("SELECT * FROM t").fetchall())
+    assert await db.change_token() == first
+    await db.write(lambda conn: conn.execute("INSERT INTO t VALUES (1)"))
+    second = await db.change_token()
     assert second != first
-    other.execute("INSERT INTO t VALUES (2)")  # a commit elsewhere
-    third = db.change_token()
+    await other.write(lambda conn: conn.execute("INSERT INTO t VALUES (2)"))  # a commit elsewhere
+    third = await db.change_token()
     assert third != second
-    with other.transaction():
-        other.execute("UPDATE t SET a = 3")
-    assert db.change_token() != third
-    # A write issued through fetchone (INSERT ... RETURNING) counts too.
-    before = db.change_token()
+    async with other.transaction():
+        await other.write(lambda conn: conn.execute("UPDATE t SET a = 3"))
+    assert await db.change_token() != third
+    # The blocking connection (code not yet on the async API) is another connection too.
+    before = await db.change_token()
     db.fetchone("INSERT INTO t VALUES (4) RETURNING a")
-    assert db.change_token() != before
+    assert await db.change_token() != before
+    await db.close()
+    await other.close()
 
 
 def test_values_live_only_under_their_token() -> None:

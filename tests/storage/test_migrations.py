@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
 
 from aiagentics.storage.sqlite.db import Database
-from aiagentics.storage.sqlite.migrations import apply_migrations, register, split_statements
+from aiagentics.storage.sqlite.migrations import (
+    MIGRATIONS,
+    apply_migrations,
+    migrate,
+    split_statements,
+)
 
 
 def test_applies_each_step_once_and_upgrades(tmp_path: Path) -> None:
@@ -37,11 +43,29 @@ def test_failed_step_rolls_back(tmp_path: Path) -> None:
     assert db.fetchone("SELECT 1 FROM schema_migrations WHERE component = 'broken'") is None
 
 
-def test_register_rejects_a_changed_list() -> None:
-    register("test-component-x", ["SELECT 1;"])
-    register("test-component-x", ["SELECT 1;"])
-    with pytest.raises(ValueError, match="twice"):
-        register("test-component-x", ["SELECT 2;"])
+def test_every_schema_module_is_listed() -> None:
+    """The list is explicit: a component's schema does not depend on what was imported."""
+    import pkgutil
+
+    from aiagentics.storage import sqlite as package
+
+    modules = [
+        m.name for m in pkgutil.iter_modules(package.__path__) if m.name.startswith("schema_")
+    ]
+    listed = {importlib.import_module(f"aiagentics.storage.sqlite.{m}").COMPONENT for m in modules}
+    assert set(MIGRATIONS) == listed == {"resources", "runs", "memory", "webhooks"}
+
+
+async def test_migrate_gives_the_whole_schema_off_the_loop(tmp_path: Path) -> None:
+    db = Database(tmp_path / "all.db")
+    versions = await migrate(db)
+    assert versions == {name: len(sqls) for name, sqls in MIGRATIONS.items()}
+    assert await migrate(db) == versions  # a no-op the second time
+    tables = await db.read(
+        lambda conn: {r[0] for r in conn.execute("SELECT name FROM sqlite_master").fetchall()}
+    )
+    assert {"resources", "runs", "run_events", "memory_kv", "webhook_deliveries"} <= tables
+    await db.close()
 
 
 def test_split_statements_keeps_trigger_bodies() -> None:

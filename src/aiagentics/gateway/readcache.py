@@ -1,6 +1,6 @@
 """A per-app cache of encoded read results, valid only while the database is unchanged.
 
-The middleware reads `Database.change_token()` once per request and calls `begin(token)`;
+The middleware awaits the storage's `change_token()` once per request and calls `begin(token)`;
 when the token differs from the cached one, everything is dropped. A value is stored with
 the token the request began with and is only served to requests that began with the same
 token, so a cached answer is never older than the request asking for it. Any write (a
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-Token = tuple[int, int]
+# Whatever the storage's change token is: only compared for equality.
+Token = object
 
 
 class ReadCache:

@@ -4,8 +4,8 @@
 each other (the run engine's tools and listeners, the definitions' after-delete hooks);
 nothing is started. `create_app` keeps the result in `app.state.services` and hands its
 parts to handlers as typed dependencies (`definitions`, `runs`, ...). `Services.start()`
-migrates, bootstraps the admin key and starts the components in order; `stop()` stops
-them in reverse order and closes the database.
+migrates the storage (off the loop), bootstraps the admin key and starts the components
+in order; `stop()` stops them in reverse order and closes the storage.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from aiagentics.engine.webhooks.service import WebhookService
 from aiagentics.gateway.ratelimit import RateLimiter
 from aiagentics.gateway.readcache import ReadCache
 from aiagentics.gateway.settings import GatewaySettings
-from aiagentics.storage.base import Store
+from aiagentics.storage.base import Storage, Store
 from aiagentics.storage.sqlite.db import Database
 
 if TYPE_CHECKING:
@@ -70,6 +70,7 @@ class Services:
 
     settings: GatewaySettings
     db: Database
+    storage: Storage
     store: Store
     sealer: Sealer
     rate_limiter: RateLimiter
@@ -94,9 +95,8 @@ class Services:
         if self.started:
             return
         from aiagentics.gateway.auth import bootstrap_admin_key
-        from aiagentics.storage.sqlite.migrations import apply_migrations
 
-        apply_migrations(self.db)
+        await self.storage.migrate()
         await bootstrap_admin_key(
             self.store,
             self.settings.default_project,
@@ -114,7 +114,7 @@ class Services:
                 await component.stop()
             except Exception:  # one broken component must not keep the others running
                 log.exception("stopping %r failed", component)
-        self.db.close()
+        await self.storage.close()
         self.started = False
 
 
@@ -123,13 +123,14 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
     from aiagentics.engine.memory.tools import install_tools
     from aiagentics.engine.statedir import prepare_state_dir
     from aiagentics.storage.sqlite.chunks import SQLiteChunks
-    from aiagentics.storage.sqlite.definitions import SQLiteStore
     from aiagentics.storage.sqlite.outbox import SQLiteOutbox
     from aiagentics.storage.sqlite.scratchpads import SQLiteScratchpads
+    from aiagentics.storage.sqlite.storage import SQLiteStorage
 
     prepare_state_dir(settings)  # private modes before the database file is opened
     db = Database(settings.database_path)
-    store = SQLiteStore(db)
+    storage = SQLiteStorage(db)
+    store = storage.definitions
     sealer = Sealer.from_settings(settings)
     definitions = Definitions(
         store,
@@ -137,7 +138,7 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
         default_model=settings.default_model,
         allow_private_network=settings.allow_private_network,
     )
-    runs = RunService(settings, db, store, known_secrets=[sealer.key_text], sealer=sealer)
+    runs = RunService(settings, storage, known_secrets=[sealer.key_text], sealer=sealer)
     memory = MemoryService(settings, store, SQLiteScratchpads(db), SQLiteChunks(db))
     install_tools(memory, runs)
     definitions.after_delete("memory_store", memory.memory_deleted)
@@ -146,6 +147,7 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
     services = Services(
         settings=settings,
         db=db,
+        storage=storage,
         store=store,
         sealer=sealer,
         rate_limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
@@ -194,18 +196,18 @@ def prepare_database(settings: GatewaySettings) -> str | None:
     import asyncio
 
     from aiagentics.gateway.auth import bootstrap_admin_key
-    from aiagentics.storage.sqlite.migrations import apply_migrations
 
-    services = build_services(settings)
-    try:
-        apply_migrations(services.db)
-        return asyncio.run(
-            bootstrap_admin_key(
+    async def prepare() -> str | None:
+        services = build_services(settings)
+        try:
+            await services.storage.migrate()
+            return await bootstrap_admin_key(
                 services.store,
                 settings.default_project,
                 settings.default_environment,
                 settings.bootstrap_api_key,
             )
-        )
-    finally:
-        services.db.close()
+        finally:
+            await services.storage.close()
+
+    return asyncio.run(prepare())

@@ -1,19 +1,23 @@
-"""The storage interface for definitions (agents, tools, memory stores, webhooks, files) and keys.
+"""The storage interface: one Protocol per aggregate, and `Storage`, the root that holds them.
 
-Controllers and services talk only to `Store`; `SQLiteStore` (storage/sqlite/definitions.py) is the
-embedded default and a PostgreSQL backend can implement the same methods. Every call
-is scoped by `Scope(project, environment)`: an object of another scope does not exist.
-Methods are async so that a networked backend fits; the SQLite one returns at once.
+`Definitions` (agents, tools, memory stores, webhooks, files), `Keys`, `Idempotency` and
+`RunJournal` (runs and their event logs) are what the engine and the gateway talk to;
+`storage/sqlite/` is the embedded backend, and another backend implements the same
+Protocols and passes the same contract tests (tests/contract/). Definition calls are
+scoped by `Scope(project, environment)`: an object of another scope does not exist.
+Every method is async: a backend does its blocking work off the event loop.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 import msgspec
 
 from aiagentics.kinds import STORE_KINDS, StoreKind
 from aiagentics.kinds import VERSIONED as VERSIONED
+from aiagentics.storage.records import RunEvent, RunRecord
 
 # The definition kinds and those whose updates keep older versions (from the kind table).
 Kind = StoreKind
@@ -143,10 +147,9 @@ class DuplicateId(Exception):
     """An object with this id exists already."""
 
 
-class Store(Protocol):
-    """Definitions, keys and idempotency records."""
+class Definitions(Protocol):
+    """Definitions of every kind, versioned where the kind is."""
 
-    # -- definitions ---------------------------------------------------------------
     async def create(
         self,
         kind: Kind,
@@ -203,7 +206,10 @@ class Store(Protocol):
         """Ids of `kind` objects whose data field `field` (a string or list of strings) holds `id`."""
         ...
 
-    # -- keys --------------------------------------------------------------------------
+
+class Keys(Protocol):
+    """API keys, stored by the sha256 of their secret."""
+
     async def create_key(self, key: ApiKeyRecord) -> ApiKeyRecord:
         """Insert a key record."""
         ...
@@ -234,7 +240,10 @@ class Store(Protocol):
         """How many usable admin keys the scope has (bootstrap)."""
         ...
 
-    # -- idempotency -------------------------------------------------------------------
+
+class Idempotency(Protocol):
+    """Responses remembered under an Idempotency-Key, per owner."""
+
     async def idempotency_begin(
         self, owner: str, key: str, body_hash: str, now: int
     ) -> StoredResponse | None:
@@ -253,4 +262,109 @@ class Store(Protocol):
 
     async def idempotency_purge(self, older_than: int) -> int:
         """Forget records created before `older_than`."""
+        ...
+
+
+class Store(Definitions, Keys, Idempotency, Protocol):
+    """Definitions, keys and idempotency records together (one object may serve all three)."""
+
+
+class RunJournal(Protocol):
+    """Runs and their event logs: the run row is rewritten at segment boundaries, events
+    are appended one by one as they happen."""
+
+    async def insert(self, run: RunRecord, max_active: int | None = None) -> bool:
+        """Insert a run; False (nothing inserted) when its project and environment already
+        have `max_active` queued or in-progress runs (checked in the same write)."""
+        ...
+
+    async def save(self, run: RunRecord) -> None:
+        """Write the run's status, owner, timestamps and state."""
+        ...
+
+    async def transition(
+        self, run_id: str, from_status: str, to_status: str, owner: str | None
+    ) -> bool:
+        """Compare-and-set the status (so two callers cannot both resume or cancel a run)."""
+        ...
+
+    async def get(
+        self, run_id: str, project: str | None = None, environment: str | None = None
+    ) -> RunRecord | None:
+        """One run (limited to a project and environment when given)."""
+        ...
+
+    async def list(
+        self,
+        project: str,
+        environment: str,
+        *,
+        limit: int = 20,
+        starting_after: str | None = None,
+        agent_id: str | None = None,
+        status: str | None = None,
+    ) -> tuple[list[RunRecord], bool]:
+        """Newest first; returns (runs, has_more)."""
+        ...
+
+    async def request_cancel(self, run_id: str) -> bool:
+        """Flag an active run for its owner process to cancel."""
+        ...
+
+    async def cancel_requests(self, owner: str) -> list[str]:
+        """Ids of this owner's active runs that another process asked to cancel."""
+        ...
+
+    async def active(self) -> list[RunRecord]:
+        """Runs left queued or in progress (startup recovery)."""
+        ...
+
+    async def append(self, event: RunEvent) -> None:
+        """Persist one public event."""
+        ...
+
+    async def append_internal(self, event: RunEvent) -> None:
+        """Persist an internal record beside the log; `event.seq` is the public event it follows."""
+        ...
+
+    async def internal_events(self, run_id: str) -> list[RunEvent]:
+        """The run's internal records, in the order they were written."""
+        ...
+
+    async def status(self, run_id: str) -> str | None:
+        """Only the run's status (None when there is no such run): cheap enough to poll."""
+        ...
+
+    async def events_after(self, run_id: str, seq: int = 0, limit: int = 1000) -> list[RunEvent]:
+        """Public events with a sequence number above `seq`, in order."""
+        ...
+
+    async def last_seq(self, run_id: str) -> int:
+        """The sequence number of the run's latest public event (0 when none)."""
+        ...
+
+
+class Storage(Protocol):
+    """The root: every aggregate, one unit of work across them, and a change token."""
+
+    definitions: Definitions
+    keys: Keys
+    idempotency: Idempotency
+    runs: RunJournal
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]:
+        """`async with storage.transaction():` every aggregate call the current task awaits
+        inside commits together (or not at all, when the block raises); nested ones join."""
+        ...
+
+    async def change_token(self) -> object:
+        """A value that differs after any commit (here or in another process)."""
+        ...
+
+    async def migrate(self) -> None:
+        """Bring the schema up to date."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
         ...

@@ -1,4 +1,4 @@
-"""An in-process run engine on a real SQLite file: RunService + SQLiteStore, no HTTP."""
+"""An in-process run engine on a real SQLite file: RunService on SQLiteStorage, no HTTP."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from aiagentics.engine.runs.service import RunService
 from aiagentics.gateway.settings import GatewaySettings
 from aiagentics.storage.base import Scope
 from aiagentics.storage.sqlite.db import Database
-from aiagentics.storage.sqlite.definitions import SQLiteStore
 from aiagentics.storage.sqlite.migrations import apply_migrations
+from aiagentics.storage.sqlite.storage import SQLiteStorage
 
 SCOPE = Scope("default", "test")
 
@@ -27,8 +27,9 @@ class Engine:
         self.settings = GatewaySettings(database=str(path), allow_private_network=True, **settings)
         self.db = Database(path)
         apply_migrations(self.db)
-        self.store = SQLiteStore(self.db)
-        self.service = RunService(self.settings, self.db, self.store)
+        self.storage = SQLiteStorage(self.db)
+        self.store = self.storage.definitions
+        self.service = RunService(self.settings, self.storage)
 
     async def tool(self, name: str, type: str = "client", **spec: Any) -> str:
         data = {
@@ -65,11 +66,11 @@ class Engine:
         await self.service.wait(run.id)
         return await self.service.get(SCOPE, run.id)
 
-    def events(self, run_id: str) -> list[RunEvent]:
-        return self.service.runs.events_after(run_id, 0)
+    async def events(self, run_id: str) -> list[RunEvent]:
+        return await self.service.runs.events_after(run_id, 0)
 
-    def names(self, run_id: str) -> list[str]:
-        return [e.event for e in self.events(run_id) if e.event != "model.step"]
+    async def names(self, run_id: str) -> list[str]:
+        return [e.event for e in await self.events(run_id) if e.event != "model.step"]
 
 
 @pytest.fixture
@@ -78,4 +79,4 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
     await eng.service.start()
     yield eng
     await eng.service.stop()
-    eng.db.close()
+    await eng.db.close()

@@ -46,7 +46,7 @@ async def test_http_tool_then_answer(engine: Engine, handler: ToolHandlerServer)
     run = await engine.run(agent, "Summarize today's failed payments")
     assert run.status == "completed"
     assert run.state.output == "7 payments failed today."
-    assert engine.names(run.id) == [
+    assert (await engine.names(run.id)) == [
         "run.created",
         "tool.requested",
         "tool.completed",
@@ -54,11 +54,11 @@ async def test_http_tool_then_answer(engine: Engine, handler: ToolHandlerServer)
         "run.completed",
     ]
     assert handler.requests[0]["json"] == {"limit": 50}
-    events = {e.event: e.data for e in engine.events(run.id)}
+    events = {e.event: e.data for e in (await engine.events(run.id))}
     assert events["tool.requested"]["args"] == {"limit": 50}
     assert events["tool.completed"]["output"] == {"rows": 7, "got": {"limit": 50}}
     assert events["run.completed"]["output"] == "7 payments failed today."
-    assert all(e.data["run_id"] == run.id for e in engine.events(run.id))
+    assert all(e.data["run_id"] == run.id for e in (await engine.events(run.id)))
     roles = [m["role"] for m in run.state.messages]
     assert roles == ["system", "user", "assistant", "tool", "assistant"]
     assert run.state.usage["output_tokens"] > 0
@@ -95,7 +95,7 @@ async def test_bad_arguments_and_unknown_tools_go_back_to_the_model(
     run = await engine.run(agent)
     assert run.status == "completed" and run.state.output == "sorry"
     assert handler.requests == []  # nothing was called with bad arguments
-    completed = [e.data for e in engine.events(run.id) if e.event == "tool.completed"]
+    completed = [e.data for e in (await engine.events(run.id)) if e.event == "tool.completed"]
     assert [c["is_error"] for c in completed] == [True, True]
     assert "invalid arguments at limit" in completed[0]["output"]["error"]
     assert "unknown tool 'drop_tables'" in completed[1]["output"]["error"]
@@ -124,7 +124,7 @@ async def test_handler_failures_are_tool_errors_and_calls_run_concurrently(
     elapsed = time.monotonic() - started
     assert run.status == "completed"
     assert elapsed < 1.5  # two 0.4 s calls and a 0.4 s timeout, concurrently
-    out = [e.data for e in engine.events(run.id) if e.event == "tool.completed"]
+    out = [e.data for e in (await engine.events(run.id)) if e.event == "tool.completed"]
     assert out[0]["output"] == {"late": True} and out[1]["output"] == {"late": True}
     assert "did not answer within 0.4 s" in out[2]["output"]["error"]
     assert "larger than 1000000 bytes" in out[3]["output"]["error"]
@@ -139,8 +139,8 @@ async def test_max_steps(engine: Engine) -> None:
     assert run.status == "failed"
     assert run.state.error["code"] == "max_steps"
     assert "max_steps guardrail (2" in run.state.error["message"]
-    assert engine.names(run.id)[-1] == "run.failed"
-    assert engine.events(run.id)[-1].data["error"]["code"] == "max_steps"
+    assert (await engine.names(run.id))[-1] == "run.failed"
+    assert (await engine.events(run.id))[-1].data["error"]["code"] == "max_steps"
 
 
 async def test_max_output_tokens(engine: Engine) -> None:
@@ -150,7 +150,7 @@ async def test_max_output_tokens(engine: Engine) -> None:
     )
     run = await engine.run(agent)
     assert run.status == "failed" and run.state.error["code"] == "max_output_tokens"
-    assert engine.names(run.id).count("token") == 3
+    assert (await engine.names(run.id)).count("token") == 3
 
 
 async def test_timeout_guardrail(engine: Engine, handler: ToolHandlerServer) -> None:
@@ -176,7 +176,7 @@ async def test_requires_action_round_trip(engine: Engine) -> None:
     assert action["type"] == "submit_tool_outputs"
     (pending,) = action["tool_calls"]
     assert pending["name"] == "approve" and pending["arguments"] == {"limit": 2}
-    assert engine.names(run.id)[-1] == "run.requires_action"
+    assert (await engine.names(run.id))[-1] == "run.requires_action"
     svc = engine.service
     for outputs, param in [
         ([], "tool_outputs"),
@@ -199,7 +199,9 @@ async def test_requires_action_round_trip(engine: Engine) -> None:
     await svc.wait(run.id)
     run = await svc.get(SCOPE, run.id)
     assert run.status == "completed" and run.state.output == "approved"
-    resumed = [e.event for e in svc.runs.events_after(run.id, after) if e.event != "model.step"]
+    resumed = [
+        e.event for e in await svc.runs.events_after(run.id, after) if e.event != "model.step"
+    ]
     assert resumed[0] == "tool.completed" and resumed[-1] == "run.completed"
     assert json.loads(next(m for m in run.state.messages if m["role"] == "tool")["content"]) == {
         "ok": True
@@ -221,7 +223,7 @@ async def test_http_and_client_calls_in_one_step(
     run = await engine.run(agent)
     assert run.status == "requires_action"
     assert [c["name"] for c in run.state.required_action["tool_calls"]] == ["ask"]
-    requested = [e.data for e in engine.events(run.id) if e.event == "tool.requested"]
+    requested = [e.data for e in (await engine.events(run.id)) if e.event == "tool.requested"]
     assert [r["type"] for r in requested] == ["http", "webhook"]
     call_id = run.state.required_action["tool_calls"][0]["id"]
     await engine.service.submit_tool_outputs(
@@ -242,8 +244,8 @@ async def test_cancel(engine: Engine, handler: ToolHandlerServer) -> None:
         await asyncio.sleep(0.01)
     cancelled = await svc.cancel(SCOPE, run.id)
     assert cancelled.status == "cancelled"
-    assert engine.names(run.id)[-1] == "run.cancelled"
-    assert "tool.completed" not in engine.names(run.id)  # the pending call was aborted
+    assert (await engine.names(run.id))[-1] == "run.cancelled"
+    assert "tool.completed" not in (await engine.names(run.id))  # the pending call was aborted
     with pytest.raises(Conflict):
         await svc.cancel(SCOPE, run.id)
     client = await engine.tool("ask", "client")
@@ -294,7 +296,7 @@ async def test_follow_replays_after_a_sequence_number(engine: Engine) -> None:
     waiting = await engine.run(
         await engine.agent("w", tools=[client], script=[{"tool_calls": [call("ask")]}])
     )
-    last = engine.events(waiting.id)[-1].seq
+    last = (await engine.events(waiting.id))[-1].seq
     stream = engine.service.follow(waiting.id, last)
     assert await anext(stream) is None  # idle: a keep-alive, and the stream stays open
 
@@ -369,7 +371,7 @@ async def test_restart_fails_in_progress_runs_and_keeps_waiting_ones(
     try:
         failed = await second.service.get(SCOPE, busy.id)
         assert failed.status == "failed" and failed.state.error["code"] == "gateway_restarted"
-        assert second.names(busy.id)[-1] == "run.failed"
+        assert (await second.names(busy.id))[-1] == "run.failed"
         call_id = (await second.service.get(SCOPE, waiting.id)).state.required_action["tool_calls"][
             0
         ]["id"]
@@ -404,8 +406,8 @@ async def test_cancel_from_another_worker(tmp_path: Any, handler: ToolHandlerSer
         cancelled = await other.service.cancel(SCOPE, run.id)
         assert cancelled.status == "cancelled"
         assert time.monotonic() - started < 3
-        assert owner.names(run.id)[-1] == "run.cancelled"
-        assert owner.names(run.id).count("run.cancelled") == 1
+        assert (await owner.names(run.id))[-1] == "run.cancelled"
+        assert (await owner.names(run.id)).count("run.cancelled") == 1
         with pytest.raises(Conflict):
             await other.service.cancel(SCOPE, run.id)
     finally:

@@ -5,10 +5,9 @@ Other components use `RunService` (kept in `Services.runs`) and its seams
 and implement `ToolExecutor` for tools of their own type.
 """
 
-from typing import TYPE_CHECKING, Any
-
 from aiagentics.engine.runs.events import PUBLIC_EVENTS, RunEvent
 from aiagentics.engine.runs.records import RunRecord
+from aiagentics.engine.runs.service import RunService
 from aiagentics.engine.tools.base import (
     ToolCall,
     ToolContext,
@@ -16,20 +15,6 @@ from aiagentics.engine.tools.base import (
     ToolRegistry,
     ToolResult,
 )
-
-if TYPE_CHECKING:
-    from aiagentics.engine.runs.service import RunService
-
-
-def __getattr__(name: str) -> Any:
-    # RunService is imported on first use: the store imports this package's records and
-    # events, and the service imports the store.
-    if name == "RunService":
-        from aiagentics.engine.runs.service import RunService
-
-        return RunService
-    raise AttributeError(name)
-
 
 __all__ = [
     "PUBLIC_EVENTS",

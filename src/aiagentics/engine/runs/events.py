@@ -13,11 +13,8 @@ and are never streamed (logs written before that may still hold some; they are s
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from typing import Any
 
-import msgspec
-
+from aiagentics.storage.records import RunEvent
 from aiagentics.wire.events import (
     PUBLIC_EVENTS,
     RUN_CANCELLED,
@@ -52,30 +49,6 @@ __all__ = [
 
 MODEL_STEP = "model.step"  # internal: one model call, for the trace
 INTERNAL_EVENTS = frozenset({MODEL_STEP})
-
-_encode = msgspec.json.encode
-_decode = msgspec.json.decode
-
-
-@dataclass(slots=True)
-class RunEvent:
-    """One entry of a run's log; `data` always carries `run_id`; `raw` is its JSON."""
-
-    run_id: str
-    seq: int
-    event: str
-    raw: bytes
-    created_at: float
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """The decoded payload."""
-        return _decode(self.raw)
-
-    @classmethod
-    def new(cls, run_id: str, seq: int, event: str, data: dict[str, Any], at: float) -> RunEvent:
-        """Encode a payload once (the same bytes go to SQLite and to every SSE watcher)."""
-        return cls(run_id, seq, event, _encode({"run_id": run_id, **data}), at)
 
 
 class RunChannel:

@@ -45,7 +45,7 @@ async def follow_run(
         if channel is not None and channel.events and channel.events[0].seq <= seq + 1:
             batch = channel.after(seq)
         else:
-            batch = service.runs.events_after(run_id, seq)
+            batch = await service.runs.events_after(run_id, seq)
         for event in batch:
             seq = event.seq
             if event.event in INTERNAL_EVENTS:  # logs written before they had their own table
@@ -57,13 +57,13 @@ async def follow_run(
             idle_since = time.monotonic()
             continue
         if channel is None and not service.is_live(run_id):
-            status = service.runs.status(run_id)
+            status = await service.runs.status(run_id)
             if status is None:
                 return
             if status in TERMINAL:
                 # The run may have ended (status and last event, in one transaction) between
                 # the read above and this one: read once more, and end when nothing is left.
-                if not service.runs.events_after(run_id, seq, limit=1):
+                if not await service.runs.events_after(run_id, seq, limit=1):
                     return
                 continue
         left = service.keepalive_seconds - (time.monotonic() - idle_since)
@@ -79,11 +79,11 @@ async def follow_run(
 
 async def cancel_elsewhere(service: RunService, run_id: str) -> RunRecord:
     """Flag a run another worker drives and wait until that worker has cancelled it."""
-    service.runs.request_cancel(run_id)
+    await service.runs.request_cancel(run_id)
     deadline = time.monotonic() + CANCEL_WAIT_SECONDS
     while time.monotonic() < deadline:
         await asyncio.sleep(CANCEL_POLL_SECONDS / 2)
-        run = service.runs.get(run_id)
+        run = await service.runs.get(run_id)
         if run is None or run.status in ACTIVE:
             continue
         if run.status == "cancelled":
@@ -101,7 +101,7 @@ async def watch_cancel_requests(service: RunService) -> None:
     while True:
         await asyncio.sleep(CANCEL_POLL_SECONDS)
         try:
-            for run_id in service.runs.cancel_requests(service.owner):
+            for run_id in await service.runs.cancel_requests(service.owner):
                 await service.cancel_local(run_id)
         except Exception:  # keep watching; a transient database error must not end it
             log.exception("watching cancel requests failed")

@@ -53,9 +53,7 @@ from aiagentics.engine.tools.base import ToolRegistry
 from aiagentics.errors import Busy, Conflict, NotFound
 from aiagentics.ids import new_id
 from aiagentics.project import GatewaySettings
-from aiagentics.storage.base import Scope, Store
-from aiagentics.storage.sqlite.db import Database
-from aiagentics.storage.sqlite.runs import RunStore
+from aiagentics.storage.base import Definitions, RunJournal, Scope, Storage
 
 log = logging.getLogger("aiagentics.runtime")
 
@@ -76,8 +74,7 @@ class RunService:
     def __init__(
         self,
         settings: GatewaySettings,
-        db: Database,
-        store: Store,
+        storage: Storage,
         *,
         providers: ProviderRegistry | None = None,
         known_secrets: Iterable[str] = (),
@@ -86,8 +83,9 @@ class RunService:
         """`known_secrets`: values known to the caller (the sealing key) to scrub from errors."""
         self.settings = settings
         self.sealer = sealer or Sealer.from_settings(settings)
-        self.store = store
-        self.runs = RunStore(db)
+        self.storage = storage
+        self.store: Definitions = storage.definitions
+        self.runs: RunJournal = storage.runs
         self.providers = providers or ProviderRegistry(
             settings.model_aliases,
             settings.providers,
@@ -166,10 +164,10 @@ class RunService:
     async def start(self) -> None:
         """Fail the runs a previous process left in progress (requires_action ones stay)."""
         self._stopping = False
-        for run in self.runs.active():
+        for run in await self.runs.active():
             if self._owner_alive(run.owner):
                 continue
-            run.last_seq = self.runs.last_seq(run.id)
+            run.last_seq = await self.runs.last_seq(run.id)
             run.state.error = {
                 "code": "gateway_restarted",
                 "message": "the gateway stopped while this run was in progress; start a new run",
@@ -216,18 +214,18 @@ class RunService:
 
         Internal events (model steps, for the trace) are kept beside the log, not in it: they
         take no event id (ids stay dense, 1, 2, 3, ...) and no watcher ever sees them."""
-        record = self._record(run, event, data)
+        record = await self._record(run, event, data)
         await self._announce(run, record)
         return record
 
-    def _record(self, run: RunRecord, event: str, data: dict[str, Any]) -> RunEvent:
+    async def _record(self, run: RunRecord, event: str, data: dict[str, Any]) -> RunEvent:
         if event in INTERNAL_EVENTS:
             record = RunEvent.new(run.id, run.last_seq, event, data, time.time())
-            self.runs.append_internal(record)
+            await self.runs.append_internal(record)
         else:
             run.last_seq += 1
             record = RunEvent.new(run.id, run.last_seq, event, data, time.time())
-            self.runs.append(record)
+            await self.runs.append(record)
         return record
 
     async def _announce(self, run: RunRecord, record: RunEvent) -> None:
@@ -266,7 +264,7 @@ class RunService:
     async def await_tool_outputs(self, run: RunRecord) -> None:
         """Park the run in requires_action (called by the loop)."""
         run.status = "requires_action"
-        self.runs.save(run)
+        await self.runs.save(run)
         await self.emit(
             run,
             RUN_REQUIRES_ACTION,
@@ -286,9 +284,9 @@ class RunService:
         else:
             event, data = RUN_CANCELLED, {"status": status}
         # One transaction: whoever reads a terminal status finds the terminal event too.
-        with self.runs.db.transaction():
-            self.runs.save(run)
-            record = self._record(run, event, data)
+        async with self.storage.transaction():
+            await self.runs.save(run)
+            record = await self._record(run, event, data)
         await self._announce(run, record)
 
     # -- runs -------------------------------------------------------------------------------
@@ -325,7 +323,7 @@ class RunService:
         agent["tools"] = tools
         run.started_at = run.created_at
         run.state = RunState(messages=initial_messages(agent, input))
-        if not self.runs.insert(run, max_active=self.settings.max_concurrent_runs):
+        if not await self.runs.insert(run, max_active=self.settings.max_concurrent_runs):
             raise Busy(
                 f"this project already has {self.settings.max_concurrent_runs} runs in progress"
                 f" in its {scope.environment} environment",
@@ -358,7 +356,13 @@ class RunService:
 
     async def _drive(self, run: RunRecord) -> None:
         with contextlib.suppress(asyncio.CancelledError):
-            await run_segment(self, run)
+            try:
+                await run_segment(self, run)
+            except Exception:
+                # E.g. the journal refusing an end another process already wrote. Logged here:
+                # a task error nobody retrieves is only reported when the task is collected,
+                # at any later moment, in the middle of whatever runs then.
+                log.exception("run %s stopped on an engine error", run.id)
 
     def _forget(self, run_id: str, task: asyncio.Task[None]) -> None:
         if self._tasks.get(run_id) is task:
@@ -376,7 +380,7 @@ class RunService:
             scope.environment,
         ):
             return live
-        run = self.runs.get(run_id, scope.project, scope.environment)
+        run = await self.runs.get(run_id, scope.project, scope.environment)
         if run is None:
             raise NotFound(f"no run {run_id!r}", param="run_id")
         return run
@@ -391,7 +395,7 @@ class RunService:
         status: str | None = None,
     ) -> tuple[list[RunRecord], bool]:
         """Runs of the scope, newest first, and whether there are more."""
-        runs, more = self.runs.list(
+        runs, more = await self.runs.list(
             scope.project,
             scope.environment,
             limit=limit,
@@ -420,10 +424,10 @@ class RunService:
             return await cancel_elsewhere(self, run_id)
         if run.status in TERMINAL:
             raise Conflict(f"the run is already {run.status}", code="run_finished", param="run_id")
-        if not self.runs.transition(run_id, run.status, "cancelled", self.owner):
+        if not await self.runs.transition(run_id, run.status, "cancelled", self.owner):
             raise Conflict("the run changed while being cancelled; retry", code="run_changed")
-        run = self.runs.get(run_id) or run
-        run.last_seq = self.runs.last_seq(run_id)
+        run = await self.runs.get(run_id) or run
+        run.last_seq = await self.runs.last_seq(run_id)
         await self._end(run, "cancelled")
         return run
 
@@ -443,7 +447,7 @@ class RunService:
         self, scope: Scope, run_id: str, tool_outputs: Any
     ) -> tuple[RunRecord, int]:
         """Resume a run waiting in requires_action; returns (run, seq before the resume)."""
-        run = self.runs.get(run_id, scope.project, scope.environment)
+        run = await self.runs.get(run_id, scope.project, scope.environment)
         if run is None:
             raise NotFound(f"no run {run_id!r}", param="run_id")
         if run.status != "requires_action":
@@ -453,13 +457,13 @@ class RunService:
                 param="run_id",
             )
         outputs = submit.check_outputs(run, tool_outputs)
-        if not self.runs.transition(run_id, "requires_action", "in_progress", self.owner):
+        if not await self.runs.transition(run_id, "requires_action", "in_progress", self.owner):
             raise Conflict(
                 "tool outputs were already submitted for this run", code="run_not_waiting"
             )
         run.status = "in_progress"
         run.owner = self.owner
-        run.last_seq = self.runs.last_seq(run_id)
+        run.last_seq = await self.runs.last_seq(run_id)
         after = run.last_seq
         stale = self._channels.get(run.id)
         if stale is not None:
@@ -490,5 +494,5 @@ class RunService:
     async def trace(self, scope: Scope, run_id: str) -> dict[str, Any]:
         """The run's trace: every model and tool step with timings, inputs, outputs, tokens."""
         run = await self.get(scope, run_id)
-        events = self.runs.events_after(run_id, 0, limit=1_000_000)
-        return build_trace(run, events + self.runs.internal_events(run_id))
+        events = await self.runs.events_after(run_id, 0, limit=1_000_000)
+        return build_trace(run, events + await self.runs.internal_events(run_id))

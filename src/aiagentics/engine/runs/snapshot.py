@@ -6,13 +6,13 @@ from typing import Any
 
 from aiagentics.engine.blank import is_blank
 from aiagentics.errors import InvalidInput, NotFound
-from aiagentics.storage.base import Scope, Store
+from aiagentics.storage.base import Definitions, Scope
 
 _INPUT_ROLES = ("user", "assistant", "system")
 
 
 async def agent_snapshot(
-    store: Store, scope: Scope, agent_id: str | None, agent_name: str | None
+    store: Definitions, scope: Scope, agent_id: str | None, agent_name: str | None
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(agent definition with id/name/version, its tools' definitions) as of now."""
     if agent_id:

@@ -78,4 +78,4 @@ async def apply_outputs(
         run.state.messages.append(tool_message(call_id, pending["name"], output))
     run.state.pending = {}
     run.state.required_action = None
-    service.runs.save(run)
+    await service.runs.save(run)

@@ -47,7 +47,7 @@ async def identify(
             # One cheap "did the database change?" check per request validates every
             # read cached since the last write (see readcache.py).
             cache = services.read_cache
-            token = cache.begin(services.db.change_token())
+            token = cache.begin(await services.storage.change_token())
             state["cache_token"] = token
             auth = await authenticate(services.store, headers.get("authorization"), cache, token)
         except ApiError as err:

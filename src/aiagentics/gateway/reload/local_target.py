@@ -11,7 +11,6 @@ index) changes only once the transaction has committed.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -24,9 +23,9 @@ from aiagentics.apply.engine import ApplyResult, ApplyRun, Created, CreateReques
 from aiagentics.apply.steps import ReplaceOrder
 from aiagentics.engine.definitions import Definitions, stable_id
 from aiagentics.engine.sensitive import FIELDS_KEY
+from aiagentics.engine.statedir import open_private, private_dir
 from aiagentics.errors import Conflict, DomainError, NotFound
 from aiagentics.gateway.services import Services
-from aiagentics.engine.statedir import open_private, private_dir
 from aiagentics.storage.base import DuplicateId, DuplicateName, Resource, Scope
 
 T = TypeVar("T")
@@ -78,21 +77,16 @@ class LocalTarget:
         return result
 
     async def _in_one_transaction(self, run: ApplyRun) -> ApplyResult:
-        """The transaction boundary of a reload.
+        """The transaction boundary of a reload: every step's rows commit together.
 
-        This Database's transaction is a thread lock held across the block, so the
-        block runs on a thread (and an event loop) of its own: no other task of the
-        gateway's loop can walk into it, they wait for the lock instead.
+        Other tasks' writes wait for the unit of work (their reads do not); a step must
+        not await another task that writes, as that task would wait for this unit.
         """
-
-        def in_thread() -> ApplyResult:
-            with self.services.db.transaction():
-                result = asyncio.run(run.run())
-                if not result.ok:
-                    raise _RollBack(result)
-                return result
-
-        return await anyio.to_thread.run_sync(in_thread)
+        async with self.services.storage.transaction():
+            result = await run.run()
+            if not result.ok:
+                raise _RollBack(result)
+            return result
 
     async def _discard(self) -> None:
         staged, self._staged = self._staged, []

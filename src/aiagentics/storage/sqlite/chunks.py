@@ -18,7 +18,6 @@ from functools import partial
 from typing import Any
 
 from aiagentics.storage.memory import ChunkSpan, SearchHit
-from aiagentics.storage.sqlite import schema_memory  # noqa: F401  (registers migrations)
 from aiagentics.storage.sqlite.db import Database
 
 __all__ = ["SLICE_ROWS", "SQLiteChunks", "fts_query"]

@@ -10,7 +10,6 @@ from typing import Any
 
 from aiagentics.ids import new_id
 from aiagentics.storage.outbox import DELIVERED, FAILED, PENDING, Attempt, Delivery
-from aiagentics.storage.sqlite import schema_webhooks  # noqa: F401  (registers migrations)
 from aiagentics.storage.sqlite.db import Database
 
 __all__ = ["SQLiteOutbox"]

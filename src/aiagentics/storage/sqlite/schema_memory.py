@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from aiagentics.storage.sqlite.migrations import register
-
 COMPONENT = "memory"
 
 MIGRATIONS = [
@@ -83,5 +81,3 @@ MIGRATIONS = [
         FROM file_chunks GROUP BY file_id, chunk_size, chunk_overlap;
     """,
 ]
-
-register(COMPONENT, MIGRATIONS)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from aiagentics.storage.sqlite.migrations import register
-
 COMPONENT = "resources"
 
 MIGRATIONS = [
@@ -69,5 +67,3 @@ MIGRATIONS = [
     DELETE FROM idempotency;
     """,
 ]
-
-register(COMPONENT, MIGRATIONS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiagentics.storage.sqlite.migrations import register
+COMPONENT = "runs"
 
 MIGRATIONS = [
     # v1
@@ -53,5 +53,3 @@ MIGRATIONS = [
     ) WITHOUT ROWID;
     """,
 ]
-
-register("runs", MIGRATIONS)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from aiagentics.storage.sqlite.migrations import register
-
 COMPONENT = "webhooks"
 
 MIGRATIONS = [
@@ -63,5 +61,3 @@ MIGRATIONS = [
     CREATE INDEX webhook_old_secrets_endpoint ON webhook_old_secrets (webhook_id, expires_at);
     """,
 ]
-
-register(COMPONENT, MIGRATIONS)

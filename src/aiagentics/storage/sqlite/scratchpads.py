@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 from aiagentics.storage.memory import KVEntry, KVScope, ScratchpadFull
-from aiagentics.storage.sqlite import schema_memory  # noqa: F401  (registers migrations)
 from aiagentics.storage.sqlite.db import Database
 
 __all__ = ["SQLiteScratchpads"]

@@ -1,0 +1,82 @@
+"""The `storage` fixture: every contract test runs once per backend.
+
+A backend is a way to open a `Storage` on one fresh, migrated database, and to open
+another handle on that same database (another connection, as another worker process
+would have). A new backend adds one entry to BACKENDS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from aiagentics.storage.base import Definitions, Idempotency, Keys, RunJournal, Storage
+
+
+@dataclass
+class Backend:
+    """Opens handles on one database of one backend."""
+
+    name: str
+    open: Callable[[], Awaitable[Storage]]
+
+
+def _sqlite(tmp_path: Path) -> Backend:
+    from aiagentics.storage.sqlite.storage import SQLiteStorage
+
+    path = tmp_path / "contract.db"
+
+    async def open_one() -> Storage:
+        storage = SQLiteStorage.open(path)
+        await storage.migrate()
+        return storage
+
+    return Backend("sqlite", open_one)
+
+
+BACKENDS: dict[str, Callable[[Path], Backend]] = {"sqlite": _sqlite}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """One backend, on a fresh database."""
+    return BACKENDS[request.param](tmp_path)
+
+
+@pytest.fixture
+async def storage(backend: Backend) -> AsyncIterator[Storage]:
+    """A migrated Storage on the backend's database."""
+    opened = await backend.open()
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def another(backend: Backend) -> AsyncIterator[Storage]:
+    """A second handle on the same database (another connection, as another process)."""
+    opened = await backend.open()
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def definitions(storage: Storage) -> Definitions:
+    return storage.definitions
+
+
+@pytest.fixture
+def keys(storage: Storage) -> Keys:
+    return storage.keys
+
+
+@pytest.fixture
+def idempotency(storage: Storage) -> Idempotency:
+    return storage.idempotency
+
+
+@pytest.fixture
+def runs(storage: Storage) -> RunJournal:
+    return storage.runs
