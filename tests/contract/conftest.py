@@ -2,18 +2,27 @@
 
 A backend is a way to open a `Storage` on one fresh, migrated database, and to open
 another handle on that same database (another connection, as another worker process
-would have). A new backend adds one entry to BACKENDS.
+would have). A new backend adds one entry to BACKENDS. `open` takes the clock that dates
+KV entries and deliveries (tests move it by hand) and the chunk slice size.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
 from aiagentics.storage.base import Definitions, Idempotency, Keys, RunJournal, Storage
+
+
+class Opener(Protocol):
+    def __call__(
+        self, clock: Callable[[], float] = ..., chunk_slice_rows: int | None = ...
+    ) -> Awaitable[Storage]: ...
 
 
 @dataclass
@@ -21,7 +30,7 @@ class Backend:
     """Opens handles on one database of one backend."""
 
     name: str
-    open: Callable[[], Awaitable[Storage]]
+    open: Opener
 
 
 def _sqlite(tmp_path: Path) -> Backend:
@@ -29,8 +38,11 @@ def _sqlite(tmp_path: Path) -> Backend:
 
     path = tmp_path / "contract.db"
 
-    async def open_one() -> Storage:
-        storage = SQLiteStorage.open(path)
+    async def open_one(
+        clock: Callable[[], float] = time.time, chunk_slice_rows: int | None = None
+    ) -> Storage:
+        options = {} if chunk_slice_rows is None else {"chunk_slice_rows": chunk_slice_rows}
+        storage = SQLiteStorage.open(path, clock=clock, **options)
         await storage.migrate()
         return storage
 

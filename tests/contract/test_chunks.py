@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from tests.contract.conftest import Backend
 
 from aiagentics.storage.memory import Chunks
-from aiagentics.storage.sqlite import schema_memory
-from aiagentics.storage.sqlite.chunks import SQLiteChunks
-from aiagentics.storage.sqlite.db import Database
-from aiagentics.storage.sqlite.migrations import apply_migrations
 
 P, E = "proj", "test"
 SIZE, OVERLAP = 800, 100
@@ -40,25 +36,11 @@ def spans(*texts: str) -> list[Span]:
     return out
 
 
-@pytest.fixture(params=["sqlite"])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
-async def chunks(backend: str, tmp_path: Path) -> AsyncIterator[Chunks]:
-    builders: dict[str, Callable[[], tuple[Chunks, Callable[[], None]]]] = {
-        "sqlite": lambda: _sqlite(tmp_path),
-    }
-    store, close = builders[backend]()
-    yield store
-    close()
-
-
-def _sqlite(tmp_path: Path) -> tuple[Chunks, Callable[[], None]]:
-    db = Database(tmp_path / "contract.db")
-    apply_migrations(db, {schema_memory.COMPONENT: schema_memory.MIGRATIONS})
-    return SQLiteChunks(db, slice_rows=SLICE), db.close
+async def chunks(backend: Backend) -> AsyncIterator[Chunks]:
+    storage = await backend.open(chunk_slice_rows=SLICE)
+    yield storage.chunks
+    await storage.close()
 
 
 async def index(

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
+from tests.contract.conftest import Backend
 
 from aiagentics.storage.outbox import Delivery, Outbox
-from aiagentics.storage.sqlite import schema_webhooks
-from aiagentics.storage.sqlite.db import Database
-from aiagentics.storage.sqlite.migrations import apply_migrations
-from aiagentics.storage.sqlite.outbox import SQLiteOutbox
 
 BODY = b'{"type":"run.completed","data":{}}'
 LEASE = 30.0
@@ -32,25 +28,11 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture(params=["sqlite"])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
-async def outbox(backend: str, tmp_path: Path, clock: Clock) -> AsyncIterator[Outbox]:
-    builders: dict[str, Callable[[], tuple[Outbox, Callable[[], None]]]] = {
-        "sqlite": lambda: _sqlite(tmp_path, clock),
-    }
-    store, close = builders[backend]()
-    yield store
-    close()
-
-
-def _sqlite(tmp_path: Path, clock: Clock) -> tuple[Outbox, Callable[[], None]]:
-    db = Database(tmp_path / "contract.db")
-    apply_migrations(db, {schema_webhooks.COMPONENT: schema_webhooks.MIGRATIONS})
-    return SQLiteOutbox(db, clock), db.close
+async def outbox(backend: Backend, clock: Clock) -> AsyncIterator[Outbox]:
+    storage = await backend.open(clock=clock)
+    yield storage.outbox
+    await storage.close()
 
 
 async def enqueue(outbox: Outbox, *hooks: str, limit: int = 3) -> tuple[str, list[str]]:

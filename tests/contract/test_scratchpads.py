@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
+from tests.contract.conftest import Backend
 
 from aiagentics.storage.memory import KVScope, ScratchpadFull, Scratchpads
-from aiagentics.storage.sqlite import schema_memory
-from aiagentics.storage.sqlite.db import Database
-from aiagentics.storage.sqlite.migrations import apply_migrations
-from aiagentics.storage.sqlite.scratchpads import SQLiteScratchpads
 
 P, E, M = "proj", "test", "mem_1"
 ALICE = KVScope("user", "alice")
@@ -35,25 +31,11 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture(params=["sqlite"])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
-async def pads(backend: str, tmp_path: Path, clock: Clock) -> AsyncIterator[Scratchpads]:
-    builders: dict[str, Callable[[], tuple[Scratchpads, Callable[[], None]]]] = {
-        "sqlite": lambda: _sqlite(tmp_path, clock),
-    }
-    store, close = builders[backend]()
-    yield store
-    close()
-
-
-def _sqlite(tmp_path: Path, clock: Clock) -> tuple[Scratchpads, Callable[[], None]]:
-    db = Database(tmp_path / "contract.db")
-    apply_migrations(db, {schema_memory.COMPONENT: schema_memory.MIGRATIONS})
-    return SQLiteScratchpads(db, clock), db.close
+async def pads(backend: Backend, clock: Clock) -> AsyncIterator[Scratchpads]:
+    storage = await backend.open(clock=clock)
+    yield storage.scratchpads
+    await storage.close()
 
 
 def _j(value: object) -> str:

@@ -17,7 +17,6 @@ from litestar.testing import AsyncTestClient
 from aiagentics.gateway.app import create_app
 from aiagentics.gateway.settings import GatewaySettings
 from aiagentics.storage.sqlite import db as db_module
-from aiagentics.storage.sqlite.blocking import BlockingConnection
 from aiagentics.storage.sqlite.db import Database
 
 KEY = "sk_test_" + "s" * 40
@@ -148,12 +147,8 @@ async def test_no_sqlite_call_on_the_loop_thread_while_serving(
         )
         return conn
 
+    # The blocking connection is traced too: nothing the gateway serves may use it.
     monkeypatch.setattr(db_module, "connect", traced)
-    # The blocking connection serves code not yet on read/write, which may still call it
-    # from the loop (blocking.py); it is left untraced here.
-    monkeypatch.setattr(
-        db_module, "BlockingConnection", lambda path, _: BlockingConnection(path, real_connect)
-    )
     app = create_app(GatewaySettings(database=str(tmp_path / "gw.db"), bootstrap_api_key=KEY))
     async with AsyncTestClient(app) as client:
         client.headers["Authorization"] = f"Bearer {KEY}"
@@ -180,6 +175,36 @@ async def test_no_sqlite_call_on_the_loop_thread_while_serving(
         assert (await client.get(f"/v1/traces/{run_id}")).status_code == 200
         assert (await client.get("/v1/runs")).status_code == 200
         assert (await client.get(f"/v1/runs/{run_id}/events")).status_code == 200
+        # Memory (KV and chunks), files and webhooks go through the same storage.
+        upload = await client.post(
+            "/v1/files",
+            files={"file": ("policy.md", b"# Refunds\nRefunds take five business days.")},
+            data={"purpose": "retrieval"},
+        )
+        assert upload.status_code == 200, upload.text
+        memory = await client.post(
+            "/v1/memory_stores",
+            json={
+                "name": "mem",
+                "kv": {"scope": "user"},
+                "vector": {"files": [upload.json()["id"]]},
+            },
+        )
+        assert memory.status_code == 200, memory.text
+        mem = memory.json()["id"]
+        kv = f"/v1/memory_stores/{mem}/kv/colour"
+        put = await client.put(kv, params={"user_id": "ann"}, json={"value": "blue"})
+        assert put.status_code == 200, put.text
+        assert (await client.get(kv, params={"user_id": "ann"})).json()["value"] == "blue"
+        found = await client.post(f"/v1/memory_stores/{mem}/search", json={"query": "refunds"})
+        assert found.status_code == 200 and found.json()["data"], found.text
+        hook = await client.post(
+            "/v1/webhooks",
+            json={"url": "https://hooks.example.com/in", "events": ["run.completed"]},
+        )
+        assert hook.status_code == 200, hook.text
+        deliveries = await client.get(f"/v1/webhooks/{hook.json()['id']}/deliveries")
+        assert deliveries.status_code == 200, deliveries.text
         key = await client.post("/v1/keys", json={"name": "ci", "scopes": ["read"]})
         assert key.status_code == 200, key.text
         assert (

@@ -122,9 +122,6 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
     """Open the database and construct every part (nothing is started yet)."""
     from aiagentics.engine.memory.tools import install_tools
     from aiagentics.engine.statedir import prepare_state_dir
-    from aiagentics.storage.sqlite.chunks import SQLiteChunks
-    from aiagentics.storage.sqlite.outbox import SQLiteOutbox
-    from aiagentics.storage.sqlite.scratchpads import SQLiteScratchpads
     from aiagentics.storage.sqlite.storage import SQLiteStorage
 
     prepare_state_dir(settings)  # private modes before the database file is opened
@@ -139,10 +136,10 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
         allow_private_network=settings.allow_private_network,
     )
     runs = RunService(settings, storage, known_secrets=[sealer.key_text], sealer=sealer)
-    memory = MemoryService(settings, store, SQLiteScratchpads(db), SQLiteChunks(db))
+    memory = MemoryService(settings, store, storage.scratchpads, storage.chunks)
     install_tools(memory, runs)
     definitions.after_delete("memory_store", memory.memory_deleted)
-    webhooks = WebhookService(settings, store, sealer, SQLiteOutbox(db))
+    webhooks = WebhookService(settings, store, sealer, storage.outbox)
     runs.add_listener(webhooks.on_run_event)
     services = Services(
         settings=settings,

@@ -17,6 +17,8 @@ import msgspec
 
 from aiagentics.kinds import STORE_KINDS, StoreKind
 from aiagentics.kinds import VERSIONED as VERSIONED
+from aiagentics.storage.memory import Chunks, Scratchpads
+from aiagentics.storage.outbox import Outbox
 from aiagentics.storage.records import RunEvent, RunRecord
 
 # The definition kinds and those whose updates keep older versions (from the kind table).
@@ -351,6 +353,9 @@ class Storage(Protocol):
     keys: Keys
     idempotency: Idempotency
     runs: RunJournal
+    scratchpads: Scratchpads
+    chunks: Chunks
+    outbox: Outbox
 
     def transaction(self) -> AbstractAsyncContextManager[Any]:
         """`async with storage.transaction():` every aggregate call the current task awaits

@@ -2,30 +2,54 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+from aiagentics.storage.sqlite.chunks import SLICE_ROWS, SQLiteChunks
 from aiagentics.storage.sqlite.db import Database, UnitOfWork
 from aiagentics.storage.sqlite.definitions import SQLiteStore
 from aiagentics.storage.sqlite.migrations import migrate
+from aiagentics.storage.sqlite.outbox import SQLiteOutbox
 from aiagentics.storage.sqlite.runs import SQLiteRunJournal
+from aiagentics.storage.sqlite.scratchpads import SQLiteScratchpads
 
 
 class SQLiteStorage:
     """Every aggregate on one `Database`; one `SQLiteStore` serves definitions, keys and
-    idempotency (one table family, one set of SQL)."""
+    idempotency (one table family, one set of SQL).
 
-    def __init__(self, db: Database) -> None:
+    `clock` dates KV entries and deliveries (tests move it by hand); `chunk_slice_rows`
+    is how many chunks one write of a long index holds (smaller: writers interleave more).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], float] = time.time,
+        chunk_slice_rows: int = SLICE_ROWS,
+    ) -> None:
         self.db = db
         store = SQLiteStore(db)
         self.definitions = store
         self.keys = store
         self.idempotency = store
         self.runs = SQLiteRunJournal(db)
+        self.scratchpads = SQLiteScratchpads(db, clock)
+        self.chunks = SQLiteChunks(db, slice_rows=chunk_slice_rows)
+        self.outbox = SQLiteOutbox(db, clock)
 
     @classmethod
-    def open(cls, path: str | Path) -> SQLiteStorage:
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        chunk_slice_rows: int = SLICE_ROWS,
+    ) -> SQLiteStorage:
         """Open (or create) the database file; nothing is migrated yet."""
-        return cls(Database(path))
+        return cls(Database(path), clock=clock, chunk_slice_rows=chunk_slice_rows)
 
     def transaction(self) -> UnitOfWork:
         """The unit of work (see `Database.transaction`)."""
