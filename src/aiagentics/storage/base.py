@@ -10,6 +10,7 @@ Every method is async: a backend does its blocking work off the event loop.
 
 from __future__ import annotations
 
+import builtins
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -106,7 +107,7 @@ class ApiKeyRecord(msgspec.Struct):
     project: str
     environment: str
     name: str
-    scopes: list[str]
+    scopes: builtins.list[str]
     secret_hash: str
     hint: str
     created_at: int
@@ -125,14 +126,14 @@ class StoredResponse(msgspec.Struct):
 
     body_hash: str
     status: int | None
-    headers: list[tuple[str, str]]
+    headers: builtins.list[tuple[str, str]]
     body: bytes
 
 
 class Page(msgspec.Struct):
     """One page of a list."""
 
-    items: list[Any]
+    items: builtins.list[Any]
     has_more: bool
 
 
@@ -200,11 +201,13 @@ class Definitions(Protocol):
         """Every version of one object, newest first (None when the object is absent)."""
         ...
 
-    async def missing(self, kind: Kind, scope: Scope, ids: list[str]) -> list[str]:
+    async def missing(
+        self, kind: Kind, scope: Scope, ids: builtins.list[str]
+    ) -> builtins.list[str]:
         """Those of `ids` that do not exist in the scope (order kept)."""
         ...
 
-    async def referrers(self, kind: Kind, scope: Scope, field: str, id: str) -> list[str]:
+    async def referrers(self, kind: Kind, scope: Scope, field: str, id: str) -> builtins.list[str]:
         """Ids of `kind` objects whose data field `field` (a string or list of strings) holds `id`."""
         ...
 
@@ -253,7 +256,12 @@ class Idempotency(Protocol):
         ...
 
     async def idempotency_finish(
-        self, owner: str, key: str, status: int, headers: list[tuple[str, str]], body: bytes
+        self,
+        owner: str,
+        key: str,
+        status: int,
+        headers: builtins.list[tuple[str, str]],
+        body: bytes,
     ) -> None:
         """Store the response of a claimed key."""
         ...
@@ -305,7 +313,7 @@ class RunJournal(Protocol):
         starting_after: str | None = None,
         agent_id: str | None = None,
         status: str | None = None,
-    ) -> tuple[list[RunRecord], bool]:
+    ) -> tuple[builtins.list[RunRecord], bool]:
         """Newest first; returns (runs, has_more)."""
         ...
 
@@ -313,11 +321,11 @@ class RunJournal(Protocol):
         """Flag an active run for its owner process to cancel."""
         ...
 
-    async def cancel_requests(self, owner: str) -> list[str]:
+    async def cancel_requests(self, owner: str) -> builtins.list[str]:
         """Ids of this owner's active runs that another process asked to cancel."""
         ...
 
-    async def active(self) -> list[RunRecord]:
+    async def active(self) -> builtins.list[RunRecord]:
         """Runs left queued or in progress (startup recovery)."""
         ...
 
@@ -329,7 +337,7 @@ class RunJournal(Protocol):
         """Persist an internal record beside the log; `event.seq` is the public event it follows."""
         ...
 
-    async def internal_events(self, run_id: str) -> list[RunEvent]:
+    async def internal_events(self, run_id: str) -> builtins.list[RunEvent]:
         """The run's internal records, in the order they were written."""
         ...
 
@@ -337,7 +345,9 @@ class RunJournal(Protocol):
         """Only the run's status (None when there is no such run): cheap enough to poll."""
         ...
 
-    async def events_after(self, run_id: str, seq: int = 0, limit: int = 1000) -> list[RunEvent]:
+    async def events_after(
+        self, run_id: str, seq: int = 0, limit: int = 1000
+    ) -> builtins.list[RunEvent]:
         """Public events with a sequence number above `seq`, in order."""
         ...
 
@@ -349,13 +359,27 @@ class RunJournal(Protocol):
 class Storage(Protocol):
     """The root: every aggregate, one unit of work across them, and a change token."""
 
-    definitions: Definitions
-    keys: Keys
-    idempotency: Idempotency
-    runs: RunJournal
-    scratchpads: Scratchpads
-    chunks: Chunks
-    outbox: Outbox
+    # Read-only members, so that an implementation may hold narrower types.
+    @property
+    def definitions(self) -> Definitions: ...
+
+    @property
+    def keys(self) -> Keys: ...
+
+    @property
+    def idempotency(self) -> Idempotency: ...
+
+    @property
+    def runs(self) -> RunJournal: ...
+
+    @property
+    def scratchpads(self) -> Scratchpads: ...
+
+    @property
+    def chunks(self) -> Chunks: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
 
     def transaction(self) -> AbstractAsyncContextManager[Any]:
         """`async with storage.transaction():` every aggregate call the current task awaits

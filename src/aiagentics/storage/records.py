@@ -103,7 +103,7 @@ class RunEvent:
     @property
     def data(self) -> dict[str, Any]:
         """The decoded payload."""
-        return _decode(self.raw)  # type: ignore[no-any-return]
+        return _decode(self.raw)
 
     @classmethod
     def new(cls, run_id: str, seq: int, event: str, data: dict[str, Any], at: float) -> RunEvent:

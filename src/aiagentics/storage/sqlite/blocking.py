@@ -38,7 +38,7 @@ class BlockingConnection:
     def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """The first row of a query, or None."""
         with self._lock:
-            return self._conn.execute(sql, params).fetchone()  # type: ignore[no-any-return]
+            return self._conn.execute(sql, params).fetchone()
 
     def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """All rows of a query."""

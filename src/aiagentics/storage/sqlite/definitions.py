@@ -156,9 +156,7 @@ class SQLiteStore:
                     " VALUES (?, ?, ?, ?, ?)",
                     (id, version, name, now, blob),
                 )
-            return conn.execute(  # type: ignore[no-any-return]
-                f"SELECT {_RES_COLS} FROM resources WHERE id = ?", (id,)
-            ).fetchone()
+            return conn.execute(f"SELECT {_RES_COLS} FROM resources WHERE id = ?", (id,)).fetchone()
 
         try:
             row = await self.db.write(update)
@@ -405,7 +403,7 @@ class SQLiteStore:
 
 
 def _key_row(conn: sqlite3.Connection, scope: Scope, id: str) -> sqlite3.Row | None:
-    return conn.execute(  # type: ignore[no-any-return]
+    return conn.execute(
         f"SELECT {_KEY_COLS} FROM api_keys WHERE id = ? AND project = ? AND environment = ?",
         (id, scope.project, scope.environment),
     ).fetchone()
