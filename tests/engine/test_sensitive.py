@@ -25,7 +25,7 @@ def sealer() -> Sealer:
 def tool_data(**extra: object) -> dict:
     return {
         "type": "http",
-        "handler_url": "https://crm.test/?key=k3y",
+        "handler_url": "https://crm.test/?key=k3y~x",
         "headers": {"Authorization": SECRET},
         "metadata": {},
         **extra,
@@ -35,15 +35,15 @@ def tool_data(**extra: object) -> dict:
 def test_sealed_data_holds_fingerprints_and_opens_back(sealer: Sealer) -> None:
     stored = seal_fields(sealer, "Tool", tool_data(), None, ["handler_url"])
     text = json.dumps(stored)
-    assert "s3cr3t" not in text and "k3y" not in text
+    assert "s3cr3t" not in text and "k3y~x" not in text
     assert stored["sensitive_fields"] == ["handler_url", "headers.Authorization"]
     assert matches(SECRET, stored["headers"]["Authorization"])
     opened = reveal(sealer, stored)
     assert opened["headers"] == {"Authorization": SECRET}
-    assert opened["handler_url"] == "https://crm.test/?key=k3y"
+    assert opened["handler_url"] == "https://crm.test/?key=k3y~x"
     # Kept paths stay sealed (a run's pinned copy of the tool).
     partly = reveal(sealer, stored, keep=lambda p: p.startswith("headers"))
-    assert partly["handler_url"].endswith("k3y") and "s3cr3t" not in json.dumps(partly)
+    assert partly["handler_url"].endswith("k3y~x") and "s3cr3t" not in json.dumps(partly)
     assert reveal(sealer, partly)["headers"]["Authorization"] == SECRET
 
 
