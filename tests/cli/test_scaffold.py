@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import aiagentics.cli.scaffold_cmds  # noqa: F401  (registers the verbs)
+import aiagentics.cli.commands.scaffold_cmds  # noqa: F401  (registers the verbs)
 from aiagentics.cli.main import cli
 from aiagentics.compiler import compile_project
 from aiagentics.project import load_project

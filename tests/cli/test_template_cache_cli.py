@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-import aiagentics.cli.validate  # noqa: F401  (registers the verbs)
+import aiagentics.cli.commands.validate  # noqa: F401  (registers the verbs)
+from aiagentics.cli.commands.plan import compile_or_fail
 from aiagentics.cli.main import cli
-from aiagentics.cli.plan import compile_or_fail
 from aiagentics.project import load_project
 
 AGENT = """\

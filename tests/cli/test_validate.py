@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-import aiagentics.cli.validate  # noqa: F401  (registers the verbs)
+import aiagentics.cli.commands.validate  # noqa: F401  (registers the verbs)
 from aiagentics.cli.main import cli
 from aiagentics.cli.views.diagnostics import render_diagnostics
 from aiagentics.spec.diagnostics import Diagnostic

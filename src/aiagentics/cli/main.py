@@ -75,7 +75,7 @@ class LazyGroup(click.Group):
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return None
-        module = importlib.import_module(f"aiagentics.cli.{entry[0]}")
+        module = importlib.import_module(f"aiagentics.cli.commands.{entry[0]}")
         command = getattr(module, entry[1])
         assert isinstance(command, click.Command)
         return command

@@ -14,8 +14,8 @@ import yaml
 from rich.text import Text
 
 from aiagentics.cli._session import Failed, connect, console_for, fail, run_guarded
+from aiagentics.cli.commands.plan import compile_or_fail
 from aiagentics.cli.context import CliContext
-from aiagentics.cli.plan import compile_or_fail
 from aiagentics.client import KIND_PATHS, ApiClient, read_resources
 from aiagentics.kinds import TABLE
 from aiagentics.plan import RemoteState, desired_metadata, owner_of, remote_name

@@ -1,0 +1,1 @@
+"""The `aia` verbs, one module each, imported only when their verb runs (see cli/main.py)."""
