@@ -122,6 +122,27 @@ async def test_change_token_moves_after_another_process_commits(tmp_path: Path) 
     await db.close()
 
 
+async def test_a_sole_writers_token_moves_with_each_commit_and_asks_no_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Database(tmp_path / "s.db", sole_writer=True)
+    await _table(db)
+
+    def no_hop(fn: Any) -> Any:
+        raise AssertionError("the sole writer's change token went to a thread")
+
+    monkeypatch.setattr(db._tokens, "run", no_hop)
+    before = await db.change_token()
+    assert await db.change_token() == before  # nothing committed in between
+    await db.write(lambda conn: conn.execute("INSERT INTO t (v) VALUES ('a')"))
+    after_write = await db.change_token()
+    assert after_write != before
+    async with db.transaction():
+        await db.write(lambda conn: conn.execute("INSERT INTO t (v) VALUES ('b')"))
+    assert await db.change_token() != after_write
+    await db.close()
+
+
 async def test_memory_is_a_private_temporary_file(tmp_path: Path) -> None:
     first, second = Database(":memory:"), Database(":memory:")
     assert first.path != second.path and Path(first.path).exists()

@@ -125,7 +125,8 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
     from aiagentics.storage.sqlite.storage import SQLiteStorage
 
     prepare_state_dir(settings)  # private modes before the database file is opened
-    db = Database(settings.database_path)
+    # One worker process is the file's only writer: its change token needs no thread hop.
+    db = Database(settings.database_path, sole_writer=settings.workers == 1)
     storage = SQLiteStorage(db)
     store = storage.definitions
     sealer = Sealer.from_settings(settings)

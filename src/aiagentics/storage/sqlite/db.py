@@ -12,7 +12,9 @@ Every SQLite call runs on a thread of this module, never on the caller's:
   transaction (so reads see its own writes). Other tasks' writes wait; their reads go on.
 
 Several processes (uvicorn workers) may open the same file; SQLite's locking and
-`busy_timeout` arbitrate between their writers. `:memory:` opens a fresh temporary file
+`busy_timeout` arbitrate between their writers. A process that is the file's only
+writer (one gateway process) opens it with `sole_writer=True`: every commit then goes
+through this writer, so the change token is its commit counter, read without a hop. `:memory:` opens a fresh temporary file
 (deleted on close), so tests get the same WAL concurrency as a real database.
 """
 
@@ -56,8 +58,11 @@ def connect(path: str) -> sqlite3.Connection:
 class Database:
     """A SQLite database file shared by every gateway component; see the module docstring."""
 
-    def __init__(self, path: str | Path, *, readers: int = _READERS) -> None:
+    def __init__(
+        self, path: str | Path, *, readers: int = _READERS, sole_writer: bool = False
+    ) -> None:
         self._tmpdir: str | None = None
+        self.sole_writer = sole_writer
         if str(path) == ":memory:":
             self._tmpdir = tempfile.mkdtemp(prefix="aiagentics-db-")
             path = os.path.join(self._tmpdir, "memory.db")
@@ -195,6 +200,8 @@ class Database:
         Read caches compare it once per request, so they never serve data older than the
         request itself."""
         self._check_open()
+        if self.sole_writer:
+            return (0, self._commits)
         version = await self._tokens.run(
             lambda conn: int(conn.execute("PRAGMA data_version").fetchone()[0])
         )

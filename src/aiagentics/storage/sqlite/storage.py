@@ -47,9 +47,12 @@ class SQLiteStorage:
         *,
         clock: Callable[[], float] = time.time,
         chunk_slice_rows: int = SLICE_ROWS,
+        sole_writer: bool = False,
     ) -> SQLiteStorage:
-        """Open (or create) the database file; nothing is migrated yet."""
-        return cls(Database(path), clock=clock, chunk_slice_rows=chunk_slice_rows)
+        """Open (or create) the database file; nothing is migrated yet. `sole_writer`: no
+        other process writes it (see `Database`)."""
+        db = Database(path, sole_writer=sole_writer)
+        return cls(db, clock=clock, chunk_slice_rows=chunk_slice_rows)
 
     def transaction(self) -> UnitOfWork:
         """The unit of work (see `Database.transaction`)."""
