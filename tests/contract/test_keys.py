@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from aiagentics.gateway.auth import make_key
+from aiagentics.engine.keys import make_key
 from aiagentics.storage.base import Keys, Scope
 
 A = Scope("proj", "test")

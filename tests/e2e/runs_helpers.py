@@ -15,7 +15,7 @@ from tests.e2e.conftest import Gateway, start_gateway
 from tests.fakes.provider_server import FakeProviderServer
 from tests.fakes.tool_handler import ToolHandlerServer
 
-from aiagentics.gateway.auth import make_key
+from aiagentics.engine.keys import make_key
 from aiagentics.storage.sqlite.db import Database
 from aiagentics.storage.sqlite.definitions import SQLiteStore
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from aiagentics.gateway.auth import make_key
+from aiagentics.engine.keys import make_key
 from aiagentics.storage.sqlite.db import Database
 from aiagentics.storage.sqlite.definitions import SQLiteStore
 

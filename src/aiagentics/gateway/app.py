@@ -25,6 +25,7 @@ from aiagentics.gateway.services import (
     Services,
     build_services,
     provide_definitions,
+    provide_keys,
     provide_runs,
     provide_services,
 )
@@ -77,6 +78,7 @@ def create_app(
             "services": Provide(provide_services, sync_to_thread=False),
             "definitions": Provide(provide_definitions, sync_to_thread=False),
             "runs": Provide(provide_runs, sync_to_thread=False),
+            "keys": Provide(provide_keys, sync_to_thread=False),
             "auth": Provide(provide_auth, sync_to_thread=False),
         },
         exception_handlers={Exception: handle_exception},

@@ -1,35 +1,29 @@
-"""API keys: secrets, hashing, scopes, the per-request `AuthContext`, and the bootstrap key.
+"""Authentication at the HTTP edge: the caller of a request, and the scope checks of routes.
 
-A secret is `sk_<environment>_<40 base62 chars>` (~238 bits), so a plain sha256 of it is a
-safe stored form (no slow hash needed: it cannot be brute-forced). Every request looks the
-key up again (one indexed read), so a revocation takes effect on the very next request.
+The middleware turns the `Authorization` header into an `AuthContext` (`authenticate`),
+looking the key up again on every request (one indexed read, skipped while the read cache
+says nothing was written), so a revocation takes effect on the very next request. The
+keys themselves (secrets, hashing, scopes, the bootstrap key) are `engine/keys.py`.
 
 Handlers get the caller as `auth: AuthContext` (dependency `auth`, set by the middleware)
 and declare what they need with `opt=needs("read" | "run" | "admin")` (checked by that
 dependency) or the guard `guards=[require(...)]`.
-`admin` implies every scope; `run` implies `read`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import sys
 import time
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from aiagentics.engine.keys import KeysService, ScopeName, grants
 from aiagentics.gateway.errors import Forbidden, Unauthorized
 from aiagentics.gateway.readcache import ReadCache, Token
-from aiagentics.ids import new_id, random_token
-from aiagentics.storage.base import ApiKeyRecord, Scope, Store
-
-ScopeName = Literal["read", "run", "admin"]
-SCOPES: tuple[str, ...] = ("read", "run", "admin")
-ENVIRONMENTS: tuple[str, ...] = ("test", "live")
+from aiagentics.storage.base import Scope
 
 
 class AuthContext(msgspec.Struct, frozen=True):
@@ -47,57 +41,11 @@ class AuthContext(msgspec.Struct, frozen=True):
 
     def allows(self, needed: str) -> bool:
         """True when the key's scopes cover `needed`."""
-        return (
-            "admin" in self.scopes
-            or needed in self.scopes
-            or (needed == "read" and "run" in self.scopes)
-        )
-
-
-def hash_secret(secret: str) -> str:
-    """The stored form of a secret."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-def new_secret(environment: str) -> str:
-    """A fresh `sk_test_...` / `sk_live_...` secret."""
-    return f"sk_{environment}_{random_token(40)}"
-
-
-def secret_hint(secret: str) -> str:
-    """What a listing may show of a secret: its start and last four characters."""
-    return f"{secret[:8]}...{secret[-4:]}"
-
-
-def make_key(
-    *,
-    project: str,
-    environment: str,
-    name: str,
-    scopes: list[str],
-    secret: str | None = None,
-    expires_at: int | None = None,
-    metadata: dict[str, str] | None = None,
-) -> tuple[ApiKeyRecord, str]:
-    """A new key record and its secret (the secret is never stored)."""
-    secret = secret or new_secret(environment)
-    record = ApiKeyRecord(
-        id=new_id("key"),
-        project=project,
-        environment=environment,
-        name=name,
-        scopes=list(scopes),
-        secret_hash=hash_secret(secret),
-        hint=secret_hint(secret),
-        created_at=int(time.time()),
-        expires_at=expires_at,
-        metadata=dict(metadata or {}),
-    )
-    return record, secret
+        return grants(self.scopes, needed)
 
 
 async def authenticate(
-    store: Store,
+    keys: KeysService,
     authorization: str | None,
     cache: ReadCache | None = None,
     token: Token | None = None,
@@ -123,7 +71,7 @@ async def authenticate(
         auth, expires_at = hit
         if expires_at is None or expires_at > now:
             return auth
-    record = await store.key_by_hash(hash_secret(secret))
+    record = await keys.lookup(secret)
     if record is None:
         raise Unauthorized("invalid API key")
     if record.revoked_at is not None:
@@ -190,44 +138,3 @@ def require(scope: ScopeName) -> Any:
 
     guard.__name__ = f"require_{scope}"
     return guard
-
-
-async def bootstrap_admin_key(
-    store: Store, project: str, environment: str, env_key: str | None, *, announce: bool = True
-) -> str | None:
-    """Make sure the default project has an admin key.
-
-    `env_key` (AIAGENTICS_API_KEY) becomes an admin key when set. Otherwise, when the
-    scope has no usable admin key, one is created and its secret printed once to stderr.
-    Returns the secret when one was created (None otherwise).
-    """
-    scope = Scope(project, environment)
-    if env_key:
-        if await store.key_by_hash(hash_secret(env_key)) is None:
-            record, _ = make_key(
-                project=project,
-                environment=environment,
-                name="bootstrap (AIAGENTICS_API_KEY)",
-                scopes=["admin"],
-                secret=env_key,
-            )
-            try:
-                await store.create_key(record)
-            except Exception:  # another worker inserted it first (unique secret_hash)
-                if await store.key_by_hash(hash_secret(env_key)) is None:
-                    raise
-        return None
-    if await store.count_active_admin_keys(scope, int(time.time())):
-        return None
-    record, secret = make_key(
-        project=project, environment=environment, name="bootstrap", scopes=["admin"]
-    )
-    await store.create_key(record)
-    if announce:
-        print(
-            f"aia: created an admin API key for project {project!r} ({environment}); "
-            f"it is shown only once:\n{secret}",
-            file=sys.stderr,
-            flush=True,
-        )
-    return secret

@@ -11,6 +11,7 @@ in order; `stop()` stops them in reverse order and closes the storage.
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from litestar import Request
 
 from aiagentics.engine.definitions import Definitions
+from aiagentics.engine.keys import KeysService
 from aiagentics.engine.memory.service import MemoryService
 from aiagentics.engine.runs.service import RunService
 from aiagentics.engine.sealing import Sealer
@@ -25,7 +27,7 @@ from aiagentics.engine.webhooks.service import WebhookService
 from aiagentics.gateway.ratelimit import RateLimiter
 from aiagentics.gateway.readcache import ReadCache
 from aiagentics.gateway.settings import GatewaySettings
-from aiagentics.storage.base import Storage, Store
+from aiagentics.storage.base import Scope, Storage, Store
 from aiagentics.storage.sqlite.db import Database
 
 if TYPE_CHECKING:
@@ -75,6 +77,7 @@ class Services:
     sealer: Sealer
     rate_limiter: RateLimiter
     definitions: Definitions
+    keys: KeysService
     runs: RunService
     memory: MemoryService
     webhooks: WebhookService
@@ -94,15 +97,8 @@ class Services:
         """Migrate, bootstrap the admin key, start every component (idempotent)."""
         if self.started:
             return
-        from aiagentics.gateway.auth import bootstrap_admin_key
-
         await self.storage.migrate()
-        await bootstrap_admin_key(
-            self.store,
-            self.settings.default_project,
-            self.settings.default_environment,
-            self.settings.bootstrap_api_key,
-        )
+        await bootstrap_admin_key(self.keys, self.settings)
         for component in self.components:
             await component.start()
         self.started = True
@@ -144,6 +140,7 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
     runs.add_listener(webhooks.on_run_event)
     services = Services(
         settings=settings,
+        keys=KeysService(storage.keys),
         db=db,
         storage=storage,
         store=store,
@@ -180,9 +177,29 @@ def provide_definitions(request: Request[Any, Any, Any], auth: Any) -> Definitio
     return request.app.state.services.definitions
 
 
+def provide_keys(request: Request[Any, Any, Any], auth: Any) -> KeysService:
+    """Litestar dependency `keys`."""
+    return request.app.state.services.keys
+
+
 def provide_runs(request: Request[Any, Any, Any], auth: Any) -> RunService:
     """Litestar dependency `runs`."""
     return request.app.state.services.runs
+
+
+async def bootstrap_admin_key(keys: KeysService, settings: GatewaySettings) -> str | None:
+    """Make sure the default project has an admin key (see `KeysService.bootstrap_admin`);
+    a generated secret is printed once to stderr, and returned."""
+    scope = Scope(settings.default_project, settings.default_environment)
+    secret = await keys.bootstrap_admin(scope, settings.bootstrap_api_key)
+    if secret is not None:
+        print(
+            f"aia: created an admin API key for project {scope.project!r} "
+            f"({scope.environment}); it is shown only once:\n{secret}",
+            file=sys.stderr,
+            flush=True,
+        )
+    return secret
 
 
 def prepare_database(settings: GatewaySettings) -> str | None:
@@ -193,18 +210,11 @@ def prepare_database(settings: GatewaySettings) -> str | None:
     """
     import asyncio
 
-    from aiagentics.gateway.auth import bootstrap_admin_key
-
     async def prepare() -> str | None:
         services = build_services(settings)
         try:
             await services.storage.migrate()
-            return await bootstrap_admin_key(
-                services.store,
-                settings.default_project,
-                settings.default_environment,
-                settings.bootstrap_api_key,
-            )
+            return await bootstrap_admin_key(services.keys, settings)
         finally:
             await services.storage.close()
 

@@ -30,8 +30,8 @@ def dev(obj: CliContext, host: str | None, port: int | None) -> None:
     """Serve the project's files directly, reloading them on every save (Ctrl-C stops)."""
     import uvicorn
 
+    from aiagentics.engine.keys import new_secret
     from aiagentics.gateway.app import create_app
-    from aiagentics.gateway.auth import new_secret
     from aiagentics.gateway.services import DevSource
     from aiagentics.gateway.settings import GatewaySettings
 

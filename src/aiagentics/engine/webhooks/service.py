@@ -15,10 +15,13 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from aiagentics import kinds
 from aiagentics.engine.definition_checks import SEALED_FIELD
+from aiagentics.engine.definitions import check_id
 from aiagentics.engine.sensitive import reveal
 from aiagentics.engine.webhooks.dispatcher import Dispatcher, Endpoint
 from aiagentics.engine.webhooks.signing import generate_secret
+from aiagentics.errors import NotFound
 from aiagentics.storage.base import Resource, Scope, Store
 from aiagentics.storage.outbox import Delivery, Outbox
 
@@ -162,6 +165,14 @@ class WebhookService:
         return secrets
 
     # -- managing ----------------------------------------------------------------------------
+    async def webhook(self, scope: Scope, id: str) -> Resource:
+        """One webhook of the scope; NotFound otherwise (also for a malformed id)."""
+        check_id(id, kinds.BY_KIND["webhook"].prefix, "webhook")
+        hook = await self.store.get("webhook", scope, id)
+        if hook is None:
+            raise NotFound(f"no such webhook: {id}")
+        return hook
+
     async def rotate_secret(
         self, scope: Scope, hook: Resource, overlap_seconds: int, secret: str | None = None
     ) -> tuple[str, float | None]:

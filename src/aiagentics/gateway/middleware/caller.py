@@ -49,7 +49,7 @@ async def identify(
             cache = services.read_cache
             token = cache.begin(await services.storage.change_token())
             state["cache_token"] = token
-            auth = await authenticate(services.store, headers.get("authorization"), cache, token)
+            auth = await authenticate(services.keys, headers.get("authorization"), cache, token)
         except ApiError as err:
             caller.error = err
         except Exception as exc:  # the store failing must still get our error shape

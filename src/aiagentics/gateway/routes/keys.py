@@ -6,25 +6,14 @@ mint a live one.
 
 # No `from __future__ import annotations`: Litestar reads these annotations at runtime.
 
-import time
 from typing import Any
 
 from litestar import Controller, delete, get, post
 
 from aiagentics.engine import bodies as m
-from aiagentics.gateway.auth import AuthContext, make_key, needs
-from aiagentics.gateway.errors import NotFound
-from aiagentics.gateway.routes.common import (
-    Deleted,
-    Limit,
-    check_cursor,
-    check_id,
-    cursor,
-    cursor_gone,
-    error_responses,
-    list_body,
-)
-from aiagentics.gateway.services import Services
+from aiagentics.engine.keys import IssuedKey, KeysService
+from aiagentics.gateway.auth import AuthContext, needs
+from aiagentics.gateway.routes.common import Deleted, Limit, cursor, error_responses, list_body
 from aiagentics.storage.base import ApiKeyRecord
 
 
@@ -48,12 +37,9 @@ def render_key(key: ApiKeyRecord, secret: str | None = None) -> dict[str, Any]:
     return out
 
 
-async def _load(services: Services, auth: AuthContext, id: str) -> ApiKeyRecord:
-    check_id(id, "key", "API key")
-    key = await services.store.get_key(auth.scope, id)
-    if key is None:
-        raise NotFound(f"no such API key: {id}")
-    return key
+def render_issued(issued: IssuedKey) -> dict[str, Any]:
+    """The API object of a key just created, with its secret."""
+    return render_key(issued.record, issued.secret)
 
 
 class KeyController(Controller):
@@ -68,20 +54,15 @@ class KeyController(Controller):
         summary="Create an API key (its secret is shown once)",
         operation_id="create_key",
     )
-    async def create(
-        self, data: m.KeyCreate, services: Services, auth: AuthContext
-    ) -> m.KeyCreated:
-        expires = int(time.time()) + data.expires_in_seconds if data.expires_in_seconds else None
-        record, secret = make_key(
-            project=auth.project,
-            environment=auth.environment,
+    async def create(self, data: m.KeyCreate, keys: KeysService, auth: AuthContext) -> m.KeyCreated:
+        issued = await keys.create(
+            auth.scope,
             name=data.name,
-            scopes=list(dict.fromkeys(data.scopes)),
-            expires_at=expires,
+            scopes=list(data.scopes),
+            expires_in_seconds=data.expires_in_seconds,
             metadata=data.metadata,
         )
-        await services.store.create_key(record)
-        return render_key(record, secret)  # type: ignore[return-value]
+        return render_issued(issued)  # type: ignore[return-value]
 
     @get(
         "/",
@@ -91,17 +72,12 @@ class KeyController(Controller):
     )
     async def list_all(
         self,
-        services: Services,
+        keys: KeysService,
         auth: AuthContext,
         limit: int = Limit,
         starting_after: str | None = cursor("key", "key"),
     ) -> m.KeyList:  # type: ignore[valid-type]
-        check_cursor(starting_after, "key")
-        if starting_after and await services.store.get_key(auth.scope, starting_after) is None:
-            raise cursor_gone(starting_after)
-        page = await services.store.list_keys(
-            auth.scope, limit=limit, starting_after=starting_after
-        )
+        page = await keys.list(auth.scope, limit=limit, starting_after=starting_after)
         return list_body([render_key(k) for k in page.items], page.has_more)  # type: ignore[return-value]
 
     @get(
@@ -110,8 +86,8 @@ class KeyController(Controller):
         summary="Retrieve an API key",
         operation_id="get_key",
     )
-    async def retrieve(self, id: str, services: Services, auth: AuthContext) -> m.KeyObject:
-        return render_key(await _load(services, auth, id))  # type: ignore[return-value]
+    async def retrieve(self, id: str, keys: KeysService, auth: AuthContext) -> m.KeyObject:
+        return render_key(await keys.get(auth.scope, id))  # type: ignore[return-value]
 
     @delete(
         "/{id:str}",
@@ -120,9 +96,8 @@ class KeyController(Controller):
         summary="Revoke an API key (effective on the next request)",
         operation_id="revoke_key",
     )
-    async def revoke(self, id: str, services: Services, auth: AuthContext) -> Deleted:
-        await _load(services, auth, id)
-        await services.store.revoke_key(auth.scope, id, int(time.time()))
+    async def revoke(self, id: str, keys: KeysService, auth: AuthContext) -> Deleted:
+        await keys.revoke(auth.scope, id)
         return Deleted(id=id, object="api_key")
 
     @post(
@@ -133,21 +108,7 @@ class KeyController(Controller):
         operation_id="roll_key",
     )
     async def roll(
-        self, id: str, data: m.KeyRoll, services: Services, auth: AuthContext
+        self, id: str, data: m.KeyRoll, keys: KeysService, auth: AuthContext
     ) -> m.KeyCreated:
-        old = await _load(services, auth, id)
-        if not old.active(time.time()):
-            raise NotFound(f"API key {id} is revoked or expired")
-        record, secret = make_key(
-            project=old.project,
-            environment=old.environment,
-            name=old.name,
-            scopes=old.scopes,
-            expires_at=old.expires_at,
-            metadata={**old.metadata, "rolled_from": old.id},
-        )
-        await services.store.create_key(record)
-        await services.store.set_key_expiry(
-            auth.scope, old.id, int(time.time()) + data.expires_in_seconds
-        )
-        return render_key(record, secret)  # type: ignore[return-value]
+        issued = await keys.roll(auth.scope, id, data.expires_in_seconds)
+        return render_issued(issued)  # type: ignore[return-value]

@@ -28,7 +28,6 @@ from aiagentics.gateway.routes.common import (
     event_id,
 )
 from aiagentics.gateway.routes.openapi import JSON_ANSWER
-from aiagentics.gateway.services import Services
 from aiagentics.wire.runs import RUN_STATUSES, Run, RunList
 
 # `GET .../events?until=requires_action`: what a POST's stream shows (its idempotent replay).
@@ -147,13 +146,13 @@ class RunController(Controller):
         self,
         data: RunCreate,
         request: Request[Any, Any, Any],
-        services: Services,
+        runs: RunService,
         auth: AuthContext,
     ) -> Any:
         """Start a run; without `stream` it answers at once with the run (in_progress)."""
         if data.agent_id is not None:
             check_id(data.agent_id, kinds.BY_KIND["agent"].prefix, "agent")
-        run = await services.runs.create(
+        run = await runs.create(
             auth.scope,
             agent_id=data.agent_id,
             agent_name=data.agent,
@@ -163,7 +162,7 @@ class RunController(Controller):
         if data.stream:
             # A retry with the same Idempotency-Key follows this run's stream from the start.
             request.scope["state"][STREAM_REPLAY] = f"/v1/runs/{run.id}/events?until={UNTIL_PAUSE}"
-            return sse_response(services.runs, run.id, 0, pause_ends=True)
+            return sse_response(runs, run.id, 0, pause_ends=True)
         return Response(wire_run(run))
 
     @get(
@@ -174,7 +173,7 @@ class RunController(Controller):
     )
     async def list_runs(
         self,
-        services: Services,
+        runs: RunService,
         auth: AuthContext,
         limit: int = Parameter(int, query="limit", ge=1, le=100, default=20, required=False),
         starting_after: str | None = cursor("run", "run"),
@@ -188,15 +187,15 @@ class RunController(Controller):
         if starting_after is not None:
             # Another project's or environment's run is a cursor like one that never was.
             try:
-                await services.runs.get(auth.scope, starting_after)
+                await runs.get(auth.scope, starting_after)
             except errors.NotFound:
                 raise cursor_gone(starting_after) from None
         if status is not None and status not in RUN_STATUSES:
             raise InvalidRequest(f"status must be one of {', '.join(RUN_STATUSES)}", param="status")
-        runs, more = await services.runs.list(
+        page, more = await runs.list(
             auth.scope, limit=limit, starting_after=starting_after, agent_id=agent_id, status=status
         )
-        return RunList(data=[wire_run(r) for r in runs], has_more=more)
+        return RunList(data=[wire_run(r) for r in page], has_more=more)
 
     @get(
         "/{run_id:str}",
@@ -205,10 +204,10 @@ class RunController(Controller):
         summary="Retrieve a run: status, messages, output, usage, required_action",
         operation_id="get_run",
     )
-    async def retrieve(self, run_id: str, services: Services, auth: AuthContext) -> Run:
+    async def retrieve(self, run_id: str, runs: RunService, auth: AuthContext) -> Run:
         """One run."""
         check_id(run_id, "run", "run")
-        return wire_run(await services.runs.get(auth.scope, run_id))
+        return wire_run(await runs.get(auth.scope, run_id))
 
     @get(
         "/{run_id:str}/events",
@@ -221,7 +220,7 @@ class RunController(Controller):
         self,
         run_id: str,
         request: Request[Any, Any, Any],
-        services: Services,
+        runs: RunService,
         auth: AuthContext,
         after: int | None = Parameter(
             int,
@@ -243,9 +242,9 @@ class RunController(Controller):
     ) -> ServerSentEvent:
         """Server-sent events of the run: the whole log, then live ones to the end."""
         check_id(run_id, "run", "run")
-        await services.runs.get(auth.scope, run_id)
+        await runs.get(auth.scope, run_id)
         start = _last_event_id(request, after)
-        return sse_response(services.runs, run_id, start, pause_ends=until == UNTIL_PAUSE)
+        return sse_response(runs, run_id, start, pause_ends=until == UNTIL_PAUSE)
 
     @post(
         "/{run_id:str}/cancel",
@@ -255,10 +254,10 @@ class RunController(Controller):
         summary="Cancel a run; its model stream and pending tool calls are aborted",
         operation_id="cancel_run",
     )
-    async def cancel(self, run_id: str, services: Services, auth: AuthContext) -> Run:
+    async def cancel(self, run_id: str, runs: RunService, auth: AuthContext) -> Run:
         """Cancel; 409 when the run has already finished."""
         check_id(run_id, "run", "run")
-        return wire_run(await services.runs.cancel(auth.scope, run_id))
+        return wire_run(await runs.cancel(auth.scope, run_id))
 
     @post(
         "/{run_id:str}/submit_tool_outputs",
@@ -274,16 +273,16 @@ class RunController(Controller):
         run_id: str,
         data: SubmitToolOutputs,
         request: Request[Any, Any, Any],
-        services: Services,
+        runs: RunService,
         auth: AuthContext,
     ) -> Any:
         """Resume a run in requires_action."""
         check_id(run_id, "run", "run")
         outputs = [{"tool_call_id": o.tool_call_id, "output": o.output} for o in data.tool_outputs]
-        run, after = await services.runs.submit_tool_outputs(auth.scope, run_id, outputs)
+        run, after = await runs.submit_tool_outputs(auth.scope, run_id, outputs)
         if data.stream:
             request.scope["state"][STREAM_REPLAY] = (
                 f"/v1/runs/{run.id}/events?after={after}&until={UNTIL_PAUSE}"
             )
-            return sse_response(services.runs, run.id, after, pause_ends=True)
+            return sse_response(runs, run.id, after, pause_ends=True)
         return Response(wire_run(run))

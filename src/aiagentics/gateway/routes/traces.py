@@ -5,9 +5,9 @@
 import msgspec
 from litestar import get
 
+from aiagentics.engine.runs.service import RunService
 from aiagentics.gateway.auth import AuthContext, require
 from aiagentics.gateway.routes.common import check_id, error_responses
-from aiagentics.gateway.services import Services
 from aiagentics.wire.traces import Trace
 
 
@@ -19,9 +19,9 @@ from aiagentics.wire.traces import Trace
     operation_id="get_trace",
     tags=["traces"],
 )
-async def get_trace(run_id: str, services: Services, auth: AuthContext) -> Trace:
+async def get_trace(run_id: str, runs: RunService, auth: AuthContext) -> Trace:
     """The trace of one run."""
     check_id(run_id, "run", "run")
     # Converted (not just wrapped): the engine builds the trace as plain data, and a step
     # that left the documented shape must fail here rather than reach a client.
-    return msgspec.convert(await services.runs.trace(auth.scope, run_id), Trace)
+    return msgspec.convert(await runs.trace(auth.scope, run_id), Trace)

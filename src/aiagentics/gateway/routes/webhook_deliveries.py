@@ -8,13 +8,12 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import Parameter
 
-from aiagentics import kinds
 from aiagentics.engine.bodies import WEBHOOK_SECRET_PATTERN
 from aiagentics.engine.webhooks.service import MAX_OVERLAP_SECONDS, WebhookService
 from aiagentics.engine.webhooks.signing import InvalidSecret, secret_key
 from aiagentics.gateway.auth import AuthContext, require
 from aiagentics.gateway.errors import InvalidRequest, NotFound
-from aiagentics.gateway.routes.common import check_id, cursor, error_responses, list_body
+from aiagentics.gateway.routes.common import cursor, error_responses, list_body
 from aiagentics.gateway.services import Services
 from aiagentics.ids import has_prefix
 from aiagentics.storage.base import Resource
@@ -41,11 +40,7 @@ def _service(services: Services) -> WebhookService:
 
 
 async def _webhook(services: Services, auth: AuthContext, id: str) -> Resource:
-    check_id(id, kinds.BY_KIND["webhook"].prefix, "webhook")
-    res = await services.store.get("webhook", auth.scope, id)
-    if res is None:
-        raise NotFound(f"no such webhook: {id}")
-    return res
+    return await _service(services).webhook(auth.scope, id)
 
 
 class WebhookDeliveryController(Controller):
