@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -140,7 +140,7 @@ async def stream_sse(
     parse: Callable[[AsyncIterator[ServerSentEvent]], AsyncIterator[StreamEvent]],
     policy: RetryPolicy,
     missing_key: str | None = None,
-) -> AsyncIterator[StreamEvent]:
+) -> AsyncGenerator[StreamEvent, None]:
     """POST `body`, parse the SSE response with `parse`, retrying until the first event.
 
     `missing_key` names the environment variable that would hold the absent API key;

@@ -49,7 +49,9 @@ class ScriptedProvider:
         """Yield the next script step (or the echoed input) as stream events."""
         script: list[dict[str, Any]] = list(request.options.get("script") or [])
         step_index = sum(1 for m in request.messages if m.get("role") == "assistant")
-        step = script[step_index] if step_index < len(script) else {"content": request.run_input}
+        step: dict[str, Any] = (
+            script[step_index] if step_index < len(script) else {"content": request.run_input}
+        )
         input_tokens = _count_tokens(request.messages)
         calls = step.get("tool_calls")
         if calls:
