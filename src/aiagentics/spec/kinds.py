@@ -11,11 +11,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from aiagentics.kinds import SPEC_KINDS
+from aiagentics.wire.events import WebhookEvent
 
 API_VERSION = "aiagentics.io/v1"
 KINDS = SPEC_KINDS
 NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
-WEBHOOK_EVENTS = ("run.completed", "run.failed", "tool.requested")
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, description="A resource name.")]
 
@@ -198,7 +198,7 @@ class MemorySpec(Strict):
 
 class WebhookSpec(Strict):
     url: str
-    events: list[Literal["run.completed", "run.failed", "tool.requested"]] = Field(min_length=1)
+    events: list[WebhookEvent] = Field(min_length=1)
     secret: str | None = Field(None, description="whsec_<base64>; generated when absent")
     enabled: bool = True
 

@@ -39,6 +39,10 @@ STOP_EVENTS: frozenset[str] = frozenset(
 )
 TERMINAL_EVENTS: frozenset[str] = frozenset({RUN_COMPLETED, RUN_FAILED, RUN_CANCELLED})
 
+# The events a webhook may subscribe to.
+WebhookEvent = Literal["run.completed", "run.failed", "tool.requested"]
+WEBHOOK_EVENTS: tuple[WebhookEvent, ...] = get_args(WebhookEvent)
+
 
 class RunEvent(msgspec.Struct, frozen=True):
     """One server-sent event of a run: its id (the SSE `id`), name and decoded data."""

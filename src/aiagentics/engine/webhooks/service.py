@@ -24,13 +24,14 @@ from aiagentics.engine.webhooks.signing import generate_secret
 from aiagentics.errors import NotFound
 from aiagentics.storage.base import Resource, Scope, Store
 from aiagentics.storage.outbox import Delivery, Outbox
+from aiagentics.wire.events import RUN_COMPLETED, RUN_FAILED, TOOL_REQUESTED
 
 __all__ = ["MAX_OVERLAP_SECONDS", "WebhookService"]
 
 log = logging.getLogger("aiagentics.webhooks")
 
 MAX_OVERLAP_SECONDS = 7 * 86_400
-RUN_EVENTS = ("run.completed", "run.failed")
+RUN_EVENTS = (RUN_COMPLETED, RUN_FAILED)
 
 
 def _iso(ts: float) -> str:
@@ -40,7 +41,7 @@ def _iso(ts: float) -> str:
 def run_payload(event_type: str, run: Any, data: dict[str, Any], at: float) -> dict[str, Any]:
     """The Standard Webhooks body `{type, timestamp, data}` of a run event."""
     body: dict[str, Any]
-    if event_type == "tool.requested":
+    if event_type == TOOL_REQUESTED:
         body = {
             "object": "tool_call",
             "id": data.get("id"),
@@ -98,7 +99,7 @@ class WebhookService:
         """RunService listener: queue the events webhooks subscribe to."""
         if event.event in RUN_EVENTS:
             data = event.data
-        elif event.event == "tool.requested":
+        elif event.event == TOOL_REQUESTED:
             data = event.data
             if data.get("type") != "webhook":
                 return
