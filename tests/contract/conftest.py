@@ -49,6 +49,21 @@ def _sqlite(tmp_path: Path) -> Backend:
     return Backend("sqlite", open_one)
 
 
+class Clock:
+    """A clock the test moves by hand, so TTLs, leases and retries fall due without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
 BACKENDS: dict[str, Callable[[Path], Backend]] = {"sqlite": _sqlite}
 
 

@@ -5,27 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from tests.contract.conftest import Backend
+from tests.contract.conftest import Backend, Clock
 
 from aiagentics.storage.outbox import Delivery, Outbox
 
 BODY = b'{"type":"run.completed","data":{}}'
 LEASE = 30.0
-
-
-class Clock:
-    """A clock the test moves by hand, so leases and retries fall due without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

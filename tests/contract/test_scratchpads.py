@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
-from tests.contract.conftest import Backend
+from tests.contract.conftest import Backend, Clock
 
 from aiagentics.storage.memory import KVScope, ScratchpadFull, Scratchpads
 
@@ -14,21 +14,6 @@ P, E, M = "proj", "test", "mem_1"
 ALICE = KVScope("user", "alice")
 PROJECT = KVScope("project")
 MAX = 10_000
-
-
-class Clock:
-    """A clock the test moves by hand, so TTLs expire without sleeping."""
-
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
