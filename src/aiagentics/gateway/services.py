@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from litestar import Request
 
 from aiagentics.engine.definitions import Definitions
+from aiagentics.engine.documents.files import Files
 from aiagentics.engine.memory.service import MemoryService
 from aiagentics.engine.runs.service import RunService
 from aiagentics.engine.sealing import Sealer
@@ -79,6 +80,7 @@ class Services:
     runs: RunService
     memory: MemoryService
     webhooks: WebhookService
+    files: Files
     # Encoded reads valid until the next database write (aiagentics.gateway.readcache).
     read_cache: ReadCache = field(default_factory=ReadCache)
     # Started in order, stopped in reverse order.
@@ -174,6 +176,7 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
         runs=runs,
         memory=memory,
         webhooks=webhooks,
+        files=Files(store, settings.files_dir, settings.max_file_bytes, memory),
         read_cache=ReadCache(settings.read_cache_entries),
         components=[runs, memory, webhooks],
     )
