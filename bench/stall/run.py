@@ -4,9 +4,10 @@ Starts `aia serve` (uvicorn, one worker) on loopback with one memory store that 
 every file of the project, then measures back-to-back `GET /v1/agents` requests on one
 keep-alive connection: first with nothing else going on, then while one large text file
 is uploaded with `POST /v1/files` (and so extracted, chunked and indexed), in the same
-run. Prints the median, p99 and worst latency of both phases and their ratios. Any work
-the gateway does on its event-loop thread (SQLite calls, chunking, hashing, file writes)
-shows up as a worst-case latency far above the median.
+run. The upload comes from a child process, so that it does not compete with the sampler
+for this process's GIL. Prints the median, p99 and worst latency of both phases and their
+ratios. Any work the gateway does on its event-loop thread (SQLite calls, chunking,
+hashing, file writes) shows up as a worst-case latency far above the median.
 
     .venv/bin/python bench/stall/run.py [--megabytes 20] [--requests 400]
 """

@@ -5,7 +5,8 @@ each other (the run engine's tools and listeners, the definitions' after-delete 
 nothing is started. `create_app` keeps the result in `app.state.services` and hands its
 parts to handlers as typed dependencies (`definitions`, `runs`, ...). `Services.start()`
 migrates the storage (off the loop), bootstraps the admin key and starts the components
-in order; `stop()` stops them in reverse order and closes the storage.
+in order, then tunes the interpreter for a responsive loop (once per process);
+`stop()` stops them in reverse order and closes the storage.
 """
 
 from __future__ import annotations
