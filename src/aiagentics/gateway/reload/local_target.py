@@ -11,22 +11,18 @@ index) changes only once the transaction has committed.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
-
-import anyio
 
 from aiagentics import kinds
 from aiagentics.apply.engine import ApplyResult, ApplyRun, Created, CreateRequest
 from aiagentics.apply.steps import ReplaceOrder
 from aiagentics.engine.definitions import Definitions, stable_id
 from aiagentics.engine.sensitive import FIELDS_KEY
-from aiagentics.engine.statedir import open_private, private_dir
-from aiagentics.errors import Conflict, DomainError, NotFound
+from aiagentics.errors import DomainError, NotFound
 from aiagentics.gateway.services import Services
-from aiagentics.storage.base import DuplicateId, DuplicateName, Resource, Scope
+from aiagentics.storage.base import Resource, Scope
 
 T = TypeVar("T")
 Effect = Callable[[], Awaitable[None]]
@@ -49,6 +45,7 @@ class LocalTarget:
     def __init__(self, services: Services, scope: Scope, root: Path) -> None:
         self.services, self.scope, self.root = services, scope, root
         self.store = services.store
+        self.files = services.files
         shared = services.definitions
         # The API's rules without its after-delete hooks: those clean what lives outside
         # the rows, which must wait until the transaction commits (see `_after_commit`).
@@ -91,12 +88,7 @@ class LocalTarget:
     async def _discard(self) -> None:
         staged, self._staged = self._staged, []
         self._after_commit.clear()
-
-        def unlink() -> None:
-            for tmp in staged:
-                tmp.unlink(missing_ok=True)
-
-        await anyio.to_thread.run_sync(unlink)
+        await self.files.discard(staged)
 
     # -- the steps -----------------------------------------------------------------------
     async def create(self, request: CreateRequest) -> Created:
@@ -129,7 +121,7 @@ class LocalTarget:
             if gone is None:
                 return
             if not replaced:
-                await self._refuse_if_used(kind, id)
+                await self.files.refuse_if_used(self.scope, id)
             await self.store.delete(store_kind, self.scope, id)
         else:
             try:
@@ -137,77 +129,36 @@ class LocalTarget:
             except NotFound:
                 return  # already gone: the goal of a delete is reached
         if kind == "File":
-            self._after_commit.append(lambda: self._file_deleted(id))
+            files, scope = self.files, self.scope
+            self._after_commit.append(lambda: files.drop_content(scope, id))
         else:
             shared, scope = self.services.definitions, self.scope
             self._after_commit.append(lambda: shared.deleted(scope, gone))
 
-    # -- files (their bytes live beside the database) -------------------------------------
-    async def _refuse_if_used(self, kind: str, id: str) -> None:
-        for other, field_path in kinds.referrers(kind):
-            users = await self.store.referrers(other.kind, self.scope, field_path, id)
-            if users:
-                raise Conflict(
-                    f"this file is used by {other.what} {users[0]}", code="resource_in_use"
-                )
-
+    # -- files (their bytes live beside the database; moved or removed after the commit) --
     async def _create_file(self, rid: str, request: CreateRequest) -> None:
         assert request.path is not None and request.content_hash is not None
         source = self.root / request.path
-        files_dir = self.services.settings.files_dir
-        tmp = files_dir / f".dev-{rid}"
-        private_dir(files_dir, tighten=False)
-        with open_private(tmp) as out:
-            out.write(source.read_bytes())
-        self._staged.append(tmp)
+        staged = await self.files.stage(source, f"dev-{rid}")
+        self._staged.append(staged.path)
         body = request.body
         data = {
             "description": body.get("description") or "",
             "metadata": request.metadata,
             "filename": source.name,
-            "bytes": tmp.stat().st_size,
+            "bytes": staged.size,
             "purpose": body.get("purpose") or "retrieval",
             "content_type": "application/octet-stream",
             "sha256": request.content_hash,
         }
-        await self._write_file(rid, request.name, data, create=True)
-        self._after_commit.append(lambda: self._file_written(rid, tmp))
+        await self.files.insert(self.scope, request.name, data, id=rid)
+        self._after_commit.append(lambda: self._file_written(rid, staged.path))
 
     async def _update_file(self, id: str, changes: dict[str, Any]) -> None:
-        current = await self.store.get("file", self.scope, id)
-        if current is None:
-            raise NotFound(f"no such file: {id}")
-        changes = {k: v for k, v in changes.items() if k != FIELDS_KEY}
-        name = str(changes.pop("name", current.name))
-        await self._write_file(id, name, {**current.data, **changes}, create=False)
+        await self.files.update(self.scope, id, changes, declared=True)
         self._after_commit.append(lambda: self._file_written(id, None))
 
-    async def _write_file(self, rid: str, name: str, data: dict[str, Any], *, create: bool) -> None:
-        try:
-            if create:
-                await self.store.create("file", self.scope, name, data, id=rid)
-            else:
-                await self.store.update("file", self.scope, rid, name, data)
-        except DuplicateName:
-            raise Conflict(
-                f"a file named {name!r} already exists", param="name", code="name_taken"
-            ) from None
-        except DuplicateId:
-            raise Conflict("this file id already exists", code="id_taken") from None
-
     async def _file_written(self, rid: str, tmp: Path | None) -> None:
-        final = self.services.settings.files_dir / rid
+        await self.files.put_content(self.scope, rid, tmp)
         if tmp is not None:
-            await anyio.to_thread.run_sync(os.replace, tmp, final)
             self._staged.remove(tmp)
-        index = self.services.files_index
-        if index is not None:
-            res = await self.store.get("file", self.scope, rid)
-            if res is not None:
-                await index.file_added(self.scope, res, final)
-
-    async def _file_deleted(self, rid: str) -> None:
-        path = self.services.settings.files_dir / rid
-        await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))
-        if self.services.files_index is not None:
-            await self.services.files_index.file_deleted(self.scope, rid)

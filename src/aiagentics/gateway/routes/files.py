@@ -1,21 +1,14 @@
 """/v1/files: multipart upload, metadata, content download, update of metadata, delete.
 
-Content is stored as `<files_dir>/<file id>`: the user's file name is kept only as
-metadata (sanitised), never used as a path. When `services.files_index` is set (the
-retrieval index), it is told about uploads and deletions.
+The rules and the bytes are the engine's (`aiagentics.engine.documents.files`); this
+module parses the request, checks the key's role, calls the service and encodes.
 """
 
 # No `from __future__ import annotations`: Litestar reads these annotations at runtime.
 
-import hashlib
-import os
-import re
-import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-import anyio.to_thread
 import msgspec
 from litestar import Controller, HttpMethod, delete, get, post, route
 from litestar.datastructures import UploadFile
@@ -23,28 +16,13 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import File
 
-from aiagentics import kinds
 from aiagentics.engine import bodies as m
-from aiagentics.engine.bodies import validate
-from aiagentics.engine.definitions import public_metadata, refuse_if_declared
-from aiagentics.engine.statedir import open_private, private_dir
+from aiagentics.engine.definitions import public_metadata
 from aiagentics.gateway.auth import AuthContext, needs
-from aiagentics.gateway.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge
-from aiagentics.gateway.routes.common import (
-    Deleted,
-    Limit,
-    check_cursor,
-    check_id,
-    cursor,
-    cursor_gone,
-    error_responses,
-    list_body,
-)
+from aiagentics.gateway.errors import InvalidRequest
+from aiagentics.gateway.routes.common import Deleted, Limit, cursor, error_responses, list_body
 from aiagentics.gateway.services import Services
-from aiagentics.storage.base import DuplicateName, Resource
-
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
-CHUNK = 1 << 20
+from aiagentics.storage.base import Resource
 
 
 @dataclass
@@ -74,14 +52,6 @@ class FileUpload:
     metadata: str | None = None  # a JSON object of strings
 
 
-def safe_filename(raw: str | None) -> str:
-    """A display name without directories, control or reserved characters."""
-    name = unicodedata.normalize("NFC", raw or "")
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("_", name).strip(" .")
-    return name[:255] or "upload"
-
-
 def render_file(res: Resource) -> dict[str, Any]:
     """The API object of a stored file (internal labels left out)."""
     return public_metadata(
@@ -94,42 +64,6 @@ def render_file(res: Resource) -> dict[str, Any]:
             **res.data,
         }
     )
-
-
-def content_path(services: Services, file_id: str) -> Any:
-    """Where a file's bytes live (by id only)."""
-    return services.settings.files_dir / file_id
-
-
-async def _load(services: Services, auth: AuthContext, id: str) -> Resource:
-    check_id(id, "file", "file")
-    res = await services.store.get("file", auth.scope, id)
-    if res is None:
-        raise NotFound(f"no such file: {id}")
-    return res
-
-
-class _TooLarge(Exception):
-    """The upload went past the size limit (raised in the copying thread)."""
-
-
-def _save_upload(src: IO[bytes], files_dir: Path, tmp: Path, limit: int) -> tuple[int, str]:
-    """Copy an upload to `tmp` (private mode) while hashing it; (size, sha256 hex).
-
-    Runs in a worker thread: the copy, the hash and the file writes are blocking work.
-    """
-    private_dir(files_dir, tighten=False)
-    src.seek(0)
-    digest = hashlib.sha256()
-    size = 0
-    with open_private(tmp) as out:
-        while chunk := src.read(CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise _TooLarge
-            digest.update(chunk)
-            out.write(chunk)
-    return size, digest.hexdigest()
 
 
 class FileController(Controller):
@@ -154,54 +88,26 @@ class FileController(Controller):
         if not isinstance(data.file, UploadFile):
             raise InvalidRequest("`file` must be a file part", param="file")
         meta: dict[str, Any] = {}
-        if data.metadata:
-            try:
-                meta = msgspec.json.decode(data.metadata)
-            except msgspec.DecodeError:
-                raise InvalidRequest("metadata must be a JSON object", param="metadata") from None
-        fields = validate(
-            m.FileUpdate,
-            {
-                "name": data.name or None,
-                "description": data.description,
-                "metadata": meta,
-                "purpose": data.purpose,
-            },
-        ).model_dump()
-        settings = services.settings
-        tmp = settings.files_dir / f".upload-{os.getpid()}-{id(data)}"
         try:
-            try:
-                size, sha256 = await anyio.to_thread.run_sync(
-                    _save_upload, data.file.file, settings.files_dir, tmp, settings.max_file_bytes
-                )
-            except _TooLarge:
-                raise PayloadTooLarge(
-                    f"file is over the limit of {settings.max_file_bytes} bytes", param="file"
-                ) from None
-            record = {
-                "description": fields["description"] or "",
-                "metadata": fields["metadata"] or {},
-                "filename": safe_filename(data.file.filename),
-                "bytes": size,
-                "purpose": fields["purpose"] or "retrieval",
-                "content_type": data.file.content_type or "application/octet-stream",
-                "sha256": sha256,
-            }
-            try:
-                res = await services.store.create("file", auth.scope, fields["name"], record)
-            except DuplicateName:
-                raise Conflict(
-                    f"a file named {fields['name']!r} already exists",
-                    param="name",
-                    code="name_taken",
-                ) from None
-            await anyio.to_thread.run_sync(os.replace, tmp, content_path(services, res.id))
+            if data.metadata:
+                try:
+                    meta = msgspec.json.decode(data.metadata)
+                except msgspec.DecodeError:
+                    raise InvalidRequest(
+                        "metadata must be a JSON object", param="metadata"
+                    ) from None
+            res = await services.files.create(
+                auth.scope,
+                data.file.file,
+                filename=data.file.filename,
+                content_type=data.file.content_type,
+                name=data.name,
+                description=data.description,
+                metadata=meta,
+                purpose=data.purpose,
+            )
         finally:
-            await anyio.to_thread.run_sync(lambda: tmp.unlink(missing_ok=True))
             await data.file.close()
-        if services.files_index is not None:
-            await services.files_index.file_added(auth.scope, res, content_path(services, res.id))
         return render_file(res)  # type: ignore[return-value]
 
     @get(
@@ -212,7 +118,7 @@ class FileController(Controller):
         operation_id="get_file",
     )
     async def retrieve(self, id: str, services: Services, auth: AuthContext) -> m.FileObject:  # type: ignore[valid-type]
-        return render_file(await _load(services, auth, id))  # type: ignore[return-value]
+        return render_file(await services.files.get(auth.scope, id))  # type: ignore[return-value]
 
     @get(
         "/{id:str}/content",
@@ -223,10 +129,7 @@ class FileController(Controller):
         media_type="application/octet-stream",
     )
     async def content(self, id: str, services: Services, auth: AuthContext) -> File:
-        res = await _load(services, auth, id)
-        path = content_path(services, res.id)
-        if not await anyio.to_thread.run_sync(path.is_file):
-            raise NotFound(f"the content of file {id} is gone")
+        res, path = await services.files.content(auth.scope, id)
         # Always octet-stream (as documented); the uploaded type is in the file object.
         return File(
             path=path,
@@ -247,24 +150,8 @@ class FileController(Controller):
     async def update(
         self, id: str, data: m.FileUpdate, services: Services, auth: AuthContext
     ) -> m.FileObject:  # type: ignore[valid-type]
-        current = await _load(services, auth, id)
-        refuse_if_declared(current, "file")
         changes = data.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
-        for required in ("description", "metadata", "purpose"):
-            if required in changes and changes[required] is None:
-                raise InvalidRequest(f"{required} cannot be null", param=required)
-        name = changes.pop("name", current.name)
-        try:
-            res = await services.store.update(
-                "file", auth.scope, id, name, {**current.data, **changes}
-            )
-        except DuplicateName:
-            raise Conflict(
-                f"a file named {name!r} already exists", param="name", code="name_taken"
-            ) from None
-        if res is None:
-            raise NotFound(f"no such file: {id}")
-        return render_file(res)  # type: ignore[return-value]
+        return render_file(await services.files.update(auth.scope, id, changes))  # type: ignore[return-value]
 
     @delete(
         "/{id:str}",
@@ -275,18 +162,7 @@ class FileController(Controller):
         operation_id="delete_file",
     )
     async def remove(self, id: str, services: Services, auth: AuthContext) -> Deleted:
-        refuse_if_declared(await _load(services, auth, id), "file")
-        for other, field_path in kinds.referrers("File"):
-            users = await services.store.referrers(other.kind, auth.scope, field_path, id)
-            if users:
-                raise Conflict(
-                    f"this file is used by {other.what} {users[0]}",
-                    code="resource_in_use",
-                )
-        await services.store.delete("file", auth.scope, id)
-        await anyio.to_thread.run_sync(lambda: content_path(services, id).unlink(missing_ok=True))
-        if services.files_index is not None:
-            await services.files_index.file_deleted(auth.scope, id)
+        await services.files.delete(auth.scope, id)
         return Deleted(id=id, object="file")
 
     @get(
@@ -303,10 +179,5 @@ class FileController(Controller):
         limit: int = Limit,
         starting_after: str | None = cursor("file", "file"),
     ) -> m.FileList:  # type: ignore[valid-type]
-        check_cursor(starting_after, "file")
-        if starting_after and await services.store.get("file", auth.scope, starting_after) is None:
-            raise cursor_gone(starting_after)
-        page = await services.store.list(
-            "file", auth.scope, limit=limit, starting_after=starting_after
-        )
+        page = await services.files.list(auth.scope, limit=limit, starting_after=starting_after)
         return list_body([render_file(r) for r in page.items], page.has_more)  # type: ignore[return-value]
