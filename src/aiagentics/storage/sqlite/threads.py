@@ -16,6 +16,7 @@ import contextlib
 import queue
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -66,6 +67,9 @@ class HandBack:
 
 
 Job = tuple[Callable[[sqlite3.Connection], Any], HandBack, asyncio.Future[Any]]
+# How long the first result of a run of queued jobs may wait for the jobs behind it.
+HAND_BACK_AFTER = 0.0005
+_NOT_TAKEN: Any = object()  # no next job was taken off the queue (None means stop)
 _hand_backs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, HandBack] = (
     weakref.WeakKeyDictionary()
 )
@@ -100,16 +104,37 @@ class ConnectionThreads:
             return
         opened.put(None)
         try:
-            while True:
-                job = self._jobs.get()
-                if job is None:
-                    return
-                fn, hand_back, future = job
-                try:
-                    result, error = fn(conn), None
-                except BaseException as exc:
-                    result, error = None, exc
-                hand_back.put(future, result, error)
+            job = self._jobs.get()
+            while job is not None:
+                # Jobs that queued up meanwhile run back to back before their results go
+                # back: waking the loop between them makes it fight this thread for the
+                # GIL at every job. No further job is taken once the first result has
+                # waited HAND_BACK_AFTER.
+                done: list[tuple[HandBack, Settled]] = []
+                started = time.perf_counter()
+                while True:
+                    fn, hand_back, future = job
+                    try:
+                        result, error = fn(conn), None
+                    except BaseException as exc:
+                        result, error = None, exc
+                    if not done:
+                        started = time.perf_counter()
+                    done.append((hand_back, (future, result, error)))
+                    if time.perf_counter() - started > HAND_BACK_AFTER:
+                        job = _NOT_TAKEN
+                        break
+                    try:
+                        job = self._jobs.get_nowait()
+                    except queue.Empty:
+                        job = _NOT_TAKEN
+                        break
+                    if job is None:  # the stop signal, after these results
+                        break
+                for hand_back, settled in done:
+                    hand_back.put(*settled)
+                if job is _NOT_TAKEN:
+                    job = self._jobs.get()
         finally:
             conn.close()
 
