@@ -84,6 +84,14 @@ class Gateway:
         return self.process.returncode
 
 
+# A suite started as a shell's background job inherits SIGINT ignored, and so would every
+# process it starts (an ignored signal stays ignored across exec): the Ctrl-C tests would
+# signal processes that never hear it. A handler of our own is reset to the default at
+# exec, so the gateway and `aia` take Ctrl-C as they do in a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def free_port() -> int:
     """A port that was free a moment ago on 127.0.0.1."""
     with socket.socket() as sock:
