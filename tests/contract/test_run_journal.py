@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from aiagentics.storage.base import RunJournal
 from aiagentics.storage.records import RunEvent, RunRecord, RunState
 
@@ -108,3 +110,19 @@ async def test_event_log_and_internal_records(runs: RunJournal) -> None:
     internal = await runs.internal_events("run_1")
     assert [(e.seq, e.event) for e in internal] == [(1, "model.step"), (1, "model.step")]
     assert await runs.events_after("run_other") == []
+
+
+async def test_a_batch_is_written_whole_and_in_order(runs: RunJournal) -> None:
+    await runs.insert(_run("run_1"))
+    now = time.time()
+    first = [RunEvent.new("run_1", seq, "token", {"n": seq}, now) for seq in (1, 2, 3)]
+    steps = [RunEvent.new("run_1", 3, "model.step", {"k": k}, now) for k in (1, 2)]
+    await runs.append_batch(first, steps)
+    await runs.append_batch([])  # nothing to write is not an error
+    assert [e.seq for e in await runs.events_after("run_1")] == [1, 2, 3]
+    assert [e.data["k"] for e in await runs.internal_events("run_1")] == [1, 2]
+    # A batch that repeats a sequence number leaves nothing of itself behind.
+    clash = [RunEvent.new("run_1", 4, "token", {}, now), RunEvent.new("run_1", 3, "token", {}, now)]
+    with pytest.raises(Exception):  # noqa: B017 (each backend raises its own integrity error)
+        await runs.append_batch(clash)
+    assert await runs.last_seq("run_1") == 3

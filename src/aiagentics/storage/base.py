@@ -11,6 +11,7 @@ Every method is async: a backend does its blocking work off the event loop.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -331,6 +332,14 @@ class RunJournal(Protocol):
 
     async def append(self, event: RunEvent) -> None:
         """Persist one public event."""
+        ...
+
+    async def append_batch(
+        self, events: Sequence[RunEvent], internal: Sequence[RunEvent] = ()
+    ) -> None:
+        """Persist public events (in order) and internal records in one write: all or none.
+
+        Group commit: the engine hands over what piled up since its last flush."""
         ...
 
     async def append_internal(self, event: RunEvent) -> None:

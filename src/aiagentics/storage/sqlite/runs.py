@@ -1,12 +1,13 @@
 """`SQLiteRunJournal`: runs and their event logs on the shared `Database` (see `RunJournal`).
 
 Every call is one `db.read` or `db.write`, off the event loop. The `runs` row is rewritten
-at segment boundaries; events are appended one by one, as they happen.
+at segment boundaries; events are appended in batches (the engine's group commit).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -16,6 +17,11 @@ from aiagentics.storage.sqlite.db import Database
 
 _encode = msgspec.json.encode
 _decode = msgspec.json.decode
+# The step number is the next one of the run's, taken inside the same write.
+_INSERT_STEP = (
+    "INSERT INTO run_steps (run_id, n, after_seq, event, data, created_at)"
+    " VALUES (?, (SELECT COALESCE(MAX(n), -1) + 1 FROM run_steps WHERE run_id = ?), ?, ?, ?, ?)"
+)
 _COLS = (
     "id, project, environment, agent_id, agent_version, agent, status, input, metadata, owner,"
     " created_at, started_at, completed_at, state"
@@ -192,15 +198,30 @@ class SQLiteRunJournal:
             )
         )
 
+    async def append_batch(
+        self, events: Sequence[RunEvent], internal: Sequence[RunEvent] = ()
+    ) -> None:
+        if not events and not internal:
+            return
+        public = [(e.run_id, e.seq, e.event, e.raw, e.created_at) for e in events]
+        steps = [(e.run_id, e.run_id, e.seq, e.event, e.raw, e.created_at) for e in internal]
+
+        def write(conn: sqlite3.Connection) -> None:
+            if public:
+                conn.executemany(
+                    "INSERT INTO run_events (run_id, seq, event, data, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    public,
+                )
+            if steps:
+                conn.executemany(_INSERT_STEP, steps)
+
+        await self.db.write(write)
+
     async def append_internal(self, event: RunEvent) -> None:
         params = (event.run_id, event.run_id, event.seq, event.event, event.raw, event.created_at)
         await self.db.write(
-            lambda conn: conn.execute(
-                "INSERT INTO run_steps (run_id, n, after_seq, event, data, created_at)"
-                " VALUES (?, (SELECT COALESCE(MAX(n), -1) + 1 FROM run_steps WHERE run_id = ?),"
-                " ?, ?, ?, ?)",
-                params,
-            )
+            lambda conn: conn.execute(_INSERT_STEP, params)
         )
 
     async def internal_events(self, run_id: str) -> list[RunEvent]:
