@@ -143,6 +143,28 @@ async def test_a_sole_writers_token_moves_with_each_commit_and_asks_no_thread(
     await db.close()
 
 
+async def test_writes_marked_uncached_leave_the_change_token_alone(tmp_path: Path) -> None:
+    """Run logs, the outbox and memory do not empty the read cache; a unit of work that
+    mixes such a write with any other moves the token."""
+    db = Database(tmp_path / "u.db", sole_writer=True)
+    await _table(db)
+    before = await db.change_token()
+    await db.write(lambda conn: conn.execute("INSERT INTO t (v) VALUES ('log')"), cached=False)
+    await db.write_in_slices(
+        [("x",)], lambda c, rows: c.executemany("INSERT INTO t (v) VALUES (?)", rows), cached=False
+    )
+    assert await db.change_token() == before
+    async with db.transaction():
+        await db.write(lambda conn: conn.execute("INSERT INTO t (v) VALUES ('a')"), cached=False)
+        await db.read(lambda conn: conn.execute("SELECT 1").fetchall())
+    assert await db.change_token() == before
+    async with db.transaction():
+        await db.write(lambda conn: conn.execute("INSERT INTO t (v) VALUES ('b')"), cached=False)
+        await db.write(lambda conn: conn.execute("INSERT INTO t (v) VALUES ('c')"))
+    assert await db.change_token() != before
+    await db.close()
+
+
 async def test_memory_is_a_private_temporary_file(tmp_path: Path) -> None:
     first, second = Database(":memory:"), Database(":memory:")
     assert first.path != second.path and Path(first.path).exists()

@@ -396,7 +396,9 @@ class Storage(Protocol):
         ...
 
     async def change_token(self) -> object:
-        """A value that differs after any commit (here or in another process)."""
+        """A value that differs after any commit that may change definitions or keys (here
+        or in another process): what read caches hold. Commits of run logs, the outbox,
+        memory and idempotency records may leave it alone."""
         ...
 
     async def migrate(self) -> None:

@@ -95,7 +95,7 @@ class SQLiteChunks:
             )
             return conn.execute(purge, params).rowcount
 
-        await self._purge(file_id, first=await self._db.write(write))
+        await self._purge(file_id, first=await self._db.write(write, cached=False))
 
     async def text_of(self, file_id: str) -> str | None:
         """The stored text of a file, or None when it was never indexed."""
@@ -204,7 +204,9 @@ class SQLiteChunks:
 
         claim, old_left, part = True, True, 0
         while part < len(starts):
-            outcome = await self._db.write(partial(step, claim=claim, old_left=old_left, part=part))
+            outcome = await self._db.write(
+                partial(step, claim=claim, old_left=old_left, part=part), cached=False
+            )
             if outcome < 0:
                 return 0
             claim = False
@@ -224,7 +226,7 @@ class SQLiteChunks:
             conn.execute("DELETE FROM file_texts WHERE file_id=?", (file_id,))
             return conn.execute(purge, params).rowcount
 
-        return await self._purge(file_id, first=await self._db.write(write))
+        return await self._purge(file_id, first=await self._db.write(write, cached=False))
 
     async def delete_profile(
         self,
@@ -253,7 +255,7 @@ class SQLiteChunks:
             ).fetchall()
             return [r[0] for r in rows]
 
-        orphaned = await self._db.write(write)
+        orphaned = await self._db.write(write, cached=False)
         total = 0
         for file_id in orphaned:
             total += await self._purge(file_id, (chunk_size, chunk_overlap))
@@ -285,9 +287,9 @@ class SQLiteChunks:
         def write(conn: sqlite3.Connection) -> int:
             return conn.execute(sql, params).rowcount
 
-        total = n = first if first is not None else await self._db.write(write)
+        total = n = first if first is not None else await self._db.write(write, cached=False)
         while n >= self._slice:
-            n = await self._db.write(write)
+            n = await self._db.write(write, cached=False)
             total += n
         return total
 

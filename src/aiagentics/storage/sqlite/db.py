@@ -126,15 +126,19 @@ class Database:
         self._check_open()
         unit = self._current_unit()
         if unit is not None:
-            return await unit.step(fn)
+            return await unit.step(fn, cached=False)
         return await self._readers.run(fn)
 
-    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """`fn(conn)` on the writer in its own transaction, or inside the caller's unit of work."""
+    async def write(self, fn: Callable[[sqlite3.Connection], T], *, cached: bool = True) -> T:
+        """`fn(conn)` on the writer in its own transaction, or inside the caller's unit of work.
+
+        `cached=False` says the write changes nothing a read cache holds (definitions and
+        keys): run logs, the outbox, memory. Such commits leave `change_token()` alone, so
+        a stream of run events does not empty the read cache."""
         self._check_open()
         unit = self._current_unit()
         if unit is not None:
-            return await unit.step(fn)
+            return await unit.step(fn, cached)
         # The writer thread runs jobs in order, so the lock is only needed to keep this
         # write out of another task's open unit: a job queued while no unit holds it runs
         # before any step of a unit that opens later. Not holding it across the hop lets
@@ -142,35 +146,40 @@ class Database:
         lock = self._lock()
         if lock.locked():
             async with lock:
-                done = self._writer.run(lambda conn: self._write_now(conn, fn))
+                done = self._writer.run(lambda conn: self._write_now(conn, fn, cached))
         else:
-            done = self._writer.run(lambda conn: self._write_now(conn, fn))
+            done = self._writer.run(lambda conn: self._write_now(conn, fn, cached))
         return await done
 
-    def _write_now(self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def _write_now(
+        self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T], cached: bool
+    ) -> T:
         conn.execute("BEGIN IMMEDIATE")
         try:
             result = fn(conn)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        self._commit_now(conn)
+        self._commit_now(conn, cached)
         return result
 
-    def _commit_now(self, conn: sqlite3.Connection) -> None:
+    def _commit_now(self, conn: sqlite3.Connection, cached: bool = True) -> None:
         try:
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        self._commits += 1
+        if cached:
+            self._commits += 1
 
     async def write_in_slices(
         self,
         rows: Iterable[R],
         fn: Callable[[sqlite3.Connection, list[R]], Any],
         slice_size: int = 500,
+        *,
+        cached: bool = True,
     ) -> int:
         """Write `rows` with `fn(conn, slice)`, one transaction per slice, so other writers
         interleave with a long batch instead of waiting for all of it. Returns the row count.
@@ -182,10 +191,10 @@ class Database:
             batch.append(row)
             if len(batch) >= slice_size:
                 part, batch = batch, []
-                await self.write(lambda conn, part=part: fn(conn, part))  # type: ignore[misc]
+                await self.write(lambda conn, part=part: fn(conn, part), cached=cached)  # type: ignore[misc]
                 count += len(part)
         if batch:
-            await self.write(lambda conn: fn(conn, batch))
+            await self.write(lambda conn: fn(conn, batch), cached=cached)
             count += len(batch)
         return count
 
@@ -194,8 +203,9 @@ class Database:
         return UnitOfWork(self)
 
     async def change_token(self) -> tuple[int, int]:
-        """Moves whenever the database may have changed: a commit by another connection or
-        process (PRAGMA data_version) or one made through the writer (a commit counter).
+        """Moves whenever what read caches hold may have changed: a commit by another
+        connection or process (PRAGMA data_version) or one made through the writer that was
+        not marked `cached=False` (a counter).
 
         Read caches compare it once per request, so they never serve data older than the
         request itself."""
@@ -278,13 +288,15 @@ class UnitOfWork:
         self.task: asyncio.Task[Any] | None = None
         self._joined = False
         self._steps = 0
+        self._cached = False
         self._token: contextvars.Token[UnitOfWork | None] | None = None
         self._lock: asyncio.Lock | None = None
         self._sync: Any = None
 
-    def step(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+    def step(self, fn: Callable[[sqlite3.Connection], T], cached: bool = True) -> asyncio.Future[T]:
         """Run `fn(conn)` on the writer inside this unit (beginning it if need be)."""
         self._steps += 1
+        self._cached = self._cached or cached
 
         def job(conn: sqlite3.Connection) -> T:
             if not conn.in_transaction:
@@ -325,7 +337,7 @@ class UnitOfWork:
 
     def _commit(self, conn: sqlite3.Connection) -> None:
         if conn.in_transaction:
-            self._db._commit_now(conn)
+            self._db._commit_now(conn, self._cached)
 
     def __enter__(self) -> Database:
         self._sync = self._db.blocking.transaction()

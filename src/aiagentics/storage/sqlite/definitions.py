@@ -373,7 +373,7 @@ class SQLiteStore:
             )
             return None
 
-        return await self.db.write(claim)
+        return await self.db.write(claim, cached=False)
 
     async def idempotency_finish(
         self, owner: str, key: str, status: int, headers: list[tuple[str, str]], body: bytes
@@ -383,7 +383,8 @@ class SQLiteStore:
                 "UPDATE idempotency SET status = ?, headers = ?, body = ? WHERE owner = ?"
                 " AND key = ?",
                 (status, _encode(headers), body, owner, key),
-            )
+            ),
+            cached=False,
         )
 
     async def idempotency_abandon(self, owner: str, key: str) -> None:
@@ -391,14 +392,16 @@ class SQLiteStore:
             lambda conn: conn.execute(
                 "DELETE FROM idempotency WHERE owner = ? AND key = ? AND status IS NULL",
                 (owner, key),
-            )
+            ),
+            cached=False,
         )
 
     async def idempotency_purge(self, older_than: int) -> int:
         return await self.db.write(
             lambda conn: (
                 conn.execute("DELETE FROM idempotency WHERE created_at < ?", (older_than,)).rowcount
-            )
+            ),
+            cached=False,
         )
 
 

@@ -104,7 +104,7 @@ class SQLiteOutbox:
                 ],
             )
 
-        await self._db.write(write)
+        await self._db.write(write, cached=False)
         return msg_id, ids
 
     async def claim_due(self, limit: int, lease_seconds: float) -> list[Delivery]:
@@ -125,7 +125,7 @@ class SQLiteOutbox:
                 )
             return [_delivery(r) for r in rows]
 
-        return await self._db.write(write)
+        return await self._db.write(write, cached=False)
 
     async def next_due_at(self) -> float | None:
         """When the earliest pending delivery is due (its lease end if later), or None."""
@@ -199,7 +199,7 @@ class SQLiteOutbox:
             )
             return _get(conn, delivery.webhook_id, delivery.id)
 
-        updated = await self._db.write(write)
+        updated = await self._db.write(write, cached=False)
         assert updated is not None
         return updated
 
@@ -214,7 +214,7 @@ class SQLiteOutbox:
                 params,
             )
 
-        await self._db.write(write)
+        await self._db.write(write, cached=False)
 
     async def release(self, delivery_ids: Sequence[str]) -> None:
         """Drop leases (a stopping process hands its claims back)."""
@@ -226,7 +226,7 @@ class SQLiteOutbox:
                 rows,
             )
 
-        await self._db.write(write)
+        await self._db.write(write, cached=False)
 
     async def get(self, webhook_id: str, delivery_id: str) -> Delivery | None:
         """One delivery of an endpoint."""
@@ -286,7 +286,7 @@ class SQLiteOutbox:
             )
             return _get(conn, webhook_id, delivery_id) if cur.rowcount else None
 
-        return await self._db.write(write)
+        return await self._db.write(write, cached=False)
 
     async def add_old_secret(self, webhook_id: str, secret_sealed: str, expires_at: float) -> None:
         """Keep a rotated-out secret signing until `expires_at`."""
@@ -300,7 +300,7 @@ class SQLiteOutbox:
                 (webhook_id, secret_sealed, expires_at),
             )
 
-        await self._db.write(write)
+        await self._db.write(write, cached=False)
 
     async def old_secrets(self, webhook_id: str) -> builtins.list[tuple[str, float]]:
         """Sealed secrets still in their overlap, newest first, with their expiry."""
@@ -322,4 +322,4 @@ class SQLiteOutbox:
         def write(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM webhook_old_secrets WHERE webhook_id=?", (webhook_id,))
 
-        await self._db.write(write)
+        await self._db.write(write, cached=False)

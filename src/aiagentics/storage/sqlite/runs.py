@@ -86,7 +86,7 @@ class SQLiteRunJournal:
             )
             return True
 
-        return await self.db.write(insert)
+        return await self.db.write(insert, cached=False)
 
     async def save(self, run: RunRecord) -> None:
         params = (
@@ -102,7 +102,8 @@ class SQLiteRunJournal:
                 "UPDATE runs SET status = ?, owner = ?, started_at = ?, completed_at = ?,"
                 " state = ? WHERE id = ?",
                 params,
-            )
+            ),
+            cached=False,
         )
 
     async def transition(
@@ -114,7 +115,8 @@ class SQLiteRunJournal:
                     "UPDATE runs SET status = ?, owner = ? WHERE id = ? AND status = ?",
                     (to_status, owner, run_id, from_status),
                 ).rowcount
-            )
+            ),
+            cached=False,
         )
         return bool(count == 1)
 
@@ -166,7 +168,8 @@ class SQLiteRunJournal:
                     "UPDATE runs SET cancel_requested = 1 WHERE id = ? AND status IN (?, ?)",
                     (run_id, *ACTIVE),
                 ).rowcount
-            )
+            ),
+            cached=False,
         )
         return bool(count == 1)
 
@@ -195,7 +198,8 @@ class SQLiteRunJournal:
                 "INSERT INTO run_events (run_id, seq, event, data, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 params,
-            )
+            ),
+            cached=False,
         )
 
     async def append_batch(
@@ -216,13 +220,11 @@ class SQLiteRunJournal:
             if steps:
                 conn.executemany(_INSERT_STEP, steps)
 
-        await self.db.write(write)
+        await self.db.write(write, cached=False)
 
     async def append_internal(self, event: RunEvent) -> None:
         params = (event.run_id, event.run_id, event.seq, event.event, event.raw, event.created_at)
-        await self.db.write(
-            lambda conn: conn.execute(_INSERT_STEP, params)
-        )
+        await self.db.write(lambda conn: conn.execute(_INSERT_STEP, params), cached=False)
 
     async def internal_events(self, run_id: str) -> list[RunEvent]:
         rows = await self.db.read(

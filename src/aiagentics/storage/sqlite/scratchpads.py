@@ -98,7 +98,7 @@ class SQLiteScratchpads:
             )
             return created
 
-        created = await self._db.write(write)
+        created = await self._db.write(write, cached=False)
         return KVEntry(key, json.loads(value_json), scope, created, now, expires)
 
     async def delete(
@@ -110,7 +110,7 @@ class SQLiteScratchpads:
         def write(conn: sqlite3.Connection) -> bool:
             return conn.execute(f"DELETE FROM memory_kv WHERE {_WHERE_KEY}", params).rowcount > 0
 
-        return await self._db.write(write)
+        return await self._db.write(write, cached=False)
 
     async def list(
         self,
@@ -157,7 +157,7 @@ class SQLiteScratchpads:
                 (project, environment, memory_id),
             ).rowcount
 
-        return await self._db.write(write)
+        return await self._db.write(write, cached=False)
 
     async def purge_expired(self) -> int:
         """Delete expired rows; returns how many."""
@@ -168,4 +168,4 @@ class SQLiteScratchpads:
                 "DELETE FROM memory_kv WHERE expires_at IS NOT NULL AND expires_at <= ?", (now,)
             ).rowcount
 
-        return await self._db.write(write)
+        return await self._db.write(write, cached=False)
