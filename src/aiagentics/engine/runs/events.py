@@ -67,6 +67,12 @@ class RunChannel:
         self._changed.set()
         self._changed = asyncio.Event()
 
+    def publish_many(self, events: list[RunEvent]) -> None:
+        """Append (persisted) events and wake every watcher once for all of them."""
+        self.events.extend(events)
+        self._changed.set()
+        self._changed = asyncio.Event()
+
     def after(self, seq: int) -> list[RunEvent]:
         """Events with a sequence number above `seq`."""
         events = self.events

@@ -37,6 +37,18 @@ async def follow_run(
     """Public events after `after`, live; None is a keep-alive. Ends after a terminal event
     (after `run.requires_action` too with `pause_ends`); a pause is followed through, and a
     resume, here or in another worker, continues the same stream."""
+    async for batch in follow_batches(service, run_id, after, pause_ends=pause_ends):
+        if batch is None:
+            yield None
+            continue
+        for event in batch:
+            yield event
+
+
+async def follow_batches(
+    service: RunService, run_id: str, after: int, *, pause_ends: bool = False
+) -> AsyncIterator[list[RunEvent] | None]:
+    """`follow_run`, yielding the events that were ready together as one list."""
     stops = STOP_EVENTS if pause_ends else TERMINAL_EVENTS
     seq = after
     idle_since = time.monotonic()
@@ -46,14 +58,16 @@ async def follow_run(
             batch = channel.after(seq)
         else:
             batch = await service.runs.events_after(run_id, seq)
-        for event in batch:
-            seq = event.seq
-            if event.event in INTERNAL_EVENTS:  # logs written before they had their own table
-                continue
-            yield event
-            if event.event in stops:
-                return
         if batch:
+            seq = batch[-1].seq
+            # Internal records in the log come from logs written before they had their own table.
+            out = [e for e in batch if e.event not in INTERNAL_EVENTS]
+            for n, event in enumerate(out):
+                if event.event in stops:
+                    yield out[: n + 1]
+                    return
+            if out:
+                yield out
             idle_since = time.monotonic()
             continue
         if channel is None and not service.is_live(run_id):

@@ -16,6 +16,7 @@ Seams for other components:
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import logging
 import os
@@ -30,18 +31,22 @@ import httpx
 from aiagentics.engine.outbound_client import outbound_client
 from aiagentics.engine.providers import ProviderError, ProviderRegistry
 from aiagentics.engine.runs import submit
+from aiagentics.engine.runs.emitter import Listener, RunEmitter
 from aiagentics.engine.runs.events import (
-    INTERNAL_EVENTS,
     RUN_CANCELLED,
     RUN_COMPLETED,
     RUN_CREATED,
     RUN_FAILED,
     RUN_REQUIRES_ACTION,
-    TOKEN,
     RunChannel,
     RunEvent,
 )
-from aiagentics.engine.runs.follow import cancel_elsewhere, follow_run, watch_cancel_requests
+from aiagentics.engine.runs.follow import (
+    cancel_elsewhere,
+    follow_batches,
+    follow_run,
+    watch_cancel_requests,
+)
 from aiagentics.engine.runs.loop import run_segment
 from aiagentics.engine.runs.records import ACTIVE, TERMINAL, RunRecord, RunState
 from aiagentics.engine.runs.scrub import Scrubber, environment_secrets, tool_secrets
@@ -57,7 +62,6 @@ from aiagentics.storage.base import Definitions, RunJournal, Scope, Storage
 
 log = logging.getLogger("aiagentics.runtime")
 
-Listener = Callable[[RunRecord, RunEvent], Awaitable[None]]
 ContextProvider = Callable[[dict[str, Any], RunRecord], Awaitable[list[dict[str, Any]]]]
 ToolProvider = Callable[[dict[str, Any], RunRecord], Awaitable[list[dict[str, Any]]]]
 SecretSource = Callable[[RunRecord], Iterable[str]]
@@ -109,19 +113,18 @@ class RunService:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._max_bytes = max_bytes
         self._client: httpx.AsyncClient | None = None
-        self._listeners: list[Listener] = []
         self._context_providers: list[ContextProvider] = []
         self._tool_providers: list[ToolProvider] = []
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._live: dict[str, RunRecord] = {}
-        self._channels: dict[str, RunChannel] = {}
+        self.events = RunEmitter(storage)
         self._stopping = False
         self._watcher: asyncio.Task[None] | None = None
 
     # -- seams ----------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:
         """Call `listener(run, event)` after every persisted event except `token`."""
-        self._listeners.append(listener)
+        self.events.listeners.append(listener)
 
     def add_context_provider(self, provider: ContextProvider) -> None:
         """Let `provider(agent, run)` add messages to a run's thread when it starts."""
@@ -210,34 +213,8 @@ class RunService:
 
     # -- the event log ---------------------------------------------------------------------
     async def emit(self, run: RunRecord, event: str, data: dict[str, Any]) -> RunEvent:
-        """Append an event to the run's log, publish it to watchers, tell the listeners.
-
-        Internal events (model steps, for the trace) are kept beside the log, not in it: they
-        take no event id (ids stay dense, 1, 2, 3, ...) and no watcher ever sees them."""
-        record = await self._record(run, event, data)
-        await self._announce(run, record)
-        return record
-
-    async def _record(self, run: RunRecord, event: str, data: dict[str, Any]) -> RunEvent:
-        if event in INTERNAL_EVENTS:
-            record = RunEvent.new(run.id, run.last_seq, event, data, time.time())
-            await self.runs.append_internal(record)
-        else:
-            run.last_seq += 1
-            record = RunEvent.new(run.id, run.last_seq, event, data, time.time())
-            await self.runs.append(record)
-        return record
-
-    async def _announce(self, run: RunRecord, record: RunEvent) -> None:
-        channel = self._channels.get(run.id)
-        if channel is not None and record.event not in INTERNAL_EVENTS:
-            channel.publish(record)
-        if record.event != TOKEN:
-            for listener in self._listeners:
-                try:
-                    await listener(run, record)
-                except Exception:  # a listener's failure is its own, never the run's
-                    log.exception("run listener %r failed on %s", listener, record.event)
+        """Append an event to the run's log, publish it, tell the listeners (see emitter.py)."""
+        return await self.events.emit(run, event, data)
 
     async def context_messages(self, run: RunRecord) -> list[dict[str, Any]]:
         """Messages the context providers add when the run starts."""
@@ -264,6 +241,7 @@ class RunService:
     async def await_tool_outputs(self, run: RunRecord) -> None:
         """Park the run in requires_action (called by the loop)."""
         run.status = "requires_action"
+        await self.events.flush(run.id)  # the row changes after the events that led to it
         await self.runs.save(run)
         await self.emit(
             run,
@@ -283,11 +261,7 @@ class RunService:
             event, data = RUN_FAILED, {"status": status, "error": run.state.error}
         else:
             event, data = RUN_CANCELLED, {"status": status}
-        # One transaction: whoever reads a terminal status finds the terminal event too.
-        async with self.storage.transaction():
-            await self.runs.save(run)
-            record = await self._record(run, event, data)
-        await self._announce(run, record)
+        await self.events.end(run, event, data)
 
     # -- runs -------------------------------------------------------------------------------
     async def create(
@@ -330,7 +304,7 @@ class RunService:
                 retry_after=1,
                 code="too_many_runs",
             )
-        self._channels[run.id] = RunChannel(run.id)
+        self.events.open(run.id)
         await self.emit(
             run,
             RUN_CREATED,
@@ -348,7 +322,8 @@ class RunService:
 
     def _launch(self, run: RunRecord) -> None:
         self._live[run.id] = run
-        self._channels.setdefault(run.id, RunChannel(run.id))
+        if not self.events.is_open(run.id):
+            self.events.open(run.id)
         task = asyncio.create_task(self._drive(run), name=f"run {run.id}")
         self._tasks[run.id] = task
         # Cleanup in a callback: a task cancelled before it started never runs its body.
@@ -368,9 +343,7 @@ class RunService:
         if self._tasks.get(run_id) is task:
             self._tasks.pop(run_id, None)
             self._live.pop(run_id, None)
-            channel = self._channels.pop(run_id, None)
-            if channel is not None:
-                channel.close()
+            self.events.close(run_id)
 
     async def get(self, scope: Scope, run_id: str) -> RunRecord:
         """The run (the live one while it runs here); NotFound otherwise."""
@@ -465,10 +438,7 @@ class RunService:
         run.owner = self.owner
         run.last_seq = await self.runs.last_seq(run_id)
         after = run.last_seq
-        stale = self._channels.get(run.id)
-        if stale is not None:
-            stale.close()
-        self._channels[run.id] = RunChannel(run.id)
+        self.events.open(run.id)
         self._live[run.id] = run
         await submit.apply_outputs(self, run, outputs)
         self._launch(run)
@@ -483,9 +453,16 @@ class RunService:
         `pause_ends`, after the next requires_action: the streams of POST requests)."""
         return follow_run(self, run_id, after, pause_ends=pause_ends)
 
+    def follow_batches(
+        self, run_id: str, after: int = 0, *, pause_ends: bool = False
+    ) -> AsyncIterator[builtins.list[RunEvent] | None]:
+        """`follow`, a batch at a time: the events that were ready together (one socket
+        write for an SSE stream); None as a keep-alive."""
+        return follow_batches(self, run_id, after, pause_ends=pause_ends)
+
     def channel(self, run_id: str) -> RunChannel | None:
         """The live channel of a run driven here, if any."""
-        return self._channels.get(run_id)
+        return self.events.channel(run_id)
 
     def is_live(self, run_id: str) -> bool:
         """True while this process drives the run."""
