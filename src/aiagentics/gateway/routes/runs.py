@@ -9,10 +9,11 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 from litestar.response import Response
-from litestar.response.sse import ServerSentEvent, ServerSentEventMessage
+from litestar.response.streaming import Stream
 
 from aiagentics import errors, kinds
 from aiagentics.engine.blank import NOT_BLANK_PATTERN
+from aiagentics.engine.runs.events import RunEvent
 from aiagentics.engine.runs.records import RunRecord
 from aiagentics.engine.runs.service import RunService
 from aiagentics.gateway.auth import AuthContext, require
@@ -96,7 +97,7 @@ def wire_run(record: RunRecord) -> Run:
     return Run(**record.to_api())
 
 
-class EventStream(ServerSentEvent):
+class EventStream(Stream):
     """SSE whose media type wins over the handler's (POST handlers also answer JSON)."""
 
     def to_asgi_response(self, *args: Any, **kwargs: Any) -> Any:
@@ -104,21 +105,29 @@ class EventStream(ServerSentEvent):
         return super().to_asgi_response(*args, **kwargs)
 
 
-def sse_response(
-    service: RunService, run_id: str, after: int, *, pause_ends: bool
-) -> ServerSentEvent:
-    """The run's events after `after` as SSE, to the end (or to the next requires_action)."""
+KEEP_ALIVE = b": keep-alive\r\n\r\n"
 
-    async def messages() -> AsyncIterator[ServerSentEventMessage]:
-        async for event in service.follow(run_id, after, pause_ends=pause_ends):
-            if event is None:
-                yield ServerSentEventMessage(data=None, comment="keep-alive")
-            else:
-                yield ServerSentEventMessage(
-                    data=event.raw.decode(), event=event.event, id=event.seq
-                )
 
-    return EventStream(messages())
+def sse_frames(events: list[RunEvent]) -> bytes:
+    """Server-sent event frames of a batch of events, as one chunk (one socket write).
+
+    A frame is `id`, `event` and one `data` line: event names are fixed words and the
+    data is compact JSON (msgspec), which has no line break to split into more lines."""
+    return b"".join(
+        b"id: %d\r\nevent: %s\r\ndata: %s\r\n\r\n" % (e.seq, e.event.encode(), e.raw)
+        for e in events
+    )
+
+
+def sse_response(service: RunService, run_id: str, after: int, *, pause_ends: bool) -> Stream:
+    """The run's events after `after` as SSE, to the end (or to the next requires_action);
+    the events that are ready together go out in one write."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        async for batch in service.follow_batches(run_id, after, pause_ends=pause_ends):
+            yield KEEP_ALIVE if batch is None else sse_frames(batch)
+
+    return EventStream(chunks(), headers={"Cache-Control": "no-cache"})
 
 
 def _last_event_id(request: Request[Any, Any, Any], after: int | None) -> int:
@@ -239,7 +248,7 @@ class RunController(Controller):
             " `requires_action`: also end after the next run.requires_action, as the stream of"
             " POST /v1/runs does.",
         ),
-    ) -> ServerSentEvent:
+    ) -> Stream:
         """Server-sent events of the run: the whole log, then live ones to the end."""
         check_id(run_id, "run", "run")
         await runs.get(auth.scope, run_id)
