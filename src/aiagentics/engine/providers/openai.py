@@ -12,9 +12,10 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
+import msgspec
 from httpx_sse import ServerSentEvent
 
-from aiagentics.engine.providers._http import SSEProvider, event_json
+from aiagentics.engine.providers._http import SSEProvider
 from aiagentics.engine.providers.base import (
     FinishEvent,
     ModelRequest,
@@ -67,39 +68,84 @@ def to_openai_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+# The parts of a `chat.completion.chunk` the gateway reads, decoded straight into structs
+# (no dict per chunk; what else a provider sends is skipped by the decoder).
+class _Function(msgspec.Struct):
+    name: str | None = None
+    arguments: str | None = None
+
+
+class _ToolCallDelta(msgspec.Struct):
+    index: int = 0
+    id: str | None = None
+    function: _Function | None = None
+
+
+class _Delta(msgspec.Struct):
+    content: str | None = None
+    tool_calls: list[_ToolCallDelta] | None = None
+
+
+class _Choice(msgspec.Struct):
+    delta: _Delta | None = None
+    finish_reason: str | None = None
+
+
+class _Usage(msgspec.Struct):
+    prompt_tokens: int | None = 0
+    completion_tokens: int | None = 0
+
+
+class _Chunk(msgspec.Struct):
+    choices: list[_Choice] | None = None
+    usage: _Usage | None = None
+    error: Any = None
+
+
+_chunk = msgspec.json.Decoder(_Chunk).decode
+
+
+def _decode_chunk(data: str) -> _Chunk:
+    try:
+        return _chunk(data)
+    except msgspec.DecodeError as exc:  # bad JSON is the provider's error, not ours
+        raise ProviderError(f"sent an invalid chunk: {exc}") from None
+
+
 async def parse_chunks(sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[StreamEvent]:
     """Chat Completions chunks -> stream events (tool calls assembled by index)."""
     calls: dict[int, dict[str, str]] = {}
     finish: str | None = None
     done = False
     async for event in sse:
-        if event.data == "[DONE]":
+        data = event.data
+        if data == "[DONE]":
             done = True
             break
-        if not event.data:
+        if not data:
             continue
-        chunk = event_json(event)
-        if "error" in chunk:
-            err = chunk["error"]
+        chunk = _decode_chunk(data)
+        if chunk.error is not None:
+            err = chunk.error
             message = err.get("message", str(err)) if isinstance(err, dict) else str(err)
             raise ProviderError(f"reported an error: {message}")
-        for choice in chunk.get("choices") or []:
-            delta = choice.get("delta") or {}
-            if delta.get("content"):
-                yield TextDelta(delta["content"])
-            for part in delta.get("tool_calls") or []:
-                slot = calls.setdefault(
-                    part.get("index", 0), {"id": "", "name": "", "arguments": ""}
-                )
-                if part.get("id"):
-                    slot["id"] = part["id"]
-                function = part.get("function") or {}
-                if function.get("name"):
-                    slot["name"] += function["name"]
-                if function.get("arguments"):
-                    slot["arguments"] += function["arguments"]
-            if choice.get("finish_reason"):
-                finish = choice["finish_reason"]
+        for choice in chunk.choices or ():
+            delta = choice.delta
+            if delta is not None:
+                if delta.content:
+                    yield TextDelta(delta.content)
+                for part in delta.tool_calls or ():
+                    slot = calls.setdefault(part.index, {"id": "", "name": "", "arguments": ""})
+                    if part.id:
+                        slot["id"] = part.id
+                    function = part.function
+                    if function is not None:
+                        if function.name:
+                            slot["name"] += function.name
+                        if function.arguments:
+                            slot["arguments"] += function.arguments
+            if choice.finish_reason:
+                finish = choice.finish_reason
                 for index in sorted(calls):
                     slot = calls[index]
                     yield ToolCallEvent(
@@ -108,11 +154,11 @@ async def parse_chunks(sse: AsyncIterator[ServerSentEvent]) -> AsyncIterator[Str
                         arguments=slot["arguments"] or "{}",
                     )
                 calls.clear()
-        usage = chunk.get("usage")
-        if usage:
+        usage = chunk.usage
+        if usage is not None:
             yield UsageEvent(
-                input_tokens=int(usage.get("prompt_tokens") or 0),
-                output_tokens=int(usage.get("completion_tokens") or 0),
+                input_tokens=int(usage.prompt_tokens or 0),
+                output_tokens=int(usage.completion_tokens or 0),
             )
     if not done:
         raise ProviderError("its stream ended before [DONE]", code="provider_unavailable")
