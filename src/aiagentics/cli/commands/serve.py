@@ -44,6 +44,7 @@ def serve(
     """Run the gateway for production on uvicorn; Ctrl-C or SIGTERM shuts it down gracefully."""
     import uvicorn
 
+    from aiagentics.gateway.server import quiet_client_logs, server_stack
     from aiagentics.gateway.services import prepare_database
     from aiagentics.gateway.settings import SETTINGS_ENV, GatewaySettings
 
@@ -56,15 +57,18 @@ def serve(
         bootstrap_api_key=obj.api_key or None,
     )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    quiet_client_logs()
     try:
         prepare_database(settings)
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"cannot open the database {settings.database}: {exc}") from None
     # Workers (and the single in-process app) rebuild the settings from this variable.
     os.environ[SETTINGS_ENV] = settings.to_env_json()
+    loop, http = server_stack()
     click.echo(
         f"aia: serving the gateway on http://{settings.host}:{settings.port}/v1 "
-        f"(database {settings.database}, {settings.workers} worker(s))",
+        f"(database {settings.database}, {settings.workers} worker(s), "
+        f"{loop} event loop, {http} HTTP parser)",
         err=True,
     )
     uvicorn.run(
@@ -77,4 +81,6 @@ def serve(
         access_log=access_log,
         log_level="info",
         lifespan="on",
+        loop=loop,
+        http=http,
     )
