@@ -196,7 +196,9 @@ async def test_the_latest_writer_of_a_set_wins(chunks: Chunks) -> None:
 
 
 async def test_new_text_stops_a_writer_of_the_old_one(chunks: Chunks) -> None:
-    old = [f"stale {i}" for i in range(40 * SLICE)]
+    # Long enough that, even on a loaded machine, the poll below sees the first slice
+    # well before the writer has written the last one.
+    old = [f"stale {i}" for i in range(300 * SLICE)]
     await chunks.store_text("file_x", P, E, "old")
     writing = asyncio.create_task(chunks.replace_chunks("file_x", P, E, SIZE, OVERLAP, spans(*old)))
     while await chunks.chunk_count("file_x") == 0:
