@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -36,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from bench.servers import free_port, wait_healthy  # noqa: E402
 
 KEY = "sk_test_" + "h0tpath" * 6
+LITELLM_KEY = "sk-" + secrets.token_hex(16)
 HERE = Path(__file__).resolve().parent
 TICKS = os.sysconf("SC_CLK_TCK")
 CHAT = {
@@ -225,7 +227,8 @@ def main() -> None:
                         "1",
                     ],
                     tmp,
-                    {**env, "OPENAI_API_KEY": "sk-fake"},
+                    # Recent proxies refuse to start without a master key.
+                    {**env, "OPENAI_API_KEY": "sk-fake", "LITELLM_MASTER_KEY": LITELLM_KEY},
                     f"http://127.0.0.1:{litellm_port}/health/liveliness",
                 )
                 procs.append(lite)
@@ -235,7 +238,7 @@ def main() -> None:
                         f"http://127.0.0.1:{litellm_port}",
                         direct_call,
                         lite.pid,
-                        {"Authorization": "Bearer sk-fake"},
+                        {"Authorization": f"Bearer {LITELLM_KEY}"},
                     )
                 )
             asyncio.run(measure(paths, args.runs, args.concurrency))
