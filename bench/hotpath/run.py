@@ -177,7 +177,12 @@ def main() -> None:
     args = parser.parse_args()
     procs: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "AIAGENTICS_API_KEY": KEY, "FAKE_KEY": "sk-fake", "PYTHONHASHSEED": "0"}
+        env = {
+            **os.environ,
+            "AIAGENTICS_API_KEY": KEY,
+            "FAKE_KEY": "sk-fake",
+            "PYTHONHASHSEED": "0",
+        }
         try:
             provider_port = free_port()
             provider_url = f"http://127.0.0.1:{provider_port}"
@@ -265,7 +270,9 @@ def main() -> None:
         )
     gw = paths[1]
     print(f"gateway p50 / direct p50: {pct(gw.latencies, 0.5) / base:.2f}")
-    print(f"gateway req/s / direct req/s @{args.concurrency}: {gw.burst_rps / direct.burst_rps:.3f}")
+    print(
+        f"gateway req/s / direct req/s @{args.concurrency}: {gw.burst_rps / direct.burst_rps:.3f}"
+    )
     if "LiteLLM proxy" in overheads and overheads["LiteLLM proxy"] > 0:
         ratio = overheads["aia serve"] / overheads["LiteLLM proxy"]
         print(f"gateway overhead / LiteLLM overhead (p50): {ratio:.3f} (goal <= 0.05)")
