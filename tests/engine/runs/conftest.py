@@ -22,10 +22,10 @@ SCOPE = Scope("default", "test")
 class Engine:
     """A RunService with helpers to define agents and tools and to read event logs."""
 
-    def __init__(self, path: Path, **settings: Any) -> None:
+    def __init__(self, path: Path, *, sole_writer: bool = False, **settings: Any) -> None:
         self.path = path
         self.settings = GatewaySettings(database=str(path), allow_private_network=True, **settings)
-        self.db = Database(path)
+        self.db = Database(path, sole_writer=sole_writer)
         apply_migrations(self.db)
         self.storage = SQLiteStorage(self.db)
         self.store = self.storage.definitions

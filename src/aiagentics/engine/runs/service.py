@@ -50,7 +50,7 @@ from aiagentics.engine.runs.follow import (
 from aiagentics.engine.runs.loop import run_segment
 from aiagentics.engine.runs.records import ACTIVE, TERMINAL, RunRecord, RunState
 from aiagentics.engine.runs.scrub import Scrubber, environment_secrets, tool_secrets
-from aiagentics.engine.runs.snapshot import agent_snapshot, initial_messages
+from aiagentics.engine.runs.snapshot import SnapshotCache, agent_snapshot, initial_messages
 from aiagentics.engine.runs.trace import build_trace
 from aiagentics.engine.sealing import Sealer
 from aiagentics.engine.sensitive import reveal
@@ -89,6 +89,7 @@ class RunService:
         self.sealer = sealer or Sealer.from_settings(settings)
         self.storage = storage
         self.store: Definitions = storage.definitions
+        self._snapshots = SnapshotCache()
         self.runs: RunJournal = storage.runs
         self.providers = providers or ProviderRegistry(
             settings.model_aliases,
@@ -275,7 +276,14 @@ class RunService:
     ) -> RunRecord:
         """Start a run of an agent (by id or name); it runs in the background."""
         initial_messages({}, input)  # a bad input is reported before a missing agent
-        agent, tools = await agent_snapshot(self.store, scope, agent_id, agent_name)
+        # The token is taken before the read: a write in between moves it for the next run.
+        token = await self.storage.change_token()
+        key = (scope.project, scope.environment, agent_id, agent_name)
+        snapshot = self._snapshots.get(key, token)
+        if snapshot is None:
+            snapshot = await agent_snapshot(self.store, scope, agent_id, agent_name)
+            self._snapshots.put(key, token, *snapshot)
+        agent, tools = snapshot
         # What the model reads is opened now; what only the tool call sends stays sealed.
         agent = reveal(self.sealer, agent)
         tools = [reveal(self.sealer, t, keep=_sent_by_the_call) for t in tools]

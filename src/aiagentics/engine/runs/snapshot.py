@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from aiagentics.engine.blank import is_blank
 from aiagentics.errors import InvalidInput, NotFound
 from aiagentics.storage.base import Definitions, Scope
@@ -42,6 +44,43 @@ async def agent_snapshot(
         tools.append({**tool.data, "id": tool.id, "name": tool.name, "version": tool.version})
     agent = {**data, "id": resource.id, "name": resource.name, "version": resource.version}
     return agent, tools
+
+
+SnapshotKey = tuple[str, str, str | None, str | None]
+
+
+class SnapshotCache:
+    """Recent agent snapshots, each valid while the storage's change token stays what it was.
+
+    A run then starts without reading its agent and tools again while no definition changed.
+    Entries are kept encoded (and still sealed), so each run decodes a copy of its own."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._entries: dict[SnapshotKey, tuple[object, bytes]] = {}
+
+    def get(
+        self, key: SnapshotKey, token: object
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """The snapshot stored under `key` with this very token, or None."""
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != token:
+            return None
+        agent, tools = msgspec.json.decode(entry[1])
+        return agent, tools
+
+    def put(
+        self,
+        key: SnapshotKey,
+        token: object,
+        agent: dict[str, Any],
+        tools: list[dict[str, Any]],
+    ) -> None:
+        """Remember a snapshot read after `token` was taken."""
+        self._entries.pop(key, None)
+        if len(self._entries) >= self.size:
+            del self._entries[next(iter(self._entries))]  # the oldest
+        self._entries[key] = (token, msgspec.json.encode((agent, tools)))
 
 
 def initial_messages(agent: dict[str, Any], input: Any) -> list[dict[str, Any]]:
