@@ -112,3 +112,18 @@ def test_idempotency_records_of_before_sealing_are_wiped(tmp_path: Path) -> None
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     assert secret not in path.read_bytes()
+
+
+def test_the_active_run_count_reads_only_active_runs(tmp_path: Path) -> None:
+    """The concurrent-runs limit counts at every run start: it must not read finished runs."""
+    from aiagentics.storage.records import ACTIVE
+
+    db = Database(tmp_path / "m.db")
+    apply_migrations(db, MIGRATIONS)
+    plan = db.fetchall(
+        "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM runs WHERE status IN (?, ?) AND project = ?"
+        " AND environment = ?",
+        (*ACTIVE, "p", "e"),
+    )
+    detail = " ".join(str(row[3]) for row in plan)
+    assert "status=?" in detail and "environment=?" in detail, detail

@@ -52,4 +52,9 @@ MIGRATIONS = [
         PRIMARY KEY (run_id, n)
     ) WITHOUT ROWID;
     """,
+    # v4: the concurrent-runs limit counts a scope's active runs at every run start; without
+    # this index that count read every run the scope ever had.
+    """
+    CREATE INDEX runs_active_by_scope ON runs (project, environment, status);
+    """,
 ]
