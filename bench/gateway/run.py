@@ -18,6 +18,7 @@ import os
 import secrets
 import shutil
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -171,6 +172,15 @@ def main() -> None:
         # right after a write (the cache is emptied by any write).
         cold = work / "cold"
         cold.mkdir()
+        # A copy of the database: a gateway of one worker is its file's only writer.
+        state = cold / ".aiagentics"
+        state.mkdir(mode=0o700)
+        shutil.copy2(work / ".aiagentics" / "secret.key", state / "secret.key")
+        with (
+            sqlite3.connect(work / ".aiagentics" / "gateway.db") as src,
+            sqlite3.connect(state / "gateway.db") as dst,
+        ):
+            src.backup(dst)
         (cold / "aiagentics.toml").write_text(
             '[project]\nname = "bench"\n[gateway]\nrate_limit_per_second = 1000000\n'
             "rate_limit_burst = 1000000\nread_cache_entries = 0\n"
@@ -185,7 +195,7 @@ def main() -> None:
                 "--port",
                 str(cold_port),
                 "--database",
-                str(work / ".aiagentics" / "gateway.db"),
+                str(state / "gateway.db"),
             ],
             env=env,
             stdout=subprocess.DEVNULL,

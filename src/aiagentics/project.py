@@ -54,6 +54,10 @@ class GatewaySection(_Section):
     max_body_bytes: int = Field(1_000_000, ge=1024)
     max_file_bytes: int = Field(20_000_000, ge=1)
     read_cache_entries: int = Field(10_000, ge=0)
+    # Other processes (scripts, another tool) write into this SQLite file while the gateway
+    # runs: each request then asks the file whether it changed. Off, a gateway of one worker
+    # is the file's only writer (its change token is a counter) and refuses to share it.
+    shared_database: bool = False
     max_concurrent_runs: int = Field(20, ge=1)
     webhook_max_attempts: int = Field(8, ge=1, le=50)
     webhook_base_delay_seconds: float = Field(1.0, gt=0, le=3600)

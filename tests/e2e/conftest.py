@@ -145,6 +145,10 @@ def _toml_value(value: Any) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# A gateway whose database file tests also write into directly (keys of other scopes).
+SHARED = {"shared_database": True}
+
+
 def start_gateway(
     directory: Path,
     *,
@@ -221,6 +225,6 @@ def gateway(gateway_factory: Callable[..., Gateway]) -> Gateway:
 @pytest.fixture(scope="module")
 def module_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """One gateway shared by the tests of a module (faster; tests must not assume an empty store)."""
-    gw = start_gateway(tmp_path_factory.mktemp("gateway"))
+    gw = start_gateway(tmp_path_factory.mktemp("gateway"), settings=SHARED)
     yield gw
     gw.stop()

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.e2e.conftest import Gateway, start_gateway
+from tests.e2e.conftest import SHARED, Gateway, start_gateway
 from tests.e2e.runs_helpers import create, scoped_key, stream
 from tests.fakes.tool_handler import ToolHandlerServer
 
@@ -22,7 +22,7 @@ HUGE = "417009711895360700416"  # past 64 bits
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, ToolHandlerServer]]:
     with ToolHandlerServer() as handler:
         gateway = start_gateway(
-            tmp_path_factory.mktemp("scoping"), settings={"allow_private_network": True}
+            tmp_path_factory.mktemp("scoping"), settings={"allow_private_network": True, **SHARED}
         )
         try:
             yield gateway, handler
@@ -152,7 +152,7 @@ def test_out_of_range_integers_are_a_400_with_param(
 def test_each_environment_has_its_own_concurrent_run_limit(tmp_path: Any) -> None:
     with ToolHandlerServer() as handler:
         gateway = start_gateway(
-            tmp_path / "gw", settings={"allow_private_network": True, "max_concurrent_runs": 1}
+            tmp_path / "gw", settings={"allow_private_network": True, "max_concurrent_runs": 1, **SHARED}
         )
         live = scoped_key(gateway, "default", "live")
         try:

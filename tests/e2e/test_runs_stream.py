@@ -21,7 +21,10 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[GatewayServer, ToolHandlerServer]]:
     settings = GatewaySettings(
-        database=str(tmp_path / "gw.db"), allow_private_network=True, sse_keepalive_seconds=0.2
+        database=str(tmp_path / "gw.db"),
+        allow_private_network=True,
+        sse_keepalive_seconds=0.2,
+        workers=2,  # some tests start a second worker on the same database
     )
     with ToolHandlerServer() as handler, GatewayServer(settings) as server:
         yield server, handler

@@ -21,7 +21,7 @@ def test_a_new_state_folder_is_private(tmp_path: Path, open_umask: None) -> None
         state = settings.data_dir
         assert file_mode(state) == 0o700
         names = sorted(p.name for p in state.iterdir())
-        assert names == ["gateway.db", "gateway.db-shm", "gateway.db-wal", "secret.key"]
+        assert names == ["gateway.db", "gateway.db-shm", "gateway.db-wal", "gateway.db.lock", "secret.key"]
         assert {n: file_mode(state / n) for n in names} == dict.fromkeys(names, 0o600)
         # The project folder above it is the user's: created with the ordinary mode.
         assert file_mode(tmp_path / "proj") == 0o777

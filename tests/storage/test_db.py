@@ -256,3 +256,19 @@ async def test_no_sqlite_call_on_the_loop_thread_while_serving(
     assert len(statements) > 20  # the requests did reach SQLite
     on_a_loop = [sql for looping, sql in statements if looping]
     assert on_a_loop == [], on_a_loop
+
+
+async def test_a_sole_writer_and_any_other_opener_exclude_each_other(tmp_path: Path) -> None:
+    """A sole writer's caches never see another process's commits: refuse the pair."""
+    from aiagentics.storage.sqlite.db import DatabaseInUse
+
+    sole = Database(tmp_path / "x.db", sole_writer=True)
+    with pytest.raises(DatabaseInUse, match="only writer"):
+        Database(tmp_path / "x.db")
+    await sole.close()
+    shared = Database(tmp_path / "x.db")  # free again once the sole writer closed
+    also = Database(tmp_path / "x.db")  # openers that are not sole share the file
+    with pytest.raises(DatabaseInUse, match="another process has it open"):
+        Database(tmp_path / "x.db", sole_writer=True)
+    await shared.close()
+    await also.close()

@@ -24,7 +24,7 @@ PRIVATE_FILE = 0o600
 # The default state folder's name: a folder with this name holds nothing but our state.
 STATE_DIR_NAME = ".aiagentics"
 # The database file and its companions; the sealing key's file (used by sealing.py).
-DB_SUFFIXES = ("", "-wal", "-shm", "-journal")
+DB_SUFFIXES = ("", "-wal", "-shm", "-journal", ".lock")
 KEY_FILE = "secret.key"
 
 

@@ -150,7 +150,8 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
 
     prepare_state_dir(settings)  # private modes before the database file is opened
     # One worker process is the file's only writer: its change token needs no thread hop.
-    db = Database(settings.database_path, sole_writer=settings.workers == 1)
+    sole = settings.workers == 1 and not settings.shared_database
+    db = Database(settings.database_path, sole_writer=sole)
     storage = SQLiteStorage(db)
     store = storage.definitions
     sealer = Sealer.from_settings(settings)

@@ -14,14 +14,20 @@ Every SQLite call runs on a thread of this module, never on the caller's:
 Several processes (uvicorn workers) may open the same file; SQLite's locking and
 `busy_timeout` arbitrate between their writers. A process that is the file's only
 writer (one gateway process) opens it with `sole_writer=True`: every commit then goes
-through this writer, so the change token is its commit counter, read without a hop. `:memory:` opens a fresh temporary file
-(deleted on close), so tests get the same WAL concurrency as a real database.
+through this writer, so the change token is its commit counter, read without a hop. That
+promise is kept by a lock file next to the database: a sole writer holds it exclusively and
+every other opener shares it, so a second process on a file that a sole writer holds (or a
+sole writer on a file others hold) fails to open with `DatabaseInUse` instead of serving
+caches that never see the other's writes (a revoked key still accepted, say).
+`:memory:` opens a fresh temporary file (deleted on close), so tests get the same WAL
+concurrency as a real database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import errno
 import os
 import shutil
 import sqlite3
@@ -39,7 +45,12 @@ from aiagentics.storage.sqlite.threads import ConnectionThreads
 T = TypeVar("T")
 R = TypeVar("R")
 
-__all__ = ["Database", "Params"]
+try:
+    import fcntl
+except ImportError:  # not on this platform: no cross-process check of a sole writer
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["Database", "DatabaseInUse", "Params"]
 
 _READERS = 4
 
@@ -55,6 +66,35 @@ def connect(path: str) -> sqlite3.Connection:
     return conn
 
 
+class DatabaseInUse(OSError):
+    """Another process holds the database in a way that this opening cannot share."""
+
+
+def _hold(path: str, sole_writer: bool) -> int | None:
+    """Take the database's lock file: exclusive for a sole writer, shared otherwise."""
+    if fcntl is None:
+        return None
+    fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if sole_writer else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            raise
+        if sole_writer:
+            why = "another process has it open"
+        else:
+            why = "a gateway process uses it as its only writer"
+        raise DatabaseInUse(
+            errno.EBUSY,
+            f"{why}; stop that process, give each gateway its own database, or set"
+            " `[gateway] shared_database = true` in aiagentics.toml when other processes"
+            " must write to it (the worker processes of one `aia serve --workers N` share it)",
+            path,
+        ) from None
+    return fd
+
+
 class Database:
     """A SQLite database file shared by every gateway component; see the module docstring."""
 
@@ -68,6 +108,7 @@ class Database:
             path = os.path.join(self._tmpdir, "memory.db")
         self.path = str(path)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lockfd = _hold(self.path, sole_writer)
         # The writer opens first: it switches the file to WAL before any reader opens it.
         self._writer = ConnectionThreads("sqlite-writer", 1, self._open_writer)
         self._readers = ConnectionThreads("sqlite-reader", readers, self._open_reader)
@@ -235,6 +276,9 @@ class Database:
             threads.close()
         if self._blocking is not None:
             self._blocking.close()
+        if self._lockfd is not None:
+            os.close(self._lockfd)  # releases the lock
+            self._lockfd = None
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
 
