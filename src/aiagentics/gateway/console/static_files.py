@@ -12,7 +12,11 @@ from litestar.response import Response
 
 from aiagentics.gateway.errors import NotFound
 
-TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
 
 
 @functools.cache
@@ -22,7 +26,7 @@ def _read(name: str) -> bytes:
 
 def asset_names() -> frozenset[str]:
     """The files the console serves (nothing else under static/ is reachable)."""
-    return frozenset({"console.js", "console.css"})
+    return frozenset({"console.js", "console.css", "favicon.svg"})
 
 
 @get("/static/{name:str}", include_in_schema=False)
