@@ -63,3 +63,9 @@ def test_version_diff_marks_changed_lines() -> None:
     )
     assert ("del", '-  "model": "a"') in lines and ("add", '+  "model": "b"') in lines
     assert not any("updated_at" in text for _, text in lines)
+
+
+def test_long_step_values_are_clipped_with_a_note() -> None:
+    (bar,) = views.timeline([step("model", "m", 1.0, 1.0, input="x" * 20_000, output="ok")]).bars
+    assert len(bar.input) < 8100 and bar.input.endswith("(12000 more characters in the raw JSON)")
+    assert bar.output == "ok"

@@ -148,6 +148,8 @@ async def current_session(
     if not record.active(time.time()):
         return None
     auth = AuthContext(record.id, record.project, record.environment, tuple(record.scopes))
+    if not auth.allows("read"):  # every page reads
+        return None
     return Session(auth, str(body["c"]))
 
 

@@ -17,6 +17,10 @@ ROW = 22
 BAR = 16
 MIN_BAR = 2.0
 LABEL = 180.0
+# A step's input or output shown in the page is cut here (a model step's input repeats the
+# whole thread, so a long run's page would grow with the square of its length); the raw
+# JSON link has everything.
+CLIP = 8000
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,13 @@ def pretty(value: Any) -> str:
         return repr(value)
 
 
+def clipped(text: str, limit: int = CLIP) -> str:
+    """`text`, cut to `limit` characters with a note saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n… ({len(text) - limit} more characters in the raw JSON)"
+
+
 def _tokens(step: dict[str, Any]) -> str:
     tokens = step.get("tokens") or {}
     if not tokens:
@@ -88,8 +99,8 @@ def timeline(steps: list[dict[str, Any]]) -> Timeline:
                 offset_ms=round(offset, 1),
                 tokens=_tokens(s),
                 failed=bool(s.get("is_error")),
-                input=pretty(s.get("input")),
-                output=pretty(s.get("output")),
+                input=clipped(pretty(s.get("input"))),
+                output=clipped(pretty(s.get("output"))),
             )
         )
     ticks = [

@@ -192,6 +192,7 @@
     window.setInterval(async () => {
       if (document.hidden) return;
       const res = await fetch(rows.dataset.live, { credentials: "same-origin" });
+      if (res.redirected) { window.location.assign("/console/login"); return; }  // session ended
       if (!res.ok) return;
       const doc = new DOMParser().parseFromString("<table><tbody>" + (await res.text()) + "</tbody></table>", "text/html");
       const fresh = doc.querySelector("tbody");
