@@ -113,6 +113,30 @@ def test_sign_in_by_the_link_works_once(dev: DevServer, browser: Any, page: Any)
         other.close()
 
 
+def test_sign_in_with_a_pasted_key(dev: DevServer, browser: Any) -> None:
+    context = browser.new_context()
+    errors = PageErrors(context)
+    try:
+        page = context.new_page()
+        page.goto(dev.origin + "/console/login")
+        page.fill("#key", "sk_test_not_a_key")
+        page.click("button[type=submit]")
+        expect(page.locator("#login-error")).to_contain_text("not valid")
+        page.fill("#key", dev.api_key)
+        page.click("button[type=submit]")
+        page.wait_for_url(dev.origin + "/console/agents")
+        assert "helper" in page.inner_text("#agents")
+        cookies = context.cookies()
+        assert [c["name"] for c in cookies] == ["aia_console"]
+        assert cookies[0]["httpOnly"] and cookies[0]["sameSite"] == "Strict"
+        assert dev.api_key not in cookies[0]["value"]
+        assert page.evaluate("document.cookie") == ""
+    finally:
+        context.close()
+    # The refused key's 401 page is the only error the browser logged.
+    assert [e for e in errors.errors if "401" not in e] == []
+
+
 def test_run_page_shows_the_tool_call_answer_and_timings(dev: DevServer, page: Any) -> None:
     with api(dev) as c:
         run = c.post("runs", json={"agent": "refunds", "input": "refund please"}).json()

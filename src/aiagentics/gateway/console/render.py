@@ -17,7 +17,10 @@ CSP = (
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",  # the one-time link's token never leaves in a Referer
+    # The one-time link's token never leaves in a Referer to another site. (Not
+    # `no-referrer`: with it Chromium sends `Origin: null` on form posts, which the
+    # origin check must refuse.)
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }

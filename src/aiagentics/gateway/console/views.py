@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 # The timeline's drawing box (SVG user units); bars get at least MIN_BAR so a 0 ms step shows.
-WIDTH = 1000.0
-ROW = 22
-BAR = 16
+# (About the pixels of the page's half column, so that its labels read at their font size.)
+WIDTH = 600.0
+ROW = 20
+BAR = 14
 MIN_BAR = 2.0
-LABEL = 180.0
+LABEL = 150.0
 # A step's input or output shown in the page is cut here (a model step's input repeats the
 # whole thread, so a long run's page would grow with the square of its length); the raw
 # JSON link has everything.
@@ -120,7 +121,10 @@ def message_text(message: dict[str, Any]) -> str:
         parts.append(pretty(content))
     for call in message.get("tool_calls") or []:
         fn = call.get("function") or call
-        parts.append(f"→ {fn.get('name')}({fn.get('arguments', '')})")
+        args = fn.get("arguments", "")
+        if not isinstance(args, str):
+            args = json.dumps(args, ensure_ascii=False, separators=(", ", ": "), default=str)
+        parts.append(f"→ {fn.get('name')}({args})")
     return "\n".join(parts)
 
 
