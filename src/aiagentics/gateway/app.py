@@ -34,6 +34,7 @@ from aiagentics.gateway.settings import SETTINGS_ENV, GatewaySettings
 
 def controllers() -> list[Any]:
     """Every route handler and controller of the API (imported when the app is built)."""
+    from aiagentics.gateway.console import console_router
     from aiagentics.gateway.routes.agents import AgentController
     from aiagentics.gateway.routes.dev import dev_status
     from aiagentics.gateway.routes.files import FileController
@@ -60,6 +61,7 @@ def controllers() -> list[Any]:
         get_trace,
         MemoryDataController,
         WebhookDeliveryController,
+        console_router(),  # the web console at /console (its own sign-in; no /v1 key)
     ]
 
 

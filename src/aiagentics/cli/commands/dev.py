@@ -32,6 +32,7 @@ def dev(obj: CliContext, host: str | None, port: int | None) -> None:
 
     from aiagentics.engine.keys import new_secret
     from aiagentics.gateway.app import create_app
+    from aiagentics.gateway.console import console_link
     from aiagentics.gateway.services import DevSource
     from aiagentics.gateway.settings import GatewaySettings
 
@@ -53,6 +54,7 @@ def dev(obj: CliContext, host: str | None, port: int | None) -> None:
     out = Console(highlight=False, soft_wrap=True)
     view = DevView(out, project.root, settings.host, settings.port, key, shown=obj.api_key is None)
     app = create_app(settings, dev=DevSource(project.root, obj.env, view.on_reload))
+    view.console_url = console_link(app, key, view.origin)
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -74,7 +76,11 @@ class DevView:
         self, out: Console, root: Path, host: str, port: int, key: str, *, shown: bool
     ) -> None:
         self.out, self.root, self.key, self.shown = out, root, key, shown
+        # A wildcard bind is reached at loopback (the printed links must open as they are).
+        browse = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        self.origin = f"http://{browse}:{port}"
         self.base_url = f"http://{host}:{port}/v1"
+        self.console_url: str | None = None  # the one-time console sign-in link
         self.started = False
 
     def on_reload(self, outcome: object) -> None:
@@ -131,6 +137,8 @@ class DevView:
             out.print(f"  API key (this session, shown once): {self.key}")
         else:
             out.print("  API key: the one in AIAGENTICS_API_KEY / --api-key")
+        if self.console_url:
+            out.print(f"  console (this link signs in once): {self.console_url}", soft_wrap=True)
         actions = outcome.plan.actions if outcome.plan else ()
         agents = [a.name for a in actions if a.kind == "Agent"]
         if actions:
