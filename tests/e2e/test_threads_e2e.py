@@ -4,8 +4,13 @@ trimmed by whole runs with the trace saying so, and another scope's thread is a 
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,6 +18,7 @@ from tests.e2e.conftest import Gateway
 from tests.e2e.runs_helpers import create, scoped_key, stream
 
 pytestmark = pytest.mark.e2e
+AIA = str(Path(sys.executable).with_name("aia"))
 
 
 @pytest.fixture
@@ -239,3 +245,40 @@ def test_session_memory_is_the_thread(client: httpx.Client) -> None:
     )
     kv = client.get(f"memory_stores/{mem['id']}/kv/order", params={"session_id": first})
     assert kv.status_code == 200 and kv.json()["value"] == 42
+
+
+def _chat(gateway: Gateway, tmp_path: Path, *args: str, turns: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "AIAGENTICS_API_KEY": gateway.api_key,
+        "AIAGENTICS_BASE_URL": gateway.base_url,
+    }
+    return subprocess.run(
+        [AIA, "chat", *args],
+        input=turns,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=tmp_path,
+    )
+
+
+def test_aia_chat_keeps_one_thread(client: httpx.Client, gateway: Gateway, tmp_path: Path) -> None:
+    create(client, "agents", {"name": "parrot", "model": "scripted"})
+    first = _chat(gateway, tmp_path, "parrot", turns="hello there\nsecond turn\n")
+    assert first.returncode == 0, first.stderr
+    assert "hello there" in first.stdout and "second turn" in first.stdout
+    [tid] = re.findall(r"thread (thr_\w+)", first.stdout)
+    again = _chat(gateway, tmp_path, "parrot", "--thread", tid, turns="third\n")
+    assert again.returncode == 0, again.stderr
+    got = client.get(f"threads/{tid}").json()
+    assert [m["content"] for m in got["messages"] if m["role"] == "user"] == [
+        "hello there",
+        "second turn",
+        "third",
+    ]
+    last = client.get(f"threads/{tid}/runs").json()["data"][0]
+    assert client.get(f"traces/{last['id']}").json()["history"]["messages"] == 4
+    missing = _chat(gateway, tmp_path, "parrot", "--thread", "thr_" + "z" * 24, turns="x\n")
+    assert missing.returncode == 1 and "thread" in missing.stderr
