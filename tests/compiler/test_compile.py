@@ -138,7 +138,12 @@ def test_bodies_hashes_and_order(compile_files) -> None:
         "tools": ["refund"],
         "memory": None,
         "files": [],
-        "guardrails": {"max_steps": 10, "max_output_tokens": None, "timeout_seconds": 300.0},
+        "guardrails": {
+            "max_steps": 10,
+            "max_output_tokens": None,
+            "timeout_seconds": 300.0,
+            "max_history_messages": None,
+        },
         "model_options": {},
         "metadata": {"team": "payments"},
     }

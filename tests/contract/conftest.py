@@ -17,6 +17,7 @@ from typing import Protocol
 import pytest
 
 from aiagentics.storage.base import Definitions, Idempotency, Keys, RunJournal, Storage
+from aiagentics.storage.threads import Threads
 
 
 class Opener(Protocol):
@@ -107,3 +108,8 @@ def idempotency(storage: Storage) -> Idempotency:
 @pytest.fixture
 def runs(storage: Storage) -> RunJournal:
     return storage.runs
+
+
+@pytest.fixture
+def threads(storage: Storage) -> Threads:
+    return storage.threads

@@ -53,7 +53,7 @@ def test_every_schema_module_is_listed() -> None:
         m.name for m in pkgutil.iter_modules(package.__path__) if m.name.startswith("schema_")
     ]
     listed = {importlib.import_module(f"aiagentics.storage.sqlite.{m}").COMPONENT for m in modules}
-    assert set(MIGRATIONS) == listed == {"resources", "runs", "memory", "webhooks"}
+    assert set(MIGRATIONS) == listed == {"resources", "runs", "memory", "webhooks", "threads"}
 
 
 async def test_migrate_gives_the_whole_schema_off_the_loop(tmp_path: Path) -> None:

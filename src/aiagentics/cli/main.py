@@ -59,6 +59,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "run_command",
         "Start a run of AGENT (a name or agt_ id) on INPUT and show its live stream.",
     ),
+    "chat": ("chat", "chat", "Chat with AGENT (a name or agt_ id) on a thread, a prompt per turn."),
     "runs": ("run", "runs", "Look at runs."),
     "traces": ("run", "traces", "Show a run's trace as a tree with timings."),
     "keys": ("keys", "keys", "Manage API keys (create, list, revoke, roll)."),

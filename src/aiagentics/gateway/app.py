@@ -43,6 +43,7 @@ def controllers() -> list[Any]:
     from aiagentics.gateway.routes.memory import MemoryDataController
     from aiagentics.gateway.routes.memory_stores import MemoryStoreController
     from aiagentics.gateway.routes.runs import RunController
+    from aiagentics.gateway.routes.threads import ThreadController
     from aiagentics.gateway.routes.tools import ToolController
     from aiagentics.gateway.routes.traces import get_trace
     from aiagentics.gateway.routes.webhook_deliveries import WebhookDeliveryController
@@ -58,6 +59,7 @@ def controllers() -> list[Any]:
         KeyController,
         dev_status,
         RunController,
+        ThreadController,
         get_trace,
         MemoryDataController,
         WebhookDeliveryController,

@@ -33,6 +33,7 @@ Int = Annotated[int, BeforeValidator(_integral)]
 # with `Field` on `Int | None` under their Python names, so they go inside, before the validator.
 PositiveInt = Annotated[int, Field(ge=1), BeforeValidator(_integral)]
 TokenLimit = Annotated[int, Field(ge=1, le=1_000_000), BeforeValidator(_integral)]
+HistoryLimit = Annotated[int, Field(ge=1, le=10_000), BeforeValidator(_integral)]
 
 
 def bounded_int(*, ge: int | None = None, le: int | None = None) -> Any:
@@ -58,6 +59,12 @@ class Guardrails(Strict):
     max_steps: Int = Field(10, ge=1, le=100, description="Model calls per run.")
     max_output_tokens: TokenLimit | None = None
     timeout_seconds: float = Field(300, gt=0, le=86_400)
+    # None (left out) is the engine's default, so agents applied before it existed show no drift.
+    max_history_messages: HistoryLimit | None = Field(
+        None,
+        description="Of a thread's earlier messages, how many a run on it may send the model at"
+        " most (default 100); the oldest runs' exchanges are left out whole.",
+    )
 
 
 class ScriptedToolCall(Strict):

@@ -1,7 +1,7 @@
 """The storage interface: one Protocol per aggregate, and `Storage`, the root that holds them.
 
 `Definitions` (agents, tools, memory stores, webhooks, files), `Keys`, `Idempotency` and
-`RunJournal` (runs and their event logs) are what the engine and the gateway talk to;
+`RunJournal` (runs and their event logs) and `Threads` (conversations across runs) are what the engine and the gateway talk to;
 `storage/sqlite/` is the embedded backend, and another backend implements the same
 Protocols and passes the same contract tests (tests/contract/). Definition calls are
 scoped by `Scope(project, environment)`: an object of another scope does not exist.
@@ -22,6 +22,7 @@ from aiagentics.kinds import VERSIONED as VERSIONED
 from aiagentics.storage.memory import Chunks, Scratchpads
 from aiagentics.storage.outbox import Outbox
 from aiagentics.storage.records import RunEvent, RunRecord
+from aiagentics.storage.threads import Threads
 
 # The definition kinds and those whose updates keep older versions (from the kind table).
 Kind = StoreKind
@@ -389,6 +390,9 @@ class Storage(Protocol):
 
     @property
     def outbox(self) -> Outbox: ...
+
+    @property
+    def threads(self) -> Threads: ...
 
     def transaction(self) -> AbstractAsyncContextManager[Any]:
         """`async with storage.transaction():` every aggregate call the current task awaits

@@ -36,6 +36,12 @@ class RunState(msgspec.Struct, omit_defaults=True):
     # tool_call_id -> (name, requested at) of calls waiting for submit_tool_outputs
     pending: dict[str, Any] = msgspec.field(default_factory=dict)
     context_added: bool = False
+    # The thread the run was made on, how many of `messages` came from its earlier runs
+    # (right after the leading system messages), and what of it was left out to keep
+    # within the agent's max_history_messages: {"messages": n, "runs": [run ids]}.
+    thread_id: str | None = None
+    history: int = 0
+    history_omitted: dict[str, Any] | None = None
 
 
 class RunRecord(msgspec.Struct):
@@ -84,6 +90,7 @@ class RunRecord(msgspec.Struct):
             "usage": s.usage,
             "required_action": s.required_action,
             "error": s.error,
+            "thread_id": s.thread_id,
             "metadata": self.metadata,
             "started_at": int(self.started_at) if self.started_at else None,
             "completed_at": int(self.completed_at) if self.completed_at else None,

@@ -29,7 +29,8 @@ from aiagentics.wire.runs import (
     RunList,
     RunStatus,
 )
-from aiagentics.wire.traces import ModelStep, ToolStep, Trace, TraceStep
+from aiagentics.wire.threads import Thread, ThreadDetail, ThreadList, ThreadMessage
+from aiagentics.wire.traces import ModelStep, ToolStep, Trace, TraceHistory, TraceStep
 from aiagentics.wire.webhooks import (
     DELIVERY_STATUSES,
     Delivery,
@@ -71,7 +72,12 @@ __all__ = [
     "RunStatus",
     "SearchHit",
     "SearchResults",
+    "Thread",
+    "ThreadDetail",
+    "ThreadList",
+    "ThreadMessage",
     "ToolStep",
     "Trace",
+    "TraceHistory",
     "TraceStep",
 ]

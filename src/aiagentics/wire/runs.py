@@ -17,7 +17,8 @@ class Run(msgspec.Struct, kw_only=True):
 
     `required_action` is set while the run waits for client tool outputs
     (`{"type": "submit_tool_outputs", "tool_calls": [{id, name, arguments}]}`);
-    `error` (`{code, message}`) once it failed.
+    `error` (`{code, message}`) once it failed. `thread_id`: the thread the run was made
+    on (its model saw the thread's earlier exchange), or None.
     """
 
     id: str
@@ -33,6 +34,7 @@ class Run(msgspec.Struct, kw_only=True):
     usage: dict[str, int]
     required_action: dict[str, Any] | None
     error: dict[str, Any] | None
+    thread_id: str | None = None
     metadata: dict[str, Any]
     started_at: int | None
     completed_at: int | None

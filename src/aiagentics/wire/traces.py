@@ -37,6 +37,15 @@ class ToolStep(msgspec.Struct, kw_only=True, tag_field="type", tag="tool"):
 TraceStep = ModelStep | ToolStep
 
 
+class TraceHistory(msgspec.Struct, kw_only=True):
+    """Of a run on a thread: how many earlier messages the model was sent, and what was left
+    out to keep within the agent's max_history_messages (whole runs, oldest first)."""
+
+    messages: int
+    omitted_messages: int
+    omitted_runs: list[str]
+
+
 class Trace(msgspec.Struct, kw_only=True):
     """Every step of a run, in the order they started (`trc_` + the run id's suffix)."""
 
@@ -49,4 +58,6 @@ class Trace(msgspec.Struct, kw_only=True):
     created_at: int
     duration_ms: float | None
     usage: dict[str, int]
+    thread_id: str | None = None
+    history: TraceHistory | None = None
     steps: list[TraceStep]

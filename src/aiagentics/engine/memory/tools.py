@@ -1,7 +1,8 @@
 """Built-in memory tools for agents, and retrieval injected into a run's context.
 
 An agent whose Memory has `kv` gets `memory_get` and `memory_set` (scoped by the
-run's `metadata.user_id` / `metadata.session_id` per the Memory's kv.scope); one whose
+run's `metadata.user_id` / `metadata.session_id` per the Memory's kv.scope; the session
+of a run made on a thread is the thread, whatever its metadata says); one whose
 Memory has `vector` gets `memory_search`. An agent with `files` or a vector Memory
 gets the best chunks for its input as a system message when the run starts.
 """
@@ -114,9 +115,9 @@ class MemoryToolExecutor:
             if not kv_conf:
                 return ToolResult.error("this memory store has no key-value scratchpad")
             meta = run.metadata or {}
-            kv_scope = resolve_scope(
-                kv_conf.get("scope", "user"), meta.get("user_id"), meta.get("session_id")
-            )
+            # A thread is the conversation, so it is the session its runs remember within.
+            session = getattr(run.state, "thread_id", None) or meta.get("session_id")
+            kv_scope = resolve_scope(kv_conf.get("scope", "user"), meta.get("user_id"), session)
             key = args.get("key")
             if call.name == "memory_get":
                 entry = await self.service.kv.get(

@@ -70,6 +70,8 @@ class ModelRequest:
     options: dict[str, Any] = field(default_factory=dict)
     max_output_tokens: int | None = None
     run_input: str = ""
+    # Assistant messages in `messages` that earlier runs of the thread made (not this run's).
+    earlier_turns: int = 0
 
     def token_limit(self) -> int | None:
         """The tighter of the `max_tokens` option and the `max_output_tokens` guardrail."""

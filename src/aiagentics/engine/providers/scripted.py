@@ -1,7 +1,7 @@
 """The built-in `scripted` model (contract §5): replays `model_options.script`.
 
 Each model call takes the next step of the script (the number of assistant turns
-already in the thread says which); when the script is used up or absent it echoes
+the run has made so far says which; a thread's earlier ones do not count); when the script is used up or absent it echoes
 the run's input. Content is streamed as one text delta per word.
 """
 
@@ -48,7 +48,10 @@ class ScriptedProvider:
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         """Yield the next script step (or the echoed input) as stream events."""
         script: list[dict[str, Any]] = list(request.options.get("script") or [])
-        step_index = sum(1 for m in request.messages if m.get("role") == "assistant")
+        # This run's model calls so far: a thread's earlier answers are not steps of it.
+        step_index = (
+            sum(1 for m in request.messages if m.get("role") == "assistant") - request.earlier_turns
+        )
         step: dict[str, Any] = (
             script[step_index] if step_index < len(script) else {"content": request.run_input}
         )

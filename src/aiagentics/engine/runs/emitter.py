@@ -20,6 +20,9 @@ from aiagentics.storage.base import Storage
 log = logging.getLogger("aiagentics.runtime")
 
 Listener = Callable[[RunRecord, RunEvent], Awaitable[None]]
+# Storage writes that belong with a run's end (its thread's exchange): awaited inside the
+# terminal transaction, so they commit with the terminal event or not at all.
+EndHook = Callable[[RunRecord], Awaitable[None]]
 
 
 class RunEmitter:
@@ -29,6 +32,7 @@ class RunEmitter:
         self.storage = storage
         self.runs = storage.runs
         self.listeners: list[Listener] = []
+        self.end_hooks: list[EndHook] = []
         self._channels: dict[str, RunChannel] = {}
         self._logs: dict[str, RunLog] = {}
 
@@ -88,13 +92,16 @@ class RunEmitter:
         return record
 
     async def end(self, run: RunRecord, event: str, data: dict[str, Any]) -> None:
-        """Write the run's row and its terminal event in one transaction, then publish."""
+        """Write the run's row, its terminal event and the end hooks' writes in one
+        transaction, then publish."""
         await self.flush(run.id)  # the log stays in order: what the run streamed goes first
         record = self._stamp(run, event, data, internal=False)
         # Whoever reads a terminal status finds the terminal event too.
         async with self.storage.transaction():
             await self.runs.save(run)
             await self.runs.append(record)
+            for hook in self.end_hooks:
+                await hook(run)
         self._publish(run, record)
         await self._tell_listeners(run, record)
 

@@ -30,6 +30,7 @@ from aiagentics.engine.providers import (
 )
 from aiagentics.engine.runs.events import MODEL_STEP, TOKEN, TOOL_COMPLETED, TOOL_REQUESTED
 from aiagentics.engine.runs.records import RunRecord
+from aiagentics.engine.runs.threads import earlier_turns
 from aiagentics.engine.tools.base import (
     ToolCall,
     ToolContext,
@@ -155,7 +156,15 @@ async def _drive(host: LoopHost, run: RunRecord) -> bool:
         budget = (
             None if max_output is None else max(1, int(max_output) - state.usage["output_tokens"])
         )
-        request = ModelRequest(model, state.messages, definitions, options, budget, run.input_text)
+        request = ModelRequest(
+            model,
+            state.messages,
+            definitions,
+            options,
+            budget,
+            run.input_text,
+            earlier_turns(state),
+        )
         text, calls, finish = await _model_step(host, run, provider, request)
         if max_output is not None and (
             finish == "length" or state.usage["output_tokens"] > int(max_output)

@@ -51,6 +51,7 @@ from aiagentics.engine.runs.loop import run_segment
 from aiagentics.engine.runs.records import ACTIVE, TERMINAL, RunRecord, RunState
 from aiagentics.engine.runs.scrub import Scrubber, environment_secrets, tool_secrets
 from aiagentics.engine.runs.snapshot import SnapshotCache, agent_snapshot, initial_messages
+from aiagentics.engine.runs.threads import ThreadService, check_thread_id
 from aiagentics.engine.runs.trace import build_trace
 from aiagentics.engine.sealing import Sealer
 from aiagentics.engine.sensitive import reveal
@@ -119,6 +120,8 @@ class RunService:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._live: dict[str, RunRecord] = {}
         self.events = RunEmitter(storage)
+        self.threads = ThreadService(storage)
+        self.events.end_hooks.append(self.threads.run_ended)
         self._stopping = False
         self._watcher: asyncio.Task[None] | None = None
 
@@ -273,9 +276,13 @@ class RunService:
         agent_name: str | None = None,
         input: Any,
         metadata: dict[str, Any] | None = None,
+        thread_id: str | None = None,
     ) -> RunRecord:
-        """Start a run of an agent (by id or name); it runs in the background."""
+        """Start a run of an agent (by id or name), on a thread when given (see
+        threads.py); it runs in the background."""
         initial_messages({}, input)  # a bad input is reported before a missing agent
+        if thread_id is not None:
+            check_thread_id(thread_id)
         # The token is taken before the read: a write in between moves it for the next run.
         token = await self.storage.change_token()
         key = (scope.project, scope.environment, agent_id, agent_name)
@@ -304,8 +311,12 @@ class RunService:
             tools.extend(await provider(agent, run))
         agent["tools"] = tools
         run.started_at = run.created_at
-        run.state = RunState(messages=initial_messages(agent, input))
-        if not await self.runs.insert(run, max_active=self.settings.max_concurrent_runs):
+        run.state = RunState(messages=initial_messages(agent, input), thread_id=thread_id)
+        if thread_id is None:
+            inserted = await self._insert(run)
+        else:
+            inserted = await self.threads.insert_run(run, self._insert)
+        if not inserted:
             raise Busy(
                 f"this project already has {self.settings.max_concurrent_runs} runs in progress"
                 f" in its {scope.environment} environment",
@@ -327,6 +338,9 @@ class RunService:
         )
         self._launch(run)
         return run
+
+    async def _insert(self, run: RunRecord) -> bool:
+        return await self.runs.insert(run, max_active=self.settings.max_concurrent_runs)
 
     def _launch(self, run: RunRecord) -> None:
         self._live[run.id] = run

@@ -62,5 +62,20 @@ def build_trace(run: RunRecord, events: list[RunEvent]) -> dict[str, Any]:
         "created_at": int(run.created_at),
         "duration_ms": round((ended - run.created_at) * 1000, 3) if ended else None,
         "usage": run.state.usage,
+        "thread_id": run.state.thread_id,
+        "history": _history(run),
         "steps": [s for _, _, s in steps],
+    }
+
+
+def _history(run: RunRecord) -> dict[str, Any] | None:
+    """What of its thread's earlier exchange the run sent the model, and what it left out."""
+    state = run.state
+    if not state.thread_id:
+        return None
+    omitted = state.history_omitted or {}
+    return {
+        "messages": state.history,
+        "omitted_messages": int(omitted.get("messages") or 0),
+        "omitted_runs": list(omitted.get("runs") or []),
     }

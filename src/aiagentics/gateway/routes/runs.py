@@ -76,6 +76,8 @@ class RunCreate(msgspec.Struct, forbid_unknown_fields=True):
     agent: str | None = None
     stream: bool = False
     metadata: dict[str, str] = msgspec.field(default_factory=dict)
+    # A thread (POST /v1/threads) the run continues: its model sees the earlier exchange.
+    thread_id: str | None = None
 
 
 class ToolOutput(msgspec.Struct, forbid_unknown_fields=True):
@@ -146,7 +148,7 @@ class RunController(Controller):
         "/",
         guards=[require("run")],
         status_code=200,
-        responses=error_responses(404),
+        responses=error_responses(404, 409),
         summary="Start a run (stream: true answers with its server-sent events)",
         operation_id="create_run",
         opt={JSON_ANSWER: Run},
@@ -167,6 +169,7 @@ class RunController(Controller):
             agent_name=data.agent,
             input=data.input,
             metadata=data.metadata,
+            thread_id=data.thread_id,
         )
         if data.stream:
             # A retry with the same Idempotency-Key follows this run's stream from the start.

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import sqlite3
 
-from aiagentics.storage.sqlite import schema_memory, schema_resources, schema_runs, schema_webhooks
+from aiagentics.storage.sqlite import (
+    schema_conversations,
+    schema_memory,
+    schema_resources,
+    schema_runs,
+    schema_webhooks,
+)
 from aiagentics.storage.sqlite.db import Database
 
 # The recorded names and versions are those of databases already in use: never rename.
@@ -19,6 +25,7 @@ MIGRATIONS: dict[str, list[str]] = {
     schema_runs.COMPONENT: schema_runs.MIGRATIONS,
     schema_memory.COMPONENT: schema_memory.MIGRATIONS,
     schema_webhooks.COMPONENT: schema_webhooks.MIGRATIONS,
+    schema_conversations.COMPONENT: schema_conversations.MIGRATIONS,
 }
 
 _LEDGER = (

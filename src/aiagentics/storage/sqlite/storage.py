@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from aiagentics.storage.sqlite.chunks import SLICE_ROWS, SQLiteChunks
+from aiagentics.storage.sqlite.conversations import SQLiteThreads
 from aiagentics.storage.sqlite.db import Database, UnitOfWork
 from aiagentics.storage.sqlite.definitions import SQLiteStore
 from aiagentics.storage.sqlite.migrations import migrate
@@ -39,6 +40,7 @@ class SQLiteStorage:
         self.scratchpads = SQLiteScratchpads(db, clock)
         self.chunks = SQLiteChunks(db, slice_rows=chunk_slice_rows)
         self.outbox = SQLiteOutbox(db, clock)
+        self.threads = SQLiteThreads(db)
 
     @classmethod
     def open(
