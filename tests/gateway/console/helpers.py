@@ -63,7 +63,10 @@ def unique(prefix: str) -> str:
 def start_console_world(directory: Path) -> ConsoleWorld:
     """Start a gateway and declare: an http-less scripted agent whose answer has markup, and
     an agent that calls a client tool."""
-    gateway = GatewayServer(GatewaySettings(database=str(directory / "console.db"))).start()
+    gateway = GatewayServer(
+        # shared: tests write keys of other scopes into the file directly
+        GatewaySettings(database=str(directory / "console.db"), shared_database=True)
+    ).start()
     api = gateway.client()
     tool = api.post(
         "/v1/tools", json={"name": unique("approve"), "type": "client", "parameters": ARGS_SCHEMA}
