@@ -55,14 +55,12 @@ def load_optional_project(directory: Path) -> Project | None:
         raise click.ClickException(str(exc)) from None
 
 
-def _typed_flag(name: str, value: str | None) -> str | None:
-    """A global option's value only when typed on the command line: the values click read
-    from the environment are resolved by `resolve_connection`, in their documented place."""
-    ctx = click.get_current_context(silent=True)
-    if ctx is None:
-        return value
-    source = ctx.find_root().get_parameter_source(name)
-    return value if source == click.core.ParameterSource.COMMANDLINE else None
+def _typed_flag(obj: CliContext, name: str) -> str | None:
+    """A global option's value only when typed on the command line (before or after the verb):
+    the values click read from the environment are resolved by `resolve_connection`, in
+    their documented place."""
+    value: str | None = getattr(obj, name)
+    return value if name in obj.typed else None
 
 
 def connection(obj: CliContext, project: Project | None) -> Connection:
@@ -72,8 +70,8 @@ def connection(obj: CliContext, project: Project | None) -> Connection:
     return resolve_connection(
         project,
         obj.env,
-        base_url=_typed_flag("base_url", obj.base_url),
-        api_key=_typed_flag("api_key", obj.api_key),
+        base_url=_typed_flag(obj, "base_url"),
+        api_key=_typed_flag(obj, "api_key"),
     )
 
 

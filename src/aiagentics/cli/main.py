@@ -7,6 +7,7 @@ import importlib
 import click
 
 from aiagentics import __version__
+from aiagentics.cli._globals import attach_globals
 from aiagentics.cli.context import CliContext
 
 # verb: (module, attribute, one-line help). The help is here so that `aia --help` (and
@@ -78,7 +79,7 @@ class LazyGroup(click.Group):
         module = importlib.import_module(f"aiagentics.cli.commands.{entry[0]}")
         command = getattr(module, entry[1])
         assert isinstance(command, click.Command)
-        return command
+        return attach_globals(command)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
@@ -103,7 +104,14 @@ def cli(
     env_name: str | None,
 ) -> None:
     """Agents as code: validate, plan and apply AI agents; serve and run them."""
-    ctx.obj = CliContext(project_dir=project_dir, base_url=base_url, api_key=api_key, env=env_name)
+    typed = {
+        name
+        for name in ("base_url", "api_key")
+        if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+    }
+    ctx.obj = CliContext(
+        project_dir=project_dir, base_url=base_url, api_key=api_key, env=env_name, typed=typed
+    )
 
 
 def main() -> None:
