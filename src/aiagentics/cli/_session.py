@@ -20,6 +20,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from aiagentics.cli._errors import hint_for, print_error
 from aiagentics.cli.context import CliContext
 from aiagentics.project import ConfigError, Project, find_root, load_project
 
@@ -36,12 +37,15 @@ class Failed(Exception):
 
 def console_for(err: bool = False) -> Console:
     """A Rich console; plain (no colour) when not a terminal so logs and tests stay readable."""
-    return Console(stderr=err, highlight=False, soft_wrap=True)
+    return Console(stderr=err, highlight=False, soft_wrap=True, markup=False)
 
 
-def fail(message: str, console: Console | None = None) -> NoReturn:
+def fail(message: str, console: Console | None = None, hint: str | None = None) -> NoReturn:
     """Print `error: MESSAGE` (stderr unless a console is given) and stop the command."""
-    (console or console_for(err=True)).print(Text(f"error: {message}", style="bold red"))
+    if console is None or console.stderr:
+        print_error(message, hint)
+    else:  # a pipeline reads this console (stdout under --json)
+        console.print(Text(f"error: {message}", style="bold red"))
     raise Failed(message)
 
 
@@ -98,7 +102,7 @@ def report_api_error(exc: Exception, json_errors: bool = False) -> NoReturn:
 
     if json_errors and isinstance(exc, ApiError):
         click.echo(json.dumps({"format_version": "1", "error": exc.to_dict()}, indent=2))
-    console_for(err=True).print(Text(f"error: {exc}", style="bold red"))
+    print_error(str(exc), hint_for(exc))
     sys.exit(EXIT_FAILED)
 
 

@@ -181,6 +181,9 @@ def _plan(ctx: CliContext, out: str | None, as_json: bool, detailed: bool, stats
     with session.client:
         plan = make_plan(session.desired, read_remote(session), session.file_hashes)
         report_stats(session, started, stats)
+    # Save before printing: a reader that stops early (`| head`) must not lose the file.
+    if out and not plan.problems:
+        save_plan(plan, Path(out), session.client.base_url)
     if as_json:
         click.echo(json.dumps(plan_to_json(plan), indent=2))
     else:
@@ -188,7 +191,6 @@ def _plan(ctx: CliContext, out: str | None, as_json: bool, detailed: bool, stats
     if out:
         if plan.problems:
             fail("the plan has errors: not saved", err)
-        save_plan(plan, Path(out), session.client.base_url)
         if not as_json:
             console_for().print(
                 f"Saved the plan to {out}; apply it exactly with `aia apply {out}`."
