@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,3 +86,61 @@ def test_a_gateway_that_is_not_there_is_one_error_with_a_hint(tmp_path: Path) ->
     lines = done.stderr.splitlines()
     assert lines[0].startswith("error: cannot reach the API at http://127.0.0.1:9/v1")
     assert lines[1].startswith("hint: is the gateway running")
+
+
+@pytest.fixture(scope="module")
+def asker(world: RunWorld) -> str:
+    with world.client() as client:
+        ask = create(client, "tools", {"name": "ask_human", "type": "client"})
+        script = [{"tool_calls": [{"name": "ask_human", "arguments": {"q": "ok?"}}]}]
+        create(
+            client,
+            "agents",
+            {
+                "name": "asker",
+                "model": "scripted",
+                "tools": [ask["id"]],
+                "model_options": {"script": script},
+            },
+        )
+    return "asker"
+
+
+def test_a_paused_run_exits_3_and_runs_submit_resumes_it(
+    world: RunWorld, asker: str, tmp_path: Path
+) -> None:
+    paused = aia(world, "run", asker, "echo me back", cwd=tmp_path)
+    assert paused.returncode == 3, paused.stderr
+    hint = paused.stderr.splitlines()[-1]
+    assert hint.startswith("hint: resume it with `aia runs submit run_"), paused.stderr
+    command = hint.split("`")[1].split()[1:]  # runs submit RUN --output CALL=VALUE
+    run_id = command[2]
+    listed = aia(world, "runs", "list", "--status", "requires_action", cwd=tmp_path)
+    assert listed.returncode == 0 and run_id in listed.stdout, listed.stdout
+    answer = [part.replace("=VALUE", '={"approved": true}') for part in command]
+    resumed = aia(world, *answer, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "echo me back" in resumed.stdout and "completed" in resumed.stdout
+    shown = aia(world, "runs", "get", run_id, "--json", cwd=tmp_path)
+    assert '"status": "completed"' in shown.stdout
+
+
+def test_no_wait_prints_the_id_and_cancel_stops_the_run(
+    world: RunWorld, asker: str, tmp_path: Path
+) -> None:
+    started = aia(world, "run", asker, "later", "--no-wait", cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    run_id = started.stdout.strip()
+    assert run_id.startswith("run_")
+    listed = aia(world, "runs", "list", "--json", cwd=tmp_path)
+    assert run_id in listed.stdout
+    # wait until it pauses (the scripted model asks at once), then cancel it
+    deadline = time.monotonic() + 20
+    while json.loads(aia(world, "runs", "get", run_id, "--json", cwd=tmp_path).stdout)[
+        "status"
+    ] in ("queued", "in_progress"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    cancelled = aia(world, "runs", "cancel", run_id, cwd=tmp_path)
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert cancelled.stdout.strip() == f"{run_id}: cancelled"

@@ -66,7 +66,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "run_command",
         "Start a run of AGENT (a name or agt_ id) on INPUT and show its live stream.",
     ),
-    "runs": ("run", "runs", "Look at runs."),
+    "runs": ("runs", "runs", "List and show runs, cancel one, answer a paused one."),
     "traces": ("run", "traces", "Show a run's trace as a tree with timings."),
     "keys": ("keys", "keys", "Manage API keys (create, list, revoke, roll)."),
 }

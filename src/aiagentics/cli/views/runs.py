@@ -134,15 +134,14 @@ class StreamView:
         )
 
     def waits_for_outputs(self, run_id: str | None, action: dict[str, Any]) -> None:
-        """How to resume a paused run when nobody can be asked here."""
-        names = ", ".join(c["name"] for c in action.get("tool_calls") or [])
-        self.console.print(
-            Text(
-                f"run {run_id} waits for tool outputs ({names}); "
-                f"POST /v1/runs/{run_id}/submit_tool_outputs to resume",
-                style="yellow",
-            )
-        )
+        """How to resume a paused run when nobody can be asked here (on stderr, also under
+        --json, whose stdout carries only events)."""
+        calls = action.get("tool_calls") or []
+        names = ", ".join(c["name"] for c in calls)
+        outputs = " ".join(f"--output {c['id']}=VALUE" for c in calls)
+        err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+        err.print(Text(f"run {run_id} waits for tool outputs ({names})", style="yellow"))
+        err.print(f"hint: resume it with `aia runs submit {run_id} {outputs}`")
 
 
 def render_run(console: Console, run: Run) -> None:
