@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from tests.e2e.conftest import AIA
 from tests.e2e.plan_helpers import tool, write_project
-from tests.e2e.runs_helpers import RunWorld, create, start_world
+from tests.e2e.runs_helpers import RunWorld, create, scoped_key, start_world
 
 pytestmark = pytest.mark.e2e
 
@@ -144,3 +144,48 @@ def test_no_wait_prints_the_id_and_cancel_stops_the_run(
     cancelled = aia(world, "runs", "cancel", run_id, cwd=tmp_path)
     assert cancelled.returncode == 0, cancelled.stderr
     assert cancelled.stdout.strip() == f"{run_id}: cancelled"
+
+
+def test_plan_and_apply_name_their_target_first(world: RunWorld, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "t", name="targeted", **{"tools/a.yaml": tool(name="a")})
+    key = world.gateway.api_key
+    expected = (
+        f"target: {world.gateway.base_url} · project targeted · environment test · "
+        f"key {key[:8]}...{key[-4:]} (from AIAGENTICS_API_KEY)"
+    )
+    planned = aia(world, "plan", cwd=project)
+    assert planned.returncode == 0, planned.stderr
+    assert planned.stdout.splitlines()[0] == expected
+    as_json = json.loads(aia(world, "plan", "--json", cwd=project).stdout)
+    assert as_json["target"] == {
+        "base_url": world.gateway.base_url,
+        "project": "targeted",
+        "env": None,
+        "environment": "test",
+        "key_hint": f"{key[:8]}...{key[-4:]}",
+        "key_source": "AIAGENTICS_API_KEY",
+    }
+    applied = aia(world, "apply", "--yes", cwd=project)
+    assert applied.returncode == 0, applied.stderr
+    assert applied.stdout.splitlines()[0] == expected
+    assert key not in applied.stdout + applied.stderr + planned.stdout
+
+
+def test_export_of_nothing_says_why_and_how(world: RunWorld, tmp_path: Path) -> None:
+    # a scope of its own, so the other tests' resources are not in view
+    secret = scoped_key(world.gateway, "exports", "test")["Authorization"].split()[1]
+    env = {"AIAGENTICS_API_KEY": secret}
+    empty = aia(world, "export", "--out", str(tmp_path / "e"), cwd=tmp_path, env=env)
+    assert empty.returncode == 1
+    assert empty.stderr.startswith("error: nothing to export: the API at "), empty.stderr
+    source = write_project(tmp_path / "src", name="payments", **{"tools/r.yaml": tool()})
+    assert aia(world, "apply", "--yes", cwd=source, env=env).returncode == 0
+    new = aia(world, "export", "--out", str(tmp_path / "new-folder"), cwd=tmp_path, env=env)
+    assert new.returncode == 1
+    assert "belongs to another project (payments), and this one is 'new-folder'" in new.stderr
+    assert "hint: export one of them with `aia export --name payments --out DIR`" in new.stderr
+    named = aia(
+        world, "export", "--name", "payments", "--out", str(tmp_path / "n"), cwd=tmp_path, env=env
+    )
+    assert named.returncode == 0, named.stderr
+    assert (tmp_path / "n" / "tools" / "refund.yaml").is_file()
