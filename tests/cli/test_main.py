@@ -35,7 +35,7 @@ def test_help_imports_no_verb_module() -> None:
         "sys.argv = ['aia', '--help']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in sys.modules if m.split('.')[0] in ('httpx', 'litestar', 'rich', 'jinja2', 'pydantic')]\n"
-        "verbs = [m for m in sys.modules if m.startswith('aiagentics.cli.') and m not in ('aiagentics.cli.main', 'aiagentics.cli.context')]\n"
+        "verbs = [m for m in sys.modules if m.startswith('aiagentics.cli.') and m not in ('aiagentics.cli.main', 'aiagentics.cli.context', 'aiagentics.cli._globals', 'aiagentics.cli._errors')]\n"
         "print('LOADED', heavy + verbs)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -134,9 +134,9 @@ def test_client_tool_without_a_terminal_says_how_to_resume(
     world: RunWorld, agents: dict[str, str], tmp_path: Path
 ) -> None:
     result = aia(world, "run", "asker", "hello", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "waits for tool outputs (ask_human)" in result.stdout
-    assert "submit_tool_outputs" in result.stdout
+    assert result.returncode == 3, result.stderr
+    assert "waits for tool outputs (ask_human)" in result.stderr
+    assert "aia runs submit run_" in result.stderr
 
 
 def test_failures_exit_1(world: RunWorld, agents: dict[str, str], tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from aiagentics.cli._errors import hint_for, print_error
 from aiagentics.cli.context import CliContext
 from aiagentics.project import ConfigError, Project, find_root, load_project
 
@@ -36,12 +37,15 @@ class Failed(Exception):
 
 def console_for(err: bool = False) -> Console:
     """A Rich console; plain (no colour) when not a terminal so logs and tests stay readable."""
-    return Console(stderr=err, highlight=False, soft_wrap=True)
+    return Console(stderr=err, highlight=False, soft_wrap=True, markup=False)
 
 
-def fail(message: str, console: Console | None = None) -> NoReturn:
+def fail(message: str, console: Console | None = None, hint: str | None = None) -> NoReturn:
     """Print `error: MESSAGE` (stderr unless a console is given) and stop the command."""
-    (console or console_for(err=True)).print(Text(f"error: {message}", style="bold red"))
+    if console is None or console.stderr:
+        print_error(message, hint)
+    else:  # a pipeline reads this console (stdout under --json)
+        console.print(Text(f"error: {message}", style="bold red"))
     raise Failed(message)
 
 
@@ -55,14 +59,12 @@ def load_optional_project(directory: Path) -> Project | None:
         raise click.ClickException(str(exc)) from None
 
 
-def _typed_flag(name: str, value: str | None) -> str | None:
-    """A global option's value only when typed on the command line: the values click read
-    from the environment are resolved by `resolve_connection`, in their documented place."""
-    ctx = click.get_current_context(silent=True)
-    if ctx is None:
-        return value
-    source = ctx.find_root().get_parameter_source(name)
-    return value if source == click.core.ParameterSource.COMMANDLINE else None
+def _typed_flag(obj: CliContext, name: str) -> str | None:
+    """A global option's value only when typed on the command line (before or after the verb):
+    the values click read from the environment are resolved by `resolve_connection`, in
+    their documented place."""
+    value: str | None = getattr(obj, name)
+    return value if name in obj.typed else None
 
 
 def connection(obj: CliContext, project: Project | None) -> Connection:
@@ -72,8 +74,8 @@ def connection(obj: CliContext, project: Project | None) -> Connection:
     return resolve_connection(
         project,
         obj.env,
-        base_url=_typed_flag("base_url", obj.base_url),
-        api_key=_typed_flag("api_key", obj.api_key),
+        base_url=_typed_flag(obj, "base_url"),
+        api_key=_typed_flag(obj, "api_key"),
     )
 
 
@@ -100,7 +102,7 @@ def report_api_error(exc: Exception, json_errors: bool = False) -> NoReturn:
 
     if json_errors and isinstance(exc, ApiError):
         click.echo(json.dumps({"format_version": "1", "error": exc.to_dict()}, indent=2))
-    console_for(err=True).print(Text(f"error: {exc}", style="bold red"))
+    print_error(str(exc), hint_for(exc))
     sys.exit(EXIT_FAILED)
 
 

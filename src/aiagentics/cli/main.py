@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
 from aiagentics import __version__
+from aiagentics.cli._errors import print_error
+from aiagentics.cli._globals import attach_globals
 from aiagentics.cli.context import CliContext
 
 # verb: (module, attribute, one-line help). The help is here so that `aia --help` (and
@@ -60,7 +67,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Start a run of AGENT (a name or agt_ id) on INPUT and show its live stream.",
     ),
     "chat": ("chat", "chat", "Chat with AGENT (a name or agt_ id) on a thread, a prompt per turn."),
-    "runs": ("run", "runs", "Look at runs."),
+    "runs": ("runs", "runs", "List and show runs, cancel one, answer a paused one."),
     "traces": ("run", "traces", "Show a run's trace as a tree with timings."),
     "keys": ("keys", "keys", "Manage API keys (create, list, revoke, roll)."),
 }
@@ -79,7 +86,40 @@ class LazyGroup(click.Group):
         module = importlib.import_module(f"aiagentics.cli.commands.{entry[0]}")
         command = getattr(module, entry[1])
         assert isinstance(command, click.Command)
-        return command
+        return attach_globals(command)
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command; every failure click reports is printed in the one `error:` style."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            if exc.ctx is not None:
+                click.echo(exc.ctx.get_usage(), err=True)
+            command = exc.ctx.command_path if exc.ctx is not None else "aia"
+            print_error(exc.format_message(), f"`{command} --help` lists what it accepts")
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            print_error(exc.format_message())
+            sys.exit(exc.exit_code)
+        except (click.Abort, KeyboardInterrupt, EOFError):
+            click.echo(err=True)  # close the terminal's ^C echo
+            print_error("aborted")
+            sys.exit(1)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            _quiet_broken_pipe()
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
@@ -104,9 +144,32 @@ def cli(
     env_name: str | None,
 ) -> None:
     """Agents as code: validate, plan and apply AI agents; serve and run them."""
-    ctx.obj = CliContext(project_dir=project_dir, base_url=base_url, api_key=api_key, env=env_name)
+    typed = {
+        name
+        for name in ("base_url", "api_key")
+        if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+    }
+    ctx.obj = CliContext(
+        project_dir=project_dir, base_url=base_url, api_key=api_key, env=env_name, typed=typed
+    )
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader of stdout went away (`aia plan | head`): stop without a traceback.
+
+    Python would flush stdout again at exit and fail once more, so point it at devnull.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file descriptor (a test runner)
+        pass
 
 
 def main() -> None:
     """Console-script entry point."""
-    cli()
+    try:
+        cli()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        sys.exit(1)

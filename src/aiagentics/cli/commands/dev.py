@@ -51,7 +51,8 @@ def dev(obj: CliContext, host: str | None, port: int | None) -> None:
         default_environment="test",
         bootstrap_api_key=key,
     )
-    out = Console(highlight=False, soft_wrap=True)
+    # markup=False: file names and messages such as `[providers.local]` print as they are
+    out = Console(highlight=False, soft_wrap=True, markup=False)
     view = DevView(out, project.root, settings.host, settings.port, key, shown=obj.api_key is None)
     app = create_app(settings, dev=DevSource(project.root, obj.env, view.on_reload))
     view.console_url = console_link(app, key, view.origin)

@@ -110,6 +110,8 @@ def _export(ctx: CliContext, target: Path, name: str | None, force: bool) -> int
         project = _project_at(target, name, client.base_url)
         variables: list[tuple[str, str, str]] = []
         written, skipped = _write(project, remote, client, force, variables)
+        if not written:
+            _nothing_to_export(project, remote, client.base_url)
         # Until they are set, the placeholders compile with a stand-in: adoption only
         # needs each file's resource, not the secret values.
         environ = {**os.environ, **{v: os.environ.get(v, STAND_IN) for v, _, _ in variables}}
@@ -140,6 +142,23 @@ def _export(ctx: CliContext, target: Path, name: str | None, force: bool) -> int
         )
     )
     return 0
+
+
+def _nothing_to_export(project: Project, remote: RemoteState, base_url: str) -> None:
+    """Stop with the reason (and the way out) instead of reporting an empty success."""
+    found = {owner_of(o) for objs in remote.objects.values() for o in objs}
+    owners = sorted(o for o in found if o is not None and o != project.name)
+    if owners:
+        fail(
+            f"nothing to export: every resource at {base_url} belongs to another project "
+            f"({', '.join(owners)}), and this one is {project.name!r}",
+            hint=f"export one of them with `aia export --name {owners[0]} --out DIR`",
+        )
+    fail(
+        f"nothing to export: the API at {base_url} holds no agents, tools, memory, "
+        "webhooks or files for this key's project and environment",
+        hint="check --base-url / --api-key, or start from files with `aia init`",
+    )
 
 
 def _write(

@@ -29,9 +29,16 @@ from aiagentics.apply.engine import (
 from aiagentics.apply.remote import apply_remote
 from aiagentics.apply.report import REPLACED_REASON, result_to_json
 from aiagentics.apply.steps import Step, StepKind
-from aiagentics.cli._session import Failed, connect, console_for, fail, run_guarded
+from aiagentics.cli._session import (
+    Failed,
+    connect,
+    connection,
+    console_for,
+    fail,
+    run_guarded,
+)
 from aiagentics.cli.context import CliContext
-from aiagentics.client import ApiClient, read_resources
+from aiagentics.client import ApiClient, Connection, read_resources
 from aiagentics.compiler.state import DesiredState
 from aiagentics.plan import (
     ActionType,
@@ -70,6 +77,7 @@ class Session:
     desired: DesiredState
     client: ApiClient
     file_hashes: dict[str, str]
+    target: dict[str, str | None]
 
     def read_file(self, relative: str) -> bytes:
         return (self.project.root / relative).read_bytes()
@@ -132,7 +140,40 @@ def open_session(ctx: CliContext, err: Console, json_out: bool = False) -> Sessi
     project = load(ctx)
     desired = compile_or_fail(project, ctx.env, err, json_out)
     client = connect(ctx, project, err=err)
-    return Session(project, desired, client, file_hashes(project, desired))
+    target = target_of(connection(ctx, project), project.name, ctx.env)
+    return Session(project, desired, client, file_hashes(project, desired), target)
+
+
+def target_of(conn: Connection, project: str, env: str | None) -> dict[str, str | None]:
+    """Where a plan or apply goes: the URL, the project, the key's environment and hint.
+
+    Every project defaults to the same local URL, so this is printed first: a plan
+    against the wrong gateway is then seen before anything is applied.
+    """
+    from aiagentics.engine.keys import secret_hint
+
+    key = conn.api_key or ""
+    parts = key.split("_")
+    environment = parts[1] if key.startswith("sk_") and len(parts) > 2 else None
+    return {
+        "base_url": conn.base_url,
+        "project": project,
+        "env": env,
+        "environment": environment,
+        "key_hint": secret_hint(key) if key else None,
+        "key_source": conn.api_key_source,
+    }
+
+
+def target_line(target: Mapping[str, str | None]) -> str:
+    """`target: URL · project P · environment E · key sk_test_...abcd (from VAR)`."""
+    parts = [f"target: {target['base_url']}", f"project {target['project']}"]
+    if target.get("env"):
+        parts.append(f"--env {target['env']}")
+    if target.get("environment"):
+        parts.append(f"environment {target['environment']}")
+    parts.append(f"key {target['key_hint']} (from {target['key_source']})")
+    return " · ".join(parts)
 
 
 def read_remote(session: Session) -> RemoteState:
@@ -181,14 +222,17 @@ def _plan(ctx: CliContext, out: str | None, as_json: bool, detailed: bool, stats
     with session.client:
         plan = make_plan(session.desired, read_remote(session), session.file_hashes)
         report_stats(session, started, stats)
+    # Save before printing: a reader that stops early (`| head`) must not lose the file.
+    if out and not plan.problems:
+        save_plan(plan, Path(out), session.client.base_url)
     if as_json:
-        click.echo(json.dumps(plan_to_json(plan), indent=2))
+        click.echo(json.dumps({**plan_to_json(plan), "target": session.target}, indent=2))
     else:
+        console_for().print(Text(target_line(session.target), style="bold"))
         render_plan(plan, console_for())
     if out:
         if plan.problems:
             fail("the plan has errors: not saved", err)
-        save_plan(plan, Path(out), session.client.base_url)
         if not as_json:
             console_for().print(
                 f"Saved the plan to {out}; apply it exactly with `aia apply {out}`."
@@ -230,7 +274,11 @@ def _apply(
     def refuse(message: str) -> NoReturn:
         if as_json and plan is not None:
             error = {"type": "apply_refused", "code": "apply_refused", "message": message}
-            click.echo(json.dumps(result_to_json(plan, None, error), indent=2))
+            click.echo(
+                json.dumps(
+                    {**result_to_json(plan, None, error), "target": session.target}, indent=2
+                )
+            )
         fail(message, err)
 
     saved = None
@@ -256,8 +304,14 @@ def _apply(
                 err.print(Text(f"error: {exc}", style="bold red"))
                 if as_json:  # already explained on stderr; the report says it to a pipeline
                     error = {"type": "apply_refused", "code": "apply_refused", "message": str(exc)}
-                    click.echo(json.dumps(result_to_json(plan, None, error), indent=2))
+                    click.echo(
+                        json.dumps(
+                            {**result_to_json(plan, None, error), "target": session.target},
+                            indent=2,
+                        )
+                    )
                 raise Failed(str(exc)) from None
+        out.print(Text(target_line(session.target), style="bold"))
         render_plan(plan, out)
         if plan.problems:
             refuse("the plan has errors: nothing was changed")
@@ -286,11 +340,15 @@ def _apply(
             refuse(str(exc))
         except ApplyInterrupted as stop:
             if as_json:
-                click.echo(json.dumps(result_to_json(plan, stop.result), indent=2))
+                click.echo(
+                    json.dumps(
+                        {**result_to_json(plan, stop.result), "target": session.target}, indent=2
+                    )
+                )
             raise
         report_stats(session, started, stats)
     if as_json:
-        click.echo(json.dumps(result_to_json(plan, result), indent=2))
+        click.echo(json.dumps({**result_to_json(plan, result), "target": session.target}, indent=2))
     return _report(result, out, err)
 
 

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.status import Status
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from aiagentics.cli.views.json import to_json
@@ -70,7 +71,7 @@ class StreamView:
         data = event.data
         name = event.event
         if name == RUN_CREATED:
-            self.console.print(f"[dim]run {data.get('id')} started[/dim]")
+            self.console.print(Text(f"run {data.get('id')} started", style="dim"))
             self.waiting("thinking…")
         elif name == TOKEN:
             self.console.print(data.get("delta", ""), end="", markup=False, highlight=False)
@@ -79,8 +80,8 @@ class StreamView:
             self._end_line()
             self.console.print(
                 Panel(
-                    pretty(data.get("args")),
-                    title=f"tool call: {data.get('tool')}",
+                    Text(pretty(data.get("args"))),
+                    title=Text(f"tool call: {data.get('tool')}"),
                     title_align="left",
                     border_style="cyan",
                 )
@@ -92,8 +93,8 @@ class StreamView:
             title = f"{data.get('tool')} → {'error' if failed else 'result'} ({took})"
             self.console.print(
                 Panel(
-                    pretty(data.get("output")),
-                    title=title,
+                    Text(pretty(data.get("output"))),
+                    title=Text(title),
                     title_align="left",
                     border_style="red" if failed else "green",
                 )
@@ -103,18 +104,21 @@ class StreamView:
             self._end_line()
             usage = data.get("usage") or {}
             self.console.print(
-                f"[dim]completed · {usage.get('input_tokens', 0)} in / "
-                f"{usage.get('output_tokens', 0)} out tokens[/dim]"
+                Text(
+                    f"completed · {usage.get('input_tokens', 0)} in / "
+                    f"{usage.get('output_tokens', 0)} out tokens",
+                    style="dim",
+                )
             )
         elif name == RUN_FAILED:
             self._end_line()
             error = data.get("error") or {}
             self.console.print(
-                f"[red]run failed ({error.get('code')}): {error.get('message')}[/red]"
+                Text(f"run failed ({error.get('code')}): {error.get('message')}", style="red")
             )
         elif name == RUN_CANCELLED:
             self._end_line()
-            self.console.print("[yellow]run cancelled[/yellow]")
+            self.console.print(Text("run cancelled", style="yellow"))
         elif name == RUN_REQUIRES_ACTION:
             self._end_line()
 
@@ -122,20 +126,22 @@ class StreamView:
         """A client tool call the person is asked to answer."""
         self.console.print(
             Panel(
-                pretty(call.get("arguments")),
-                title=f"{call['name']} needs your answer",
+                Text(pretty(call.get("arguments"))),
+                title=Text(f"{call['name']} needs your answer"),
                 title_align="left",
                 border_style="yellow",
             )
         )
 
     def waits_for_outputs(self, run_id: str | None, action: dict[str, Any]) -> None:
-        """How to resume a paused run when nobody can be asked here."""
-        names = ", ".join(c["name"] for c in action.get("tool_calls") or [])
-        self.console.print(
-            f"[yellow]run {run_id} waits for tool outputs ({names}); "
-            f"POST /v1/runs/{run_id}/submit_tool_outputs to resume[/yellow]"
-        )
+        """How to resume a paused run when nobody can be asked here (on stderr, also under
+        --json, whose stdout carries only events)."""
+        calls = action.get("tool_calls") or []
+        names = ", ".join(c["name"] for c in calls)
+        outputs = " ".join(f"--output {c['id']}=VALUE" for c in calls)
+        err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+        err.print(Text(f"run {run_id} waits for tool outputs ({names})", style="yellow"))
+        err.print(f"hint: resume it with `aia runs submit {run_id} {outputs}`")
 
 
 def render_run(console: Console, run: Run) -> None:
@@ -151,18 +157,16 @@ def render_run(console: Console, run: Run) -> None:
         ("messages", str(len(run.messages))),
     ]
     for name, value in rows:
-        table.add_row(f"[bold]{name}[/bold]", value)
+        table.add_row(Text(name, style="bold"), Text(value))
     console.print(table)
     if run.error:
-        console.print(f"[red]{run.error.get('code')}: {run.error.get('message')}[/red]")
+        console.print(Text(f"{run.error.get('code')}: {run.error.get('message')}", style="red"))
     if run.required_action:
         for call in run.required_action.get("tool_calls") or []:
-            console.print(
-                f"[yellow]waits for {call['name']} ({call['id']})[/yellow] "
-                f"{json.dumps(call.get('arguments'))}"
-            )
+            line = Text(f"waits for {call['name']} ({call['id']})", style="yellow")
+            console.print(line.append(f" {json.dumps(call.get('arguments'))}", style=""))
     if run.output is not None:
-        console.print(Panel(run.output, title="output", title_align="left"))
+        console.print(Panel(Text(pretty(run.output)), title="output", title_align="left"))
 
 
 def _short(value: Any, width: int = 100) -> str:
@@ -174,23 +178,25 @@ def trace_tree(trace: Trace) -> Tree:
     """The trace as a Rich tree: one branch per step with latency, tokens, input and output."""
     duration = trace.duration_ms
     took = f" · {duration:.1f} ms" if duration is not None else ""
-    tree = Tree(f"[bold]{trace.id}[/bold] run {trace.run_id} · {trace.status}{took}")
+    tree = Tree(Text(trace.id, style="bold").append(f" run {trace.run_id} · {trace.status}{took}"))
     for n, step in enumerate(trace.steps, start=1):
         latency = f"{step.latency_ms:.1f} ms"
         if isinstance(step, ModelStep):
             tokens = step.tokens or {}
             branch = tree.add(
-                f"[cyan]{n}. model[/cyan] {step.name} · {latency} · "
-                f"{tokens.get('input', 0)} in / {tokens.get('output', 0)} out tokens"
+                Text(f"{n}. model", style="cyan").append(
+                    f" {step.name} · {latency} · "
+                    f"{tokens.get('input', 0)} in / {tokens.get('output', 0)} out tokens"
+                )
             )
             output = step.output if isinstance(step.output, dict) else {}
             if output.get("content"):
-                branch.add(f"answer: {_short(output['content'])}")
+                branch.add(Text(f"answer: {_short(output['content'])}"))
             for call in output.get("tool_calls") or []:
-                branch.add(f"calls {call['name']}({_short(call.get('arguments'), 60)})")
+                branch.add(Text(f"calls {call['name']}({_short(call.get('arguments'), 60)})"))
         else:
             style = "red" if step.is_error else "green"
-            branch = tree.add(f"[{style}]{n}. tool[/{style}] {step.name} · {latency}")
-            branch.add(f"input: {_short(step.input)}")
-            branch.add(f"output: {_short(step.output)}")
+            branch = tree.add(Text(f"{n}. tool", style=style).append(f" {step.name} · {latency}"))
+            branch.add(Text(f"input: {_short(step.input)}"))
+            branch.add(Text(f"output: {_short(step.output)}"))
     return tree
