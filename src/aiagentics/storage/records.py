@@ -36,6 +36,9 @@ class RunState(msgspec.Struct, omit_defaults=True):
     # tool_call_id -> (name, requested at) of calls waiting for submit_tool_outputs
     pending: dict[str, Any] = msgspec.field(default_factory=dict)
     context_added: bool = False
+    # W3C traceparent every segment's spans start under: the caller's (POST /v1/runs), else
+    # the first segment's own span, so that a run that pauses and resumes keeps one trace.
+    traceparent: str | None = None
 
 
 class RunRecord(msgspec.Struct):

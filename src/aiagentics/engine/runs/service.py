@@ -59,6 +59,7 @@ from aiagentics.errors import Busy, Conflict, NotFound
 from aiagentics.ids import new_id
 from aiagentics.project import GatewaySettings
 from aiagentics.storage.base import Definitions, RunJournal, Scope, Storage
+from aiagentics.telemetry import Telemetry, valid_traceparent
 
 log = logging.getLogger("aiagentics.runtime")
 
@@ -83,8 +84,10 @@ class RunService:
         providers: ProviderRegistry | None = None,
         known_secrets: Iterable[str] = (),
         sealer: Sealer | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
-        """`known_secrets`: values known to the caller (the sealing key) to scrub from errors."""
+        """`known_secrets`: values known to the caller (the sealing key) to scrub from errors;
+        `telemetry`: where spans and metrics go (none by default)."""
         self.settings = settings
         self.sealer = sealer or Sealer.from_settings(settings)
         self.storage = storage
@@ -121,6 +124,8 @@ class RunService:
         self.events = RunEmitter(storage)
         self._stopping = False
         self._watcher: asyncio.Task[None] | None = None
+        self.telemetry = telemetry or Telemetry()
+        self.telemetry.scrub = self.scrub  # captured contents never show a secret
 
     # -- seams ----------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:
@@ -194,6 +199,7 @@ class RunService:
             await self._client.aclose()
             self._client = None
         await self.providers.aclose()
+        await self.telemetry.aclose()
 
     def _owner_alive(self, owner: str | None, same_process: bool = False) -> bool:
         # Another live worker process on this host still drives its own runs. At startup an
@@ -263,6 +269,7 @@ class RunService:
         else:
             event, data = RUN_CANCELLED, {"status": status}
         await self.events.end(run, event, data)
+        self.telemetry.run_ended(run)
 
     # -- runs -------------------------------------------------------------------------------
     async def create(
@@ -273,8 +280,10 @@ class RunService:
         agent_name: str | None = None,
         input: Any,
         metadata: dict[str, Any] | None = None,
+        traceparent: str | None = None,
     ) -> RunRecord:
-        """Start a run of an agent (by id or name); it runs in the background."""
+        """Start a run of an agent (by id or name); it runs in the background. `traceparent`
+        (W3C, the caller's): the run's spans join that trace (a malformed one is ignored)."""
         initial_messages({}, input)  # a bad input is reported before a missing agent
         # The token is taken before the read: a write in between moves it for the next run.
         token = await self.storage.change_token()
@@ -304,7 +313,9 @@ class RunService:
             tools.extend(await provider(agent, run))
         agent["tools"] = tools
         run.started_at = run.created_at
-        run.state = RunState(messages=initial_messages(agent, input))
+        run.state = RunState(
+            messages=initial_messages(agent, input), traceparent=valid_traceparent(traceparent)
+        )
         if not await self.runs.insert(run, max_active=self.settings.max_concurrent_runs):
             raise Busy(
                 f"this project already has {self.settings.max_concurrent_runs} runs in progress"
@@ -325,6 +336,7 @@ class RunService:
                 "created_at": int(run.created_at),
             },
         )
+        self.telemetry.run_started(run)
         self._launch(run)
         return run
 

@@ -167,6 +167,7 @@ class RunController(Controller):
             agent_name=data.agent,
             input=data.input,
             metadata=data.metadata,
+            traceparent=request.headers.get("traceparent"),
         )
         if data.stream:
             # A retry with the same Idempotency-Key follows this run's stream from the start.
