@@ -41,6 +41,7 @@ def controllers() -> list[Any]:
     from aiagentics.gateway.routes.keys import KeyController
     from aiagentics.gateway.routes.memory import MemoryDataController
     from aiagentics.gateway.routes.memory_stores import MemoryStoreController
+    from aiagentics.gateway.routes.metrics import metrics
     from aiagentics.gateway.routes.runs import RunController
     from aiagentics.gateway.routes.tools import ToolController
     from aiagentics.gateway.routes.traces import get_trace
@@ -60,6 +61,7 @@ def controllers() -> list[Any]:
         get_trace,
         MemoryDataController,
         WebhookDeliveryController,
+        metrics,
     ]
 
 

@@ -173,6 +173,7 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
     definitions.after_delete("memory_store", memory.memory_deleted)
     webhooks = WebhookService(settings, store, sealer, storage.outbox)
     runs.add_listener(webhooks.on_run_event)
+    webhooks.dispatcher.on_outcome = telemetry.webhook_outcome
     services = Services(
         settings=settings,
         keys=KeysService(storage.keys),

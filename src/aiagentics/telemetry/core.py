@@ -104,6 +104,11 @@ class Telemetry:
             end = run.completed_at or time.time()
             self.metrics.run_duration.labels(run.status).observe(max(end - run.created_at, 0.0))
 
+    def webhook_outcome(self, outcome: str) -> None:
+        """Count one webhook delivery attempt: delivered, retrying or failed."""
+        if self.metrics is not None:
+            self.metrics.webhook_deliveries.labels(outcome).inc()
+
     async def aclose(self) -> None:
         """Flush queued spans and stop the exporter (in a thread: it blocks on the network)."""
         if self.tracer is not None:
