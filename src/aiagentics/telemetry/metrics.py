@@ -71,9 +71,6 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
-        self.outbox_backlog = Gauge(
-            p + "webhook_outbox_backlog", "Webhook deliveries waiting to be sent", registry=r
-        )
         self.sse_streams = Gauge(
             p + "sse_streams_active", "Server-sent event streams open now", registry=r
         )

@@ -17,7 +17,7 @@ from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import (
     NonRecordingSpan,
     Span,
@@ -40,12 +40,14 @@ _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 class OtelTracer:
     """Starts and ends spans; what `Telemetry` calls when tracing is on."""
 
-    def __init__(self, export: TraceExport) -> None:
+    def __init__(self, export: TraceExport, exporter: SpanExporter | None = None) -> None:
+        """`exporter`: where spans go instead of OTLP/HTTP (tests use the SDK's in-memory one)."""
         resource = Resource.create(
             {"service.name": export.service_name, "service.version": __version__}
         )
         self.provider = TracerProvider(resource=resource)
-        exporter = OTLPSpanExporter(endpoint=export.endpoint)  # None: from OTEL_* variables
+        if exporter is None:
+            exporter = OTLPSpanExporter(endpoint=export.endpoint)  # None: from OTEL_* variables
         self.provider.add_span_processor(BatchSpanProcessor(exporter))
         self._tracer = self.provider.get_tracer("aiagentics", __version__, schema_url=SCHEMA_URL)
 
