@@ -70,6 +70,25 @@ class GatewaySection(_Section):
     default_model: str | None = Field(None, min_length=1)
 
 
+class TelemetrySection(_Section):
+    """`[telemetry]`: OTLP trace export and the `/metrics` endpoint (see aiagentics.telemetry).
+
+    Traces are exported when an endpoint is set here or in the standard `OTEL_EXPORTER_OTLP_*`
+    variables (which win over this table); export headers (an API key) belong in
+    `OTEL_EXPORTER_OTLP_HEADERS`, never in this file.
+    """
+
+    # None: on when an endpoint is configured; false turns export off whatever the env says.
+    enabled: bool | None = None
+    endpoint: str | None = Field(None, pattern=r"^https?://")  # OTLP/HTTP base (.../v1/traces added)
+    traces_endpoint: str | None = Field(None, pattern=r"^https?://")  # the full traces URL
+    service_name: str | None = Field(None, min_length=1)
+    # Message contents, tool arguments and results on spans (scrubbed of known secrets).
+    capture_content: bool = False
+    metrics: bool = True  # serve GET /metrics
+    metrics_require_key: bool = False  # /metrics needs a valid API key with the `read` scope
+
+
 DEFAULT_DATABASE = ".aiagentics/gateway.db"
 SETTINGS_ENV = "AIAGENTICS_GATEWAY_SETTINGS"
 
@@ -103,6 +122,7 @@ class GatewaySettings(GatewaySection):
     secret_key: str | None = None
     idempotency_ttl_seconds: int = 86_400
     graceful_shutdown_seconds: float = 10.0
+    telemetry: TelemetrySection = Field(default_factory=TelemetrySection)
 
     @property
     def database_path(self) -> Path:
@@ -149,6 +169,7 @@ class GatewaySettings(GatewaySection):
                 "database": str(base / _sqlite_path(gw.database)),
             },
             bootstrap_api_key=env.get(project.config.api.api_key_env) or None,
+            telemetry=project.config.telemetry,
             model_aliases=dict(project.config.models),
             providers={
                 name: p.model_dump(exclude_none=True)
@@ -191,6 +212,7 @@ class ProjectConfig(_Section):
     models: dict[str, str] = Field(default_factory=dict)
     providers: dict[str, ProviderSection] = Field(default_factory=dict)
     gateway: GatewaySection = Field(default_factory=GatewaySection)
+    telemetry: TelemetrySection = Field(default_factory=TelemetrySection)
 
     def vars_for(self, env: str | None) -> dict[str, Any]:
         """`[vars]` with `[env.NAME.vars]` laid over them."""

@@ -42,6 +42,7 @@ def controllers() -> list[Any]:
     from aiagentics.gateway.routes.keys import KeyController
     from aiagentics.gateway.routes.memory import MemoryDataController
     from aiagentics.gateway.routes.memory_stores import MemoryStoreController
+    from aiagentics.gateway.routes.metrics import metrics
     from aiagentics.gateway.routes.runs import RunController
     from aiagentics.gateway.routes.threads import ThreadController
     from aiagentics.gateway.routes.tools import ToolController
@@ -64,6 +65,7 @@ def controllers() -> list[Any]:
         MemoryDataController,
         WebhookDeliveryController,
         console_router(),  # the web console at /console (its own sign-in; no /v1 key)
+        metrics,
     ]
 
 

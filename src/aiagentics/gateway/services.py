@@ -30,8 +30,10 @@ from aiagentics.engine.webhooks.service import WebhookService
 from aiagentics.gateway.ratelimit import RateLimiter
 from aiagentics.gateway.readcache import ReadCache
 from aiagentics.gateway.settings import GatewaySettings
+from aiagentics.project import TelemetrySection
 from aiagentics.storage.base import Scope, Storage, Store
 from aiagentics.storage.sqlite.db import Database
+from aiagentics.telemetry import Telemetry, build_telemetry
 
 if TYPE_CHECKING:
     from aiagentics.gateway.reload.reloader import Listener
@@ -85,6 +87,8 @@ class Services:
     memory: MemoryService
     webhooks: WebhookService
     files: Files
+    # Spans and metrics; the run engine holds the same object.
+    telemetry: Telemetry = field(default_factory=Telemetry)
     # Encoded reads valid until the next database write (aiagentics.gateway.readcache).
     read_cache: ReadCache = field(default_factory=ReadCache)
     # Started in order, stopped in reverse order.
@@ -161,12 +165,16 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
         default_model=settings.default_model,
         allow_private_network=settings.allow_private_network,
     )
-    runs = RunService(settings, storage, known_secrets=[sealer.key_text], sealer=sealer)
+    telemetry = build_telemetry(settings.telemetry)
+    runs = RunService(
+        settings, storage, known_secrets=[sealer.key_text], sealer=sealer, telemetry=telemetry
+    )
     memory = MemoryService(settings, store, storage.scratchpads, storage.chunks)
     install_tools(memory, runs)
     definitions.after_delete("memory_store", memory.memory_deleted)
     webhooks = WebhookService(settings, store, sealer, storage.outbox)
     runs.add_listener(webhooks.on_run_event)
+    webhooks.dispatcher.on_outcome = telemetry.webhook_outcome
     services = Services(
         settings=settings,
         keys=KeysService(storage.keys),
@@ -180,6 +188,7 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
         memory=memory,
         webhooks=webhooks,
         files=Files(store, settings.files_dir, settings.max_file_bytes, memory),
+        telemetry=telemetry,
         read_cache=ReadCache(settings.read_cache_entries),
         components=[runs, memory, webhooks],
     )
@@ -241,7 +250,9 @@ def prepare_database(settings: GatewaySettings) -> str | None:
     import asyncio
 
     async def prepare() -> str | None:
-        services = build_services(settings)
+        # No exporter thread nor registry in the parent: it serves nothing.
+        quiet = TelemetrySection(enabled=False, metrics=False)
+        services = build_services(settings.model_copy(update={"telemetry": quiet}))
         try:
             await services.storage.migrate()
             return await bootstrap_admin_key(services.keys, settings)

@@ -42,6 +42,9 @@ class RunState(msgspec.Struct, omit_defaults=True):
     thread_id: str | None = None
     history: int = 0
     history_omitted: dict[str, Any] | None = None
+    # W3C traceparent every segment's spans start under: the caller's (POST /v1/runs), else
+    # the first segment's own span, so that a run that pauses and resumes keeps one trace.
+    traceparent: str | None = None
 
 
 class RunRecord(msgspec.Struct):

@@ -56,6 +56,12 @@ def serve(
         database=str(Path(database).resolve()) if database else None,
         bootstrap_api_key=obj.api_key or None,
     )
+    from aiagentics.telemetry import TelemetryUnavailable, check_telemetry
+
+    try:
+        check_telemetry(settings.telemetry)
+    except TelemetryUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     quiet_client_logs()
     try:

@@ -38,6 +38,7 @@ from aiagentics.engine.tools.base import (
     ToolResult,
     check_arguments,
 )
+from aiagentics.telemetry import Telemetry
 
 log = logging.getLogger("aiagentics.runtime")
 
@@ -56,6 +57,7 @@ class LoopHost(Protocol):
 
     providers: ProviderRegistry
     tools: ToolRegistry
+    telemetry: Telemetry
 
     @property
     def client(self) -> httpx.AsyncClient: ...
@@ -81,6 +83,11 @@ def tool_message(call_id: str, name: str, output: Any) -> dict[str, Any]:
 
 async def run_segment(host: LoopHost, run: RunRecord) -> None:
     """Drive the run until it completes, fails, is cancelled or waits for tool outputs."""
+    with host.telemetry.segment(run):  # the segment's span (its outcome read from the run)
+        await _segment(host, run)
+
+
+async def _segment(host: LoopHost, run: RunRecord) -> None:
     guard = run.agent.get("guardrails") or {}
     limit = float(guard.get("timeout_seconds") or 300)
     started = time.monotonic()
@@ -195,6 +202,7 @@ async def _model_step(
     usage = UsageEvent(0, 0)
     finish = "stop"
     sent = list(request.messages)  # the input of this step, for the trace
+    span = host.telemetry.chat(run, provider, request.model, sent)
     async for event in provider.stream(request):
         if isinstance(event, TextDelta):
             parts.append(event.text)
@@ -217,6 +225,7 @@ async def _model_step(
             {"id": c.id, "name": c.name, "arguments": _parsed(c.arguments)} for c in calls
         ]
     state.messages.append(message)
+    span.end(usage.input_tokens, usage.output_tokens, finish, message)
     output: dict[str, Any] = {"content": text or None, "finish_reason": finish}
     if calls:
         output["tool_calls"] = message["tool_calls"]
@@ -279,11 +288,14 @@ async def _tool_step(
     async def execute(call: ToolCall) -> tuple[ToolResult, float]:
         t0 = time.perf_counter()
         executor = host.tools.get(str(call.tool["type"]))  # type: ignore[index]
+        kind = str(call.tool["type"])  # type: ignore[index]
+        span = host.telemetry.tool(run, call.id, call.name, kind, call.arguments)
         try:
             result = await executor.execute(call, ctx)  # type: ignore[union-attr]
         except Exception as exc:  # an executor bug must not crash the run
             log.exception("tool %s failed", call.name)
             result = ToolResult.error(f"the tool failed: {type(exc).__name__}")
+        span.end(result.is_error, result.output)
         return result, (time.perf_counter() - t0) * 1000
 
     results = await asyncio.gather(*(execute(c) for c in runnable))

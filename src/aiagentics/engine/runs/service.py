@@ -60,6 +60,7 @@ from aiagentics.errors import Busy, Conflict, NotFound
 from aiagentics.ids import new_id
 from aiagentics.project import GatewaySettings
 from aiagentics.storage.base import Definitions, RunJournal, Scope, Storage
+from aiagentics.telemetry import Telemetry, valid_traceparent
 
 log = logging.getLogger("aiagentics.runtime")
 
@@ -84,8 +85,10 @@ class RunService:
         providers: ProviderRegistry | None = None,
         known_secrets: Iterable[str] = (),
         sealer: Sealer | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
-        """`known_secrets`: values known to the caller (the sealing key) to scrub from errors."""
+        """`known_secrets`: values known to the caller (the sealing key) to scrub from errors;
+        `telemetry`: where spans and metrics go (none by default)."""
         self.settings = settings
         self.sealer = sealer or Sealer.from_settings(settings)
         self.storage = storage
@@ -124,6 +127,8 @@ class RunService:
         self.events.end_hooks.append(self.threads.run_ended)
         self._stopping = False
         self._watcher: asyncio.Task[None] | None = None
+        self.telemetry = telemetry or Telemetry()
+        self.telemetry.scrub = self.scrub  # captured contents never show a secret
 
     # -- seams ----------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:
@@ -197,6 +202,7 @@ class RunService:
             await self._client.aclose()
             self._client = None
         await self.providers.aclose()
+        await self.telemetry.aclose()
 
     def _owner_alive(self, owner: str | None, same_process: bool = False) -> bool:
         # Another live worker process on this host still drives its own runs. At startup an
@@ -266,6 +272,7 @@ class RunService:
         else:
             event, data = RUN_CANCELLED, {"status": status}
         await self.events.end(run, event, data)
+        self.telemetry.run_ended(run)
 
     # -- runs -------------------------------------------------------------------------------
     async def create(
@@ -277,9 +284,11 @@ class RunService:
         input: Any,
         metadata: dict[str, Any] | None = None,
         thread_id: str | None = None,
+        traceparent: str | None = None,
     ) -> RunRecord:
         """Start a run of an agent (by id or name), on a thread when given (see
-        threads.py); it runs in the background."""
+        threads.py); it runs in the background. `traceparent` (W3C, the caller's): the
+        run's spans join that trace (a malformed one is ignored)."""
         initial_messages({}, input)  # a bad input is reported before a missing agent
         if thread_id is not None:
             check_thread_id(thread_id)
@@ -311,7 +320,11 @@ class RunService:
             tools.extend(await provider(agent, run))
         agent["tools"] = tools
         run.started_at = run.created_at
-        run.state = RunState(messages=initial_messages(agent, input), thread_id=thread_id)
+        run.state = RunState(
+            messages=initial_messages(agent, input),
+            thread_id=thread_id,
+            traceparent=valid_traceparent(traceparent),
+        )
         if thread_id is None:
             inserted = await self._insert(run)
         else:
@@ -336,6 +349,7 @@ class RunService:
                 "created_at": int(run.created_at),
             },
         )
+        self.telemetry.run_started(run)
         self._launch(run)
         return run
 

@@ -18,6 +18,7 @@ import jsonschema_rs
 
 from aiagentics.engine.outbound import OutboundError, ResponseTooLarge, fetch_capped
 from aiagentics.engine.sensitive import reveal
+from aiagentics.telemetry import current_traceparent
 
 if TYPE_CHECKING:
     from aiagentics.engine.runs.records import RunRecord
@@ -97,6 +98,9 @@ class HttpExecutor:
         method = str(tool.get("method") or "POST").upper()
         timeout = float(tool.get("timeout_seconds") or 30)
         kwargs: dict[str, Any] = {"headers": dict(tool.get("headers") or {})}
+        traceparent = current_traceparent(ctx.run)  # the handler joins the run's trace
+        if traceparent is not None:
+            kwargs["headers"].setdefault("traceparent", traceparent)
         if method == "GET":
             kwargs["params"] = {
                 k: v if isinstance(v, str) else json.dumps(v) for k, v in call.arguments.items()

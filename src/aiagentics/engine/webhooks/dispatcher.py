@@ -98,6 +98,8 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._inflight: dict[str, asyncio.Task[None]] = {}
+        # Told each attempt's outcome: delivered, retrying or failed (the gateway's metrics).
+        self.on_outcome: Callable[[str], None] | None = None
 
     def wake(self) -> None:
         """Look for due deliveries now (new messages were enqueued)."""
@@ -223,6 +225,10 @@ class Dispatcher:
         retry_at = None
         if not succeeded and retry and number < delivery.attempt_limit:
             retry_at = time.time() + retry_delay(number, self.base_delay)
+        if self.on_outcome is not None:
+            self.on_outcome(
+                "delivered" if succeeded else "retrying" if retry_at is not None else "failed"
+            )
         return await self.outbox.record_attempt(
             delivery,
             trigger=delivery.next_trigger,

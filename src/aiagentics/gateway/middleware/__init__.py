@@ -10,7 +10,9 @@ One pure-ASGI middleware (cheaper than a Litestar middleware stack), its steps o
   4. refuses a Content-Length above the route's limit, and a body that grows past it
      (`limits.py`: 413),
   5. for a POST with `Idempotency-Key`: replays, refuses or stores (`idempotency.py`),
-  6. adds X-Request-Id and X-RateLimit-Limit/-Remaining/-Reset to every response.
+  6. adds X-Request-Id and X-RateLimit-Limit/-Remaining/-Reset to every response,
+  7. adds `Server-Timing` (`observe.py`: the gateway's time until the answer started, and for
+     run creation the time to the run's first event) and counts the request in /metrics.
 Scope checks per route happen in the `auth` dependency (`auth.needs`) or a guard
 (`auth.require`), not here: routing has not happened yet. `allow.py` fixes the `Allow`
 header of OPTIONS answers.
@@ -19,9 +21,10 @@ header of OPTIONS answers.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
-from aiagentics.gateway.errors import ApiError
+from aiagentics.gateway.errors import ApiError, RateLimited
 from aiagentics.gateway.middleware.allow import allowed_methods, with_allow_header
 from aiagentics.gateway.middleware.asgi import Scope, adding, read_headers, send_error
 from aiagentics.gateway.middleware.caller import PUBLIC_PATHS, identify
@@ -32,10 +35,12 @@ from aiagentics.gateway.middleware.limits import (
     check_length,
     limited,
 )
+from aiagentics.gateway.middleware.observe import FIRST_EVENT, observing, route_of
 from aiagentics.gateway.middleware.rate import spend
 from aiagentics.gateway.services import Services
 
 __all__ = [
+    "FIRST_EVENT",
     "MULTIPART_OVERHEAD",
     "PUBLIC_PATHS",
     "STREAM_REPLAY",
@@ -61,6 +66,19 @@ class GatewayMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
+        status = [500]  # what a request that raises before answering counts as
+        try:
+            await self._serve(scope, receive, observing(send, scope, started, status))
+        finally:
+            metrics = self.services.telemetry.metrics
+            if metrics is not None:
+                route = route_of(scope)
+                method = scope["method"]
+                metrics.http_requests.labels(method, route, str(status[0])).inc()
+                metrics.http_duration.labels(method, route).observe(time.perf_counter() - started)
+
+    async def _serve(self, scope: Scope, receive: Any, send: Any) -> None:
         request_id = "req_" + os.urandom(12).hex()  # cheaper than base62; still unguessable
         scope.setdefault("state", {})["request_id"] = request_id
         path: str = scope["path"]
@@ -75,6 +93,9 @@ class GatewayMiddleware:
                 raise caller.error
             check_length(headers.get("content-length"), limit)
         except ApiError as err:
+            metrics = self.services.telemetry.metrics
+            if metrics is not None and isinstance(err, RateLimited):
+                metrics.rate_limited.inc()
             await send_error(send, err, request_id, extra)
             return
 

@@ -13,6 +13,7 @@ from aiagentics.gateway.services import Services
 log = logging.getLogger("aiagentics.gateway")
 
 PUBLIC_PATHS = frozenset({"/v1/health"})
+METRICS_PATH = "/metrics"  # public unless [telemetry] metrics_require_key
 
 
 @dataclass(slots=True)
@@ -42,7 +43,9 @@ async def identify(
             param=repeated,
             code="duplicate_header",
         )
-    elif path.startswith("/v1/") and path not in PUBLIC_PATHS:
+    elif (path.startswith("/v1/") and path not in PUBLIC_PATHS) or (
+        path == METRICS_PATH and services.settings.telemetry.metrics_require_key
+    ):
         try:
             # One cheap "did the database change?" check per request validates every
             # read cached since the last write (see readcache.py).

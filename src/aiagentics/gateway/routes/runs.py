@@ -2,6 +2,7 @@
 
 # No `from __future__ import annotations`: Litestar reads these annotations at runtime.
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar, Literal
 
@@ -18,7 +19,7 @@ from aiagentics.engine.runs.records import RunRecord
 from aiagentics.engine.runs.service import RunService
 from aiagentics.gateway.auth import AuthContext, require
 from aiagentics.gateway.errors import InvalidRequest
-from aiagentics.gateway.middleware import STREAM_REPLAY
+from aiagentics.gateway.middleware import FIRST_EVENT, STREAM_REPLAY
 from aiagentics.gateway.routes.common import (
     MAX_INT64,
     check_cursor,
@@ -125,9 +126,18 @@ def sse_response(service: RunService, run_id: str, after: int, *, pause_ends: bo
     """The run's events after `after` as SSE, to the end (or to the next requires_action);
     the events that are ready together go out in one write."""
 
+    metrics = service.telemetry.metrics
+    gauge = metrics.sse_streams if metrics is not None else None
+
     async def chunks() -> AsyncIterator[bytes]:
-        async for batch in service.follow_batches(run_id, after, pause_ends=pause_ends):
-            yield KEEP_ALIVE if batch is None else sse_frames(batch)
+        if gauge is not None:
+            gauge.inc()
+        try:
+            async for batch in service.follow_batches(run_id, after, pause_ends=pause_ends):
+                yield KEEP_ALIVE if batch is None else sse_frames(batch)
+        finally:
+            if gauge is not None:
+                gauge.dec()
 
     return EventStream(chunks(), headers={"Cache-Control": "no-cache"})
 
@@ -170,7 +180,9 @@ class RunController(Controller):
             input=data.input,
             metadata=data.metadata,
             thread_id=data.thread_id,
+            traceparent=request.headers.get("traceparent"),
         )
+        request.scope["state"][FIRST_EVENT] = time.perf_counter()  # run.created is recorded
         if data.stream:
             # A retry with the same Idempotency-Key follows this run's stream from the start.
             request.scope["state"][STREAM_REPLAY] = f"/v1/runs/{run.id}/events?until={UNTIL_PAUSE}"
