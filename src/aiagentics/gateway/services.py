@@ -159,6 +159,7 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
         sealer,
         default_model=settings.default_model,
         allow_private_network=settings.allow_private_network,
+        allow_stdio_tools=settings.allow_stdio_tools is True,
     )
     runs = RunService(settings, storage, known_secrets=[sealer.key_text], sealer=sealer)
     memory = MemoryService(settings, store, storage.scratchpads, storage.chunks)
