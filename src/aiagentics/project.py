@@ -49,6 +49,9 @@ class GatewaySection(_Section):
     port: int = Field(8787, ge=0, le=65535)
     database: str = "sqlite:///.aiagentics/gateway.db"
     allow_private_network: bool = False
+    # Let `mcp` tools with transport stdio start a local command (code execution on the
+    # gateway's host). Unset: allowed under `aia dev`, refused under `aia serve`.
+    allow_stdio_tools: bool | None = None
     rate_limit_per_second: float = Field(100.0, gt=0)
     rate_limit_burst: int = Field(200, ge=1)
     max_body_bytes: int = Field(1_000_000, ge=1024)

@@ -48,6 +48,25 @@ def check_handler_url(url: str) -> None:
         )
 
 
+def check_mcp_tool(data: dict[str, object], *, allow_stdio: bool) -> None:
+    """InvalidInput for an mcp tool this gateway must not run: a stdio server is a local
+    command (code execution on the gateway's host), allowed only by configuration."""
+    if data.get("transport", "stdio") == "stdio" and not allow_stdio:
+        raise InvalidInput(
+            "transport: stdio MCP tools run a command on the gateway's host and are off on"
+            " this gateway; set `[gateway] allow_stdio_tools = true` to allow them (the"
+            " default under `aia dev`), or use transport: streamable_http",
+            param="transport",
+            code="stdio_tools_disabled",
+        )
+    url = data.get("url")
+    if isinstance(url, str):
+        try:
+            check_handler_url(url)
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message.replace("handler_url", "url"), param="url") from None
+
+
 def new_webhook_secret() -> str:
     """A Standard Webhooks secret: whsec_ + base64 of 32 random bytes."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")

@@ -25,6 +25,7 @@ from aiagentics.engine import bodies
 from aiagentics.engine.definition_checks import (
     SEALED_FIELD,
     check_handler_url,
+    check_mcp_tool,
     check_webhook_secret,
     check_webhook_url,
     new_webhook_secret,
@@ -195,11 +196,13 @@ class Definitions:
         *,
         default_model: str | None = None,
         allow_private_network: bool = False,
+        allow_stdio_tools: bool = False,
     ) -> None:
         self.store = store
         self.sealer = sealer
         self.default_model = default_model
         self.allow_private_network = allow_private_network
+        self.allow_stdio_tools = allow_stdio_tools
         self._after_delete: dict[str, list[AfterDelete]] = {}
 
     def after_delete(self, kind: Kind, hook: AfterDelete) -> None:
@@ -425,6 +428,8 @@ class Definitions:
             url = data.get("handler_url")
             if isinstance(url, str):
                 check_handler_url(url)
+            if data.get("type") == "mcp":
+                check_mcp_tool(data, allow_stdio=self.allow_stdio_tools)
         elif kind == "webhook":
             return self._prepare_webhook(data, current)
         return None

@@ -35,6 +35,7 @@ __all__ = [
     "SafeClient",
     "check_address",
     "check_url",
+    "checked_addresses",
     "fetch_capped",
     "literal_address",
     "safe_client",
@@ -198,6 +199,30 @@ async def _system_resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
 
 
+async def checked_addresses(
+    host: str, port: int, allow_private_network: bool, resolver: Resolver | None = None
+) -> list[IPAddress]:
+    """The addresses to connect to for `host`, each checked: resolved once, so that a DNS
+    answer that changes before the connect cannot switch it. OSError when it does not
+    resolve, OutboundRefused when any answer is refused (a name that mixes public and
+    private answers is refused). For every connection of an outbound client."""
+    _check_hostname(host)
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        try:
+            addresses = [
+                ipaddress.ip_address(a) for a in await (resolver or _system_resolve)(host, port)
+            ]
+        except OSError as exc:
+            raise OSError(f"cannot resolve {host!r}: {exc}") from exc
+    if not addresses:
+        raise OSError(f"{host!r} resolved to no address")
+    for addr in addresses:
+        check_address(addr, allow_private_network, host)
+    return addresses
+
+
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
     """httpcore network backend: resolve once, check, connect to the checked IP."""
 
@@ -214,19 +239,10 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        _check_hostname(host)
         try:
-            addresses = [ipaddress.ip_address(host)]
-        except ValueError:
-            try:
-                addresses = [ipaddress.ip_address(a) for a in await self._resolve(host, port)]
-            except OSError as exc:
-                raise httpcore.ConnectError(f"cannot resolve {host!r}: {exc}") from exc
-        if not addresses:
-            raise httpcore.ConnectError(f"{host!r} resolved to no address")
-        # Every answer must pass: a name that mixes public and private answers is refused.
-        for addr in addresses:
-            check_address(addr, self._allow_private, host)
+            addresses = await checked_addresses(host, port, self._allow_private, self._resolve)
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
         last: Exception | None = None
         for addr in addresses:
             try:

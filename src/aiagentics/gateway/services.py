@@ -148,6 +148,7 @@ def _tune_runtime_once() -> None:
 
 def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> Services:
     """Open the database and construct every part (nothing is started yet)."""
+    from aiagentics.engine.mcp import McpExecutor, McpServers
     from aiagentics.engine.memory.tools import install_tools
     from aiagentics.engine.statedir import prepare_state_dir
     from aiagentics.storage.sqlite.storage import SQLiteStorage
@@ -164,11 +165,15 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
         sealer,
         default_model=settings.default_model,
         allow_private_network=settings.allow_private_network,
+        allow_stdio_tools=settings.allow_stdio_tools is True,
     )
     telemetry = build_telemetry(settings.telemetry)
     runs = RunService(
         settings, storage, known_secrets=[sealer.key_text], sealer=sealer, telemetry=telemetry
     )
+    mcp_servers = McpServers(allow_private_network=settings.allow_private_network)
+    runs.tools.register("mcp", McpExecutor(mcp_servers, sealer))
+    definitions.after_delete("tool", lambda _scope, res: mcp_servers.forget(res.id))
     memory = MemoryService(settings, store, storage.scratchpads, storage.chunks)
     install_tools(memory, runs)
     definitions.after_delete("memory_store", memory.memory_deleted)
@@ -190,7 +195,8 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
         files=Files(store, settings.files_dir, settings.max_file_bytes, memory),
         telemetry=telemetry,
         read_cache=ReadCache(settings.read_cache_entries),
-        components=[runs, memory, webhooks],
+        # MCP servers after the runs: stopped once no run can call them any more.
+        components=[mcp_servers, runs, memory, webhooks],
     )
     if dev is not None:
         from aiagentics.gateway.reload import DevReloader

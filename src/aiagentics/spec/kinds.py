@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from aiagentics.kinds import SPEC_KINDS
 from aiagentics.wire.events import WebhookEvent
@@ -136,18 +147,37 @@ class AgentSpec(Strict):
         return self
 
 
+# An MCP tool name as servers list it; what the model sees may add the Tool's `prefix`.
+MCP_TOOL_NAME = r"^[A-Za-z0-9_.\-/]{1,128}$"
+# What a model provider accepts as a function name (OpenAI: ^[a-zA-Z0-9_-]{1,64}$).
+MCP_PREFIX = r"^[A-Za-z0-9_-]{0,40}$"
+_MCP_FIELDS = ("transport", "command", "env", "url", "tools", "prefix")
+
+
 class ToolSpec(Strict):
-    # An http tool needs handler_url (what `_handler_for_http` checks).
+    # An http tool needs handler_url (what `_handler_for_http` checks); an mcp tool needs
+    # `command` (stdio) or `url` (streamable_http), as `_mcp_command` and `_mcp_url` check.
     model_config = ConfigDict(
         json_schema_extra={
             "anyOf": [
                 {"properties": {"type": {"enum": ["client", "webhook"]}}},
                 {"properties": {"handler_url": {"type": "string"}}, "required": ["handler_url"]},
+                {
+                    "properties": {"type": {"const": "mcp"}, "transport": {"const": "stdio"}},
+                    "required": ["command"],
+                },
+                {
+                    "properties": {
+                        "type": {"const": "mcp"},
+                        "transport": {"const": "streamable_http"},
+                    },
+                    "required": ["transport", "url"],
+                },
             ]
         }
     )
 
-    type: Literal["http", "client", "webhook"]
+    type: Literal["http", "client", "webhook", "mcp"]
     description: str = Field("", max_length=4000)
     parameters: dict[str, Any] = Field(
         default_factory=lambda: {"type": "object", "properties": {}},
@@ -156,8 +186,34 @@ class ToolSpec(Strict):
     )
     handler_url: str | None = None
     method: Literal["POST", "PUT", "PATCH", "GET"] = "POST"
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Sent with every call (http and streamable_http mcp)."
+    )
     timeout_seconds: float = Field(30, gt=0, le=600)
+    # -- type: mcp ------------------------------------------------------------------------
+    transport: Literal["stdio", "streamable_http"] = Field(
+        "stdio", description="mcp: how to reach the MCP server."
+    )
+    command: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None,
+        min_length=1,
+        validate_default=True,
+        description="mcp stdio: the server's argv (program, then arguments); never a shell.",
+    )
+    env: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], str] = Field(
+        default_factory=dict, description="mcp stdio: extra environment of the server process."
+    )
+    url: str | None = Field(
+        None, validate_default=True, description="mcp streamable_http: the server's endpoint."
+    )
+    tools: list[Annotated[str, Field(pattern=MCP_TOOL_NAME)]] | None = Field(
+        None, description="mcp: the server's tools to offer (default: every tool it lists)."
+    )
+    prefix: str = Field(
+        "",
+        pattern=MCP_PREFIX,
+        description="mcp: put before each tool's name as the model sees it (clock_).",
+    )
 
     @field_validator("parameters")
     @classmethod
@@ -166,11 +222,41 @@ class ToolSpec(Strict):
             raise ValueError("parameters must be a JSON Schema with type: object")
         return value
 
-    @field_validator("handler_url")
+    @field_validator("handler_url", "url")
     @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
+    def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("handler_url must start with http:// or https://")
+            raise ValueError(f"{info.field_name} must start with http:// or https://")
+        return value
+
+    @field_validator("command")
+    @classmethod
+    def _mcp_command(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        kind, transport = info.data.get("type"), info.data.get("transport")
+        if kind == "mcp" and transport == "stdio" and not value:
+            raise PydanticCustomError(
+                "mcp_command",
+                "a stdio MCP tool needs `command`: the server's argv, e.g. "
+                "[mcp-server-time, --local-timezone, UTC]",
+            )
+        if value is not None and (kind != "mcp" or transport != "stdio"):
+            raise PydanticCustomError(
+                "mcp_field", "`command` is for MCP tools with transport: stdio"
+            )
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _mcp_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind, transport = info.data.get("type"), info.data.get("transport")
+        if kind == "mcp" and transport == "streamable_http" and not value:
+            raise PydanticCustomError(
+                "mcp_url", "a streamable_http MCP tool needs `url`, e.g. https://host/mcp"
+            )
+        if value is not None and (kind != "mcp" or transport != "streamable_http"):
+            raise PydanticCustomError(
+                "mcp_field", "`url` is for MCP tools with transport: streamable_http"
+            )
         return value
 
     @model_validator(mode="after")
@@ -178,6 +264,41 @@ class ToolSpec(Strict):
         if self.type == "http" and not self.handler_url:
             raise ValueError("an http tool needs `handler_url`")
         return self
+
+    @model_validator(mode="after")
+    def _fields_of_the_type(self) -> ToolSpec:
+        # Fields another type owns are errors, not silently unused (`mcp` has no handler).
+        # Values, not `model_fields_set`: a stored body holds every field, defaults too.
+        if self.type == "mcp" and self.handler_url is not None:
+            raise ValueError(
+                "an mcp tool has no `handler_url`: it reaches its server by `command` or `url`"
+            )
+        if self.type != "mcp":
+            extra = [
+                name
+                for name, value, default in (
+                    ("transport", self.transport, "stdio"),
+                    ("env", self.env, {}),
+                    ("tools", self.tools, None),
+                    ("prefix", self.prefix, ""),
+                )
+                if value != default
+            ]
+            if extra:
+                raise ValueError(f"`{extra[0]}` is for tools of type: mcp")
+        elif self.transport == "streamable_http" and self.env:
+            raise ValueError("`env` is for stdio MCP servers (a process the gateway starts)")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_other_types_fields(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # The mcp fields exist only on mcp tools: the bodies (and spec hashes) of the other
+        # types stay what they were before the type existed.
+        data = handler(self)
+        if self.type != "mcp" and isinstance(data, dict):
+            for name in _MCP_FIELDS:
+                data.pop(name, None)
+        return data
 
 
 class KVMemory(Strict):

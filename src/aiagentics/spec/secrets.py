@@ -23,10 +23,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 # Declared once: every field listed here is write-only, whatever its value's origin.
-# The API, the planner and export all read this table (an MCP tool's headers join it
-# when that tool type gets its fields).
+# The API, the planner and export all read this table. A Tool's `headers` (http and
+# streamable_http mcp) and `env` (the environment of a stdio mcp server: where its tokens
+# go) are write-only.
 SECRET_FIELDS: dict[str, tuple[str, ...]] = {
-    "Tool": ("headers.*",),
+    "Tool": ("headers.*", "env.*"),
 }
 
 # scrypt cost: n=2**13, r=8 takes 8 MiB and tens of milliseconds per value.

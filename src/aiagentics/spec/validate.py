@@ -32,6 +32,8 @@ _MISSING_HINTS = {
         "(or an alias from [models])"
     ),
 }
+# The Tool errors of an mcp tool's transport-specific field left out (see ToolSpec).
+_NEEDED_BY_TRANSPORT = frozenset({"mcp_command", "mcp_url"})
 _NAME_HINT = (
     "names start with a lowercase letter, then lowercase letters, digits, '-' or '_' "
     "(at most 63 characters)"
@@ -227,6 +229,8 @@ def _diagnostic_for(
         return document.diagnostic(
             loc, "unknown-field", f"unknown field {name!r}{suffix}", hint, at="key"
         )
+    if kind in _NEEDED_BY_TRANSPORT:  # `command` or `url`: missing for this transport
+        return document.diagnostic(loc[:-1], "missing-field", f"{where}: {error['msg']}", at="key")
     if kind == "missing":
         hint = _MISSING_HINTS.get((str(document.data.get("kind")), where))
         return document.diagnostic(

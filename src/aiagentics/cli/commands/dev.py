@@ -47,6 +47,8 @@ def dev(obj: CliContext, host: str | None, port: int | None) -> None:
         port=port,
         database=str(project.root / DEV_DATABASE),
         allow_private_network=True,
+        # A local command per stdio MCP tool is the point of a dev loop; off only if asked.
+        allow_stdio_tools=project.config.gateway.allow_stdio_tools is not False,
         default_project=project.name,
         default_environment="test",
         bootstrap_api_key=key,

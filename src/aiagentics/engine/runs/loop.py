@@ -145,7 +145,7 @@ async def _drive(host: LoopHost, run: RunRecord) -> bool:
     guard = run.agent.get("guardrails") or {}
     max_steps = int(guard.get("max_steps") or 10)
     provider, model = host.providers.resolve(str(run.agent.get("model") or "scripted"))
-    tools = {t["name"]: t for t in run.agent.get("tools") or []}
+    tools = {t["name"]: t for t in await host.tools.offered(run.agent.get("tools") or [])}
     definitions = [
         ToolDefinition(
             t["name"], t.get("description") or "", t.get("parameters") or {"type": "object"}

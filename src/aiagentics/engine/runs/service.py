@@ -71,7 +71,8 @@ T = TypeVar("T")
 
 
 def _sent_by_the_call(path: str) -> bool:
-    return path.split(".", 1)[0] in ("headers", "handler_url")
+    # What only the tool call uses (an mcp server's command, env and url too) stays sealed.
+    return path.split(".", 1)[0] in ("headers", "handler_url", "command", "env", "url")
 
 
 class RunService:

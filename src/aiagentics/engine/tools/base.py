@@ -164,6 +164,15 @@ class ToolRegistry:
         """The executor of a tool type, if any."""
         return self._executors.get(tool_type)
 
+    async def offered(self, tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The tool definitions the model sees for a run's pinned tools: an executor with an
+        `offered(tool)` method turns one definition into several (an MCP server's tools)."""
+        out: list[dict[str, Any]] = []
+        for tool in tools:
+            expand = getattr(self._executors.get(str(tool.get("type"))), "offered", None)
+            out.extend(await expand(tool) if expand is not None else [tool])
+        return out
+
 
 _VALIDATORS: dict[str, Any] = {}
 

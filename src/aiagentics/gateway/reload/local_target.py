@@ -54,6 +54,7 @@ class LocalTarget:
             shared.sealer,
             default_model=shared.default_model,
             allow_private_network=shared.allow_private_network,
+            allow_stdio_tools=shared.allow_stdio_tools,
         )
         self._after_commit: list[Effect] = []
         self._staged: list[Path] = []  # file contents written aside until the commit
