@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 from psycopg import AsyncConnection, OperationalError
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from aiagentics.storage.base import DatabaseUnavailable
+
 T = TypeVar("T")
 Conn = AsyncConnection[Any]
 Params = Sequence[Any] | dict[str, Any]
@@ -35,10 +37,6 @@ Params = Sequence[Any] | dict[str, Any]
 __all__ = ["DatabaseUnavailable", "PgDatabase", "UnitOfWork", "describe"]
 
 _BUMP = "UPDATE aia_change SET n = n + 1"
-
-
-class DatabaseUnavailable(Exception):
-    """The PostgreSQL server cannot be reached (or refused us); the message says how to fix it."""
 
 
 def describe(url: str) -> str:
@@ -100,6 +98,10 @@ class PgDatabase:
         if self._closed:
             raise DatabaseUnavailable("the database is closed")
         try:
+            # One direct attempt first: the pool retries quietly until its timeout, and
+            # would then say only that it timed out, not why.
+            probe = await AsyncConnection.connect(self.url, connect_timeout=int(timeout))
+            await probe.close()
             await self._pool.open(wait=True, timeout=timeout)
         except (PoolTimeout, OperationalError) as exc:
             await self._pool.close()
