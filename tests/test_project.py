@@ -72,6 +72,9 @@ def test_database_url_selects_postgres_and_the_environment_wins(tmp_path: Path) 
         None, root=tmp_path, environ={"AIAGENTICS_DATABASE_URL": "postgres://h/d"}
     )
     assert none.is_postgres and none.database_label == "postgresql://h:5432/d"
+    # Instances on several hosts share one sealing key through the environment.
+    key = GatewaySettings.from_project(project, environ={"AIAGENTICS_SECRET_KEY": "k" * 44})
+    assert key.secret_key == "k" * 44
 
 
 def test_an_unknown_database_scheme_says_what_is_supported(tmp_path: Path) -> None:

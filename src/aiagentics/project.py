@@ -71,6 +71,9 @@ SETTINGS_ENV = "AIAGENTICS_GATEWAY_SETTINGS"
 # Selects the database, winning over [gateway] database: a postgresql:// URL, a
 # sqlite:/// URL or a plain path (relative ones against the project root).
 DATABASE_ENV = "AIAGENTICS_DATABASE_URL"
+# The sealing key (as `secret_key`), so that instances on several hosts share one without
+# copying `secret.key`; unset, the key file of the state folder is used (created if need be).
+SECRET_KEY_ENV = "AIAGENTICS_SECRET_KEY"
 # The state folder (files/, secret.key) when the database is not a file: under the project.
 STATE_DIR = ".aiagentics"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -162,16 +165,19 @@ class GatewaySettings(GatewaySection):
         configured = project.config.gateway.database if project is not None else DEFAULT_DATABASE
         database = resolve_database(env.get(DATABASE_ENV) or configured, base)
         state_dir = str(base / STATE_DIR)  # used only when the database is not a file
+        secret_key = env.get(SECRET_KEY_ENV) or None
         if project is None:
             return cls(
                 database=database,
                 state_dir=state_dir,
+                secret_key=secret_key,
                 bootstrap_api_key=env.get("AIAGENTICS_API_KEY") or None,
             )
         gw = project.config.gateway
         section = {name: getattr(gw, name) for name in GatewaySection.model_fields}
         return cls(
             **{**section, "database": database, "state_dir": state_dir},
+            secret_key=secret_key,
             bootstrap_api_key=env.get(project.config.api.api_key_env) or None,
             model_aliases=dict(project.config.models),
             providers={
