@@ -35,3 +35,34 @@ def open_umask() -> Iterator[None]:
         yield
     finally:
         os.umask(old)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """A throwaway PostgreSQL server for the session (see tests/pg_server.py).
+
+    Without one the Postgres tests skip, except in CI (`CI=true`), where they fail.
+    """
+    from tests.pg_server import PgServer, ServerUnavailable, server_from_env
+
+    try:
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+    except ImportError:
+        _no_postgres("the postgres extra is not installed (pip install -e '.[dev,postgres]')")
+    server = server_from_env()
+    if server is None:
+        try:
+            server = PgServer.start()
+        except ServerUnavailable as exc:
+            _no_postgres(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _no_postgres(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"PostgreSQL is required in CI: {reason}", pytrace=False)
+    pytest.skip(f"no PostgreSQL: {reason}")

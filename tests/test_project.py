@@ -47,3 +47,41 @@ def test_every_gateway_key_is_a_setting_with_its_default_and_limits(tmp_path: Pa
     )
     s = GatewaySettings.from_project(load_project(tmp_path), environ={})
     assert (s.webhook_timeout_seconds, s.embeddings_model, s.read_cache_entries) == (3.5, "m", 0)
+
+
+def test_database_url_selects_postgres_and_the_environment_wins(tmp_path: Path) -> None:
+    (tmp_path / "aiagentics.toml").write_text(
+        '[project]\nname = "p"\n[gateway]\ndatabase = "postgresql://app:pw@db.internal:6543/aia"\n'
+    )
+    project = load_project(tmp_path)
+    s = GatewaySettings.from_project(project, environ={})
+    assert s.is_postgres and s.database == "postgresql://app:pw@db.internal:6543/aia"
+    # Files and the sealing key need a home: the project's state folder.
+    assert s.data_dir == tmp_path.resolve() / ".aiagentics"
+    assert s.files_dir == tmp_path.resolve() / ".aiagentics" / "files"
+    # Messages name host, port and database, never the password.
+    assert s.database_label == "postgresql://db.internal:6543/aia"
+    assert GatewaySettings.from_env_json(s.to_env_json()) == s
+    # AIAGENTICS_DATABASE_URL wins over the file, a SQLite one as well as a Postgres one.
+    env = GatewaySettings.from_project(
+        project, environ={"AIAGENTICS_DATABASE_URL": "sqlite:///other/x.db"}
+    )
+    assert not env.is_postgres and Path(env.database) == tmp_path.resolve() / "other" / "x.db"
+    assert env.data_dir == tmp_path.resolve() / "other"
+    none = GatewaySettings.from_project(
+        None, root=tmp_path, environ={"AIAGENTICS_DATABASE_URL": "postgres://h/d"}
+    )
+    assert none.is_postgres and none.database_label == "postgresql://h:5432/d"
+    # Instances on several hosts share one sealing key through the environment.
+    key = GatewaySettings.from_project(project, environ={"AIAGENTICS_SECRET_KEY": "k" * 44})
+    assert key.secret_key == "k" * 44
+
+
+def test_an_unknown_database_scheme_says_what_is_supported(tmp_path: Path) -> None:
+    (tmp_path / "aiagentics.toml").write_text(
+        '[project]\nname = "p"\n[gateway]\ndatabase = "mysql://h/d"\n'
+    )
+    import pytest
+
+    with pytest.raises(ValueError, match=r"mysql://.*sqlite:///.*postgresql://"):
+        GatewaySettings.from_project(load_project(tmp_path), environ={})

@@ -94,6 +94,15 @@ class TelemetrySection(_Section):
 
 DEFAULT_DATABASE = ".aiagentics/gateway.db"
 SETTINGS_ENV = "AIAGENTICS_GATEWAY_SETTINGS"
+# Selects the database, winning over [gateway] database: a postgresql:// URL, a
+# sqlite:/// URL or a plain path (relative ones against the project root).
+DATABASE_ENV = "AIAGENTICS_DATABASE_URL"
+# The sealing key (as `secret_key`), so that instances on several hosts share one without
+# copying `secret.key`; unset, the key file of the state folder is used (created if need be).
+SECRET_KEY_ENV = "AIAGENTICS_SECRET_KEY"
+# The state folder (files/, secret.key) when the database is not a file: under the project.
+STATE_DIR = ".aiagentics"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class GatewaySettings(GatewaySection):
@@ -105,9 +114,12 @@ class GatewaySettings(GatewaySection):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    # Absolute (or cwd-relative) path of the SQLite file (the section's URL, resolved); its
-    # directory also holds `files/` (uploaded content) and `secret.key` (sealing key).
+    # Absolute (or cwd-relative) path of the SQLite file (the section's URL, resolved), or a
+    # postgresql:// URL. The SQLite file's directory also holds `files/` (uploaded content)
+    # and `secret.key` (sealing key); on PostgreSQL those live in `state_dir` (the project's
+    # `.aiagentics/`): every instance on one database needs the same key (`secret_key`).
     database: str = DEFAULT_DATABASE
+    state_dir: str | None = None
     workers: int = 1
     bootstrap_api_key: str | None = None
     default_project: str = "default"
@@ -128,14 +140,32 @@ class GatewaySettings(GatewaySection):
     telemetry: TelemetrySection = Field(default_factory=TelemetrySection)
 
     @property
+    def is_postgres(self) -> bool:
+        """Whether the database is a PostgreSQL server (else a SQLite file)."""
+        return is_postgres_url(self.database)
+
+    @property
     def database_path(self) -> Path:
-        """The SQLite file as a Path."""
+        """The SQLite file as a Path (meaningless on PostgreSQL)."""
         return Path(self.database)
 
     @property
+    def database_label(self) -> str:
+        """The database as messages name it: the file, or host:port/db (never a password)."""
+        if not self.is_postgres:
+            return self.database
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.database)
+        return f"postgresql://{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
+
+    @property
     def data_dir(self) -> Path:
-        """The directory beside the database that holds files and the sealing key."""
-        return self.database_path.parent
+        """The directory that holds files and the sealing key: beside the SQLite file, or
+        `state_dir` (`.aiagentics/` under the project root by default) on PostgreSQL."""
+        if not self.is_postgres:
+            return self.database_path.parent
+        return Path(self.state_dir) if self.state_dir is not None else Path(STATE_DIR).resolve()
 
     @property
     def files_dir(self) -> Path:
@@ -159,18 +189,22 @@ class GatewaySettings(GatewaySection):
         """
         env = os.environ if environ is None else environ
         base = (project.root if project is not None else (root or Path.cwd())).resolve()
+        configured = project.config.gateway.database if project is not None else DEFAULT_DATABASE
+        database = resolve_database(env.get(DATABASE_ENV) or configured, base)
+        state_dir = str(base / STATE_DIR)  # used only when the database is not a file
+        secret_key = env.get(SECRET_KEY_ENV) or None
         if project is None:
             return cls(
-                database=str(base / DEFAULT_DATABASE),
+                database=database,
+                state_dir=state_dir,
+                secret_key=secret_key,
                 bootstrap_api_key=env.get("AIAGENTICS_API_KEY") or None,
             )
         gw = project.config.gateway
         section = {name: getattr(gw, name) for name in GatewaySection.model_fields}
         return cls(
-            **{
-                **section,
-                "database": str(base / _sqlite_path(gw.database)),
-            },
+            **{**section, "database": database, "state_dir": state_dir},
+            secret_key=secret_key,
             bootstrap_api_key=env.get(project.config.api.api_key_env) or None,
             telemetry=project.config.telemetry,
             model_aliases=dict(project.config.models),
@@ -191,12 +225,29 @@ class GatewaySettings(GatewaySection):
         return cls(**{k: v for k, v in raw.items() if k in cls.model_fields})
 
 
+def is_postgres_url(url: str) -> bool:
+    """Whether `url` names a PostgreSQL server."""
+    return url.startswith(POSTGRES_SCHEMES)
+
+
+def resolve_database(url: str, base: Path) -> str:
+    """A database setting as the gateway uses it: a postgresql:// URL as is, else the SQLite
+    file's path (`sqlite:///rel/path.db` or a bare path, relative ones against `base`)."""
+    if is_postgres_url(url):
+        return url
+    return str(base / _sqlite_path(url))
+
+
 def _sqlite_path(url: str) -> str:
     """`sqlite:///rel/path.db` or a bare path -> the path part."""
     if url.startswith("sqlite:///"):
         return url[len("sqlite:///") :]
     if "://" in url:
-        raise ValueError(f"unsupported database URL {url!r}: only sqlite:/// is built in")
+        scheme = url.split("://", 1)[0]
+        raise ValueError(
+            f"unsupported database URL scheme {scheme}://: use sqlite:///path or"
+            " postgresql://user@host:5432/db"
+        )
     return url
 
 

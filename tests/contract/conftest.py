@@ -50,6 +50,23 @@ def _sqlite(tmp_path: Path) -> Backend:
     return Backend("sqlite", open_one)
 
 
+def _postgres(tmp_path: Path, request: pytest.FixtureRequest) -> Backend:
+    # The session's throwaway server (skips, or fails in CI, without one); a database per test.
+    server = request.getfixturevalue("postgres_server")
+    url = server.database()
+    from aiagentics.storage.postgres.storage import PgStorage
+
+    async def open_one(
+        clock: Callable[[], float] = time.time, chunk_slice_rows: int | None = None
+    ) -> Storage:
+        options = {} if chunk_slice_rows is None else {"chunk_slice_rows": chunk_slice_rows}
+        storage = PgStorage.open(url, clock=clock, **options)
+        await storage.migrate()
+        return storage
+
+    return Backend("postgres", open_one)
+
+
 class Clock:
     """A clock the test moves by hand, so TTLs, leases and retries fall due without sleeping."""
 
@@ -65,13 +82,16 @@ def clock() -> Clock:
     return Clock()
 
 
-BACKENDS: dict[str, Callable[[Path], Backend]] = {"sqlite": _sqlite}
+BACKENDS: dict[str, Callable[[Path, pytest.FixtureRequest], Backend]] = {
+    "sqlite": lambda tmp_path, request: _sqlite(tmp_path),
+    "postgres": _postgres,
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     """One backend, on a fresh database."""
-    return BACKENDS[request.param](tmp_path)
+    return BACKENDS[request.param](tmp_path, request)
 
 
 @pytest.fixture

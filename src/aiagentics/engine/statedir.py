@@ -2,7 +2,8 @@
 
 The state folder (the database's directory, `.aiagentics/` under the project root by
 default) holds the SQLite file with its `-wal`/`-shm` companions, the sealing key and
-`files/` (uploaded content). `prepare_state_dir` runs before the database is opened: it
+`files/` (uploaded content); on PostgreSQL it holds only the key and `files/`.
+`prepare_state_dir` runs before the database is opened: it
 creates what is missing with private modes and tightens what is already there, whatever
 the umask. A folder the user picked for the database (say the project root) is not
 ours, so its mode is left alone; the files we keep in it are tightened all the same.
@@ -54,7 +55,7 @@ def open_private(path: Path) -> BinaryIO:
 def prepare_state_dir(settings: GatewaySettings) -> None:
     """Create or tighten the state folder, `files/` and the database files (see module doc)."""
     database = settings.database_path
-    if str(database) == ":memory:":
+    if not settings.is_postgres and str(database) == ":memory:":
         return
     data_dir = settings.data_dir
     private_dir(data_dir, tighten=data_dir.name == STATE_DIR_NAME)
@@ -65,12 +66,14 @@ def prepare_state_dir(settings: GatewaySettings) -> None:
             for entry in entries:
                 if entry.is_file(follow_symlinks=False):
                     _tighten(Path(entry.path), PRIVATE_FILE)
+    _tighten(data_dir / KEY_FILE, PRIVATE_FILE)
+    if settings.is_postgres:  # the database is a server's, not a file of ours
+        return
     # Created before SQLite opens it: SQLite's own default would be 0644.
     fd = os.open(database, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE)
     os.close(fd)
     for suffix in DB_SUFFIXES:
         _tighten(Path(f"{database}{suffix}"), PRIVATE_FILE)
-    _tighten(data_dir / KEY_FILE, PRIVATE_FILE)
 
 
 def _tighten(path: Path, mode: int) -> None:

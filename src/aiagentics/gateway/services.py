@@ -31,12 +31,13 @@ from aiagentics.gateway.ratelimit import RateLimiter
 from aiagentics.gateway.readcache import ReadCache
 from aiagentics.gateway.settings import GatewaySettings
 from aiagentics.project import TelemetrySection
-from aiagentics.storage.base import Scope, Storage, Store
+from aiagentics.storage.base import DatabaseUnavailable, Scope, Storage, Store
 from aiagentics.storage.sqlite.db import Database
 from aiagentics.telemetry import Telemetry, build_telemetry
 
 if TYPE_CHECKING:
     from aiagentics.gateway.reload.reloader import Listener
+    from aiagentics.storage.postgres.db import PgDatabase
 
 log = logging.getLogger("aiagentics.gateway")
 
@@ -76,7 +77,7 @@ class Services:
     """The gateway's parts, shared by every handler of one app."""
 
     settings: GatewaySettings
-    db: Database
+    db: Database | PgDatabase  # the backend's own handle (SQLite file or PostgreSQL pool)
     storage: Storage
     store: Store
     sealer: Sealer
@@ -151,14 +152,9 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
     from aiagentics.engine.mcp import McpExecutor, McpServers
     from aiagentics.engine.memory.tools import install_tools
     from aiagentics.engine.statedir import prepare_state_dir
-    from aiagentics.storage.sqlite.storage import SQLiteStorage
 
     prepare_state_dir(settings)  # private modes before the database file is opened
-    # One worker process is the file's only writer: its change token needs no thread hop.
-    sole = settings.workers == 1 and not settings.shared_database
-    db = Database(settings.database_path, sole_writer=sole)
-    storage = SQLiteStorage(db)
-    store = storage.definitions
+    db, storage, store = open_storage(settings)
     sealer = Sealer.from_settings(settings)
     definitions = Definitions(
         store,
@@ -205,6 +201,29 @@ def build_services(settings: GatewaySettings, dev: DevSource | None = None) -> S
         services.dev = reloader
         services.components.append(reloader)
     return services
+
+
+def open_storage(settings: GatewaySettings) -> tuple[Database | PgDatabase, Storage, Store]:
+    """The storage backend the settings select: PostgreSQL for a postgresql:// URL (the
+    `postgres` extra), else the SQLite file; (its handle, the root, the one object serving
+    definitions, keys and idempotency). Nothing is connected yet."""
+    if settings.is_postgres:
+        try:
+            from aiagentics.storage.postgres.storage import PgStorage
+        except ImportError:
+            raise DatabaseUnavailable(
+                f"the database {settings.database_label} is PostgreSQL, which needs the"
+                " postgres extra: pip install 'aiagentics[postgres]'"
+            ) from None
+        pg = PgStorage.open(settings.database)
+        return pg.db, pg, pg.definitions
+    from aiagentics.storage.sqlite.storage import SQLiteStorage
+
+    # One worker process is the file's only writer: its change token needs no thread hop.
+    sole = settings.workers == 1 and not settings.shared_database
+    db = Database(settings.database_path, sole_writer=sole)
+    storage = SQLiteStorage(db)
+    return db, storage, storage.definitions
 
 
 def provide_services(request: Request[Any, Any, Any]) -> Services:

@@ -152,6 +152,11 @@ class DuplicateId(Exception):
     """An object with this id exists already."""
 
 
+class DatabaseUnavailable(Exception):
+    """The configured database cannot be used (server unreachable, backend not installed);
+    the message names it (never with a password) and says how to fix it."""
+
+
 class Definitions(Protocol):
     """Definitions of every kind, versioned where the kind is."""
 

@@ -429,3 +429,39 @@ async def test_input_as_a_thread(engine: Engine) -> None:
             SCOPE, agent_name="helper", input=[{"role": "robot", "content": "x"}]
         )
     assert bad.value.param == "input[0].role"
+
+
+async def test_start_leaves_runs_owned_on_another_host_alone(tmp_path: Any) -> None:
+    """Gateways on several hosts share one database: one starting must not fail the runs
+    another executes (it cannot check a pid elsewhere), only those of its own dead processes."""
+    from aiagentics.storage.records import RunRecord
+
+    eng = Engine(tmp_path / "g.db")
+
+    def record(id: str, owner: str) -> RunRecord:
+        return RunRecord(
+            id=id,
+            project=SCOPE.project,
+            environment=SCOPE.environment,
+            agent_id="agt_x",
+            agent_version=1,
+            agent={},
+            status="in_progress",
+            input="x",
+            metadata={},
+            created_at=time.time(),
+            owner=owner,
+        )
+
+    import socket
+
+    await eng.storage.runs.insert(record("run_elsewhere", "another-host.invalid:4242:ab12"))
+    # A pid of this host that is not running: 2**22 + 1 is above Linux's pid_max.
+    await eng.storage.runs.insert(record("run_dead", f"{socket.gethostname()}:4194305:cd34"))
+    await eng.service.start()
+    try:
+        assert (await eng.storage.runs.get("run_elsewhere")).status == "in_progress"
+        assert (await eng.storage.runs.get("run_dead")).status == "failed"
+    finally:
+        await eng.service.stop()
+        await eng.db.close()

@@ -27,9 +27,9 @@ from aiagentics.cli.context import CliContext
 )
 @click.option(
     "--database",
-    type=click.Path(dir_okay=False),
     default=None,
-    help="SQLite file (default: [gateway] database, .aiagentics/gateway.db under the project root).",
+    help="SQLite file or postgresql:// URL (default: AIAGENTICS_DATABASE_URL, else [gateway]"
+    " database, else .aiagentics/gateway.db under the project root).",
 )
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
 @click.pass_obj
@@ -47,13 +47,15 @@ def serve(
     from aiagentics.gateway.server import quiet_client_logs, server_stack
     from aiagentics.gateway.services import prepare_database
     from aiagentics.gateway.settings import SETTINGS_ENV, GatewaySettings
+    from aiagentics.project import resolve_database
+    from aiagentics.storage.base import DatabaseUnavailable
 
     project = load_optional_project(obj.directory)
     settings = GatewaySettings.from_project(project, root=obj.directory).replace(
         host=host,
         port=port,
         workers=workers,
-        database=str(Path(database).resolve()) if database else None,
+        database=resolve_database(database, Path.cwd()) if database else None,
         bootstrap_api_key=obj.api_key or None,
     )
     from aiagentics.telemetry import TelemetryUnavailable, check_telemetry
@@ -66,14 +68,18 @@ def serve(
     quiet_client_logs()
     try:
         prepare_database(settings)
+    except DatabaseUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
     except (OSError, ValueError) as exc:
-        raise click.ClickException(f"cannot open the database {settings.database}: {exc}") from None
+        raise click.ClickException(
+            f"cannot open the database {settings.database_label}: {exc}"
+        ) from None
     # Workers (and the single in-process app) rebuild the settings from this variable.
     os.environ[SETTINGS_ENV] = settings.to_env_json()
     loop, http = server_stack()
     click.echo(
         f"aia: serving the gateway on http://{settings.host}:{settings.port}/v1 "
-        f"(database {settings.database}, {settings.workers} worker(s), "
+        f"(database {settings.database_label}, {settings.workers} worker(s), "
         f"{loop} event loop, {http} HTTP parser)",
         err=True,
     )

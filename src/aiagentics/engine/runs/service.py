@@ -208,12 +208,17 @@ class RunService:
     def _owner_alive(self, owner: str | None, same_process: bool = False) -> bool:
         # Another live worker process on this host still drives its own runs. At startup an
         # owner in this very process is an earlier app instance, gone (same_process=False).
+        # An owner on another host (gateways sharing one PostgreSQL) cannot be checked from
+        # here: it is taken as alive, so that a starting instance never fails the runs
+        # another one is executing, and a cancel is asked of it through the database.
         if not owner:
             return False
         host, _, rest = owner.partition(":")
         pid_text = rest.partition(":")[0]
-        if host != socket.gethostname() or not pid_text.isdigit():
+        if not pid_text.isdigit():
             return False
+        if host != socket.gethostname():
+            return True
         if int(pid_text) == os.getpid():
             return same_process and owner != self.owner
         try:

@@ -30,6 +30,13 @@ _REPLAY_HEADER = "aia-idempotent-replay"
 # Statuses that say nothing about what the request did: about the caller (401, 403) or
 # about timing (408, 429). Like 5xx they are answered but never stored.
 _NOT_STORED = frozenset({401, 403, 408, 429})
+
+
+def _storable(status: int | None) -> bool:
+    """Whether a response with this status is remembered under its Idempotency-Key."""
+    return status is not None and status < 500 and status not in _NOT_STORED
+
+
 _VOLATILE = frozenset(
     {b"x-request-id", b"x-ratelimit-limit", b"x-ratelimit-remaining", b"x-ratelimit-reset", b"date"}
 )
@@ -93,6 +100,7 @@ class Idempotency:
             "headers": [],
             "body": bytearray(),
             "stream": False,
+            "finished": False,
         }
 
         async def capture(message: dict[str, Any]) -> None:
@@ -120,7 +128,18 @@ class Idempotency:
                     )
             elif message["type"] == "http.response.body" and not captured["stream"]:
                 captured["body"] += message.get("body", b"")
+                status = captured["status"]
+                if not message.get("more_body") and _storable(status):
+                    # Stored before the client has its answer: a retry that follows at
+                    # once, on any instance, then gets the replay, never "in use".
+                    await finish(status)
             await send(message)
+
+        async def finish(status: int) -> None:
+            data = bytes(captured["body"])
+            sealed = await off_loop(len(data), sealer.seal_bytes, data)
+            await store.idempotency_finish(owner, key, status, captured["headers"], sealed)
+            captured["finished"] = True
 
         try:
             await self.app(scope, replay, adding(capture, extra))
@@ -128,12 +147,12 @@ class Idempotency:
             await store.idempotency_abandon(owner, key)
             raise
         status = captured["status"]
-        if status is None or status >= 500 or status in _NOT_STORED or captured["stream"]:
+        if captured["finished"]:
+            return
+        if not _storable(status) or captured["stream"]:
             await store.idempotency_abandon(owner, key)
         else:
-            data = bytes(captured["body"])
-            sealed = await off_loop(len(data), sealer.seal_bytes, data)
-            await store.idempotency_finish(owner, key, status, captured["headers"], sealed)
+            await finish(status)
 
     async def _answer_stored(
         self,

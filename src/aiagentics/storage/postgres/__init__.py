@@ -1,0 +1,1 @@
+"""The PostgreSQL backend (the `postgres` extra): every storage Protocol on psycopg 3, async."""
