@@ -77,7 +77,9 @@ class Services:
     """The gateway's parts, shared by every handler of one app."""
 
     settings: GatewaySettings
-    db: Database | PgDatabase  # the backend's own handle (SQLite file or PostgreSQL pool)
+    # The backend's own handle: a SQLite `Database` or a `PgDatabase` pool. Typed loosely because
+    # Litestar evaluates this class's annotations at run time, where psycopg may be absent.
+    db: Any
     storage: Storage
     store: Store
     sealer: Sealer
