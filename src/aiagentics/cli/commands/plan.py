@@ -99,8 +99,10 @@ def compile_or_fail(
     environ: Mapping[str, str] | None = None,
 ) -> DesiredState:
     """Compile; on any error show the diagnostics (as `aia validate` does) and stop before the API."""
+    from aiagentics.cli._env import project_environ
     from aiagentics.compiler import TemplateCache, compile_project
 
+    environ = project_environ(project.root, environ)
     result = compile_project(
         project, env, environ, template_cache=TemplateCache.for_project(project.root)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
@@ -10,15 +11,18 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from aiagentics.cli._env import as_warnings, missing_names, placeholder, project_environ
 from aiagentics.cli.context import CliContext
 from aiagentics.cli.views.diagnostics import render_diagnostics, summary
 from aiagentics.compiler import CompileResult, TemplateCache, compile_project
 from aiagentics.project import ConfigError, find_root, load_project
-from aiagentics.spec.diagnostics import Diagnostic
+from aiagentics.spec.diagnostics import Diagnostic, sort_key
 from aiagentics.spec.schema import ANY_KIND_FILE, all_schemas, any_kind_schema, schema_filename
 
 
-def compile_for_cli(ctx: CliContext, use_cache: bool = True) -> tuple[CompileResult, Path]:
+def compile_for_cli(
+    ctx: CliContext, use_cache: bool = True, allow_missing_env: bool = False
+) -> tuple[CompileResult, Path]:
     """Load the project of the CLI context and compile it; a bad config becomes a diagnostic.
 
     With `use_cache`, templates compiled and rendered by earlier runs are reused
@@ -30,7 +34,16 @@ def compile_for_cli(ctx: CliContext, use_cache: bool = True) -> tuple[CompileRes
         diagnostic = Diagnostic(exc.file, exc.line, exc.column, "invalid-config", exc.message)
         return CompileResult(None, [diagnostic]), find_root(ctx.directory) or ctx.directory
     template_cache = TemplateCache.for_project(project.root) if use_cache else None
-    return compile_project(project, env=ctx.env, template_cache=template_cache), project.root
+    environ = project_environ(project.root)
+    result = compile_project(project, ctx.env, environ, template_cache=template_cache)
+    names = missing_names(result.diagnostics) if allow_missing_env else []
+    if names:
+        warnings = as_warnings(result.diagnostics, names)
+        environ.update({name: placeholder(name) for name in names})
+        result = compile_project(project, ctx.env, environ, template_cache=template_cache)
+        diagnostics = sorted([*warnings, *result.diagnostics], key=sort_key)
+        result = dataclasses.replace(result, diagnostics=diagnostics)
+    return result, project.root
 
 
 @click.command("validate")
@@ -48,10 +61,15 @@ def compile_for_cli(ctx: CliContext, use_cache: bool = True) -> tuple[CompileRes
     help="Render every template afresh, without reading or writing the template cache "
     "(also AIAGENTICS_NO_CACHE=1).",
 )
+@click.option(
+    "--allow-missing-env",
+    is_flag=True,
+    help="An unset ${NAME} is a warning and a placeholder (for jobs without secrets).",
+)
 @click.pass_obj
-def validate(ctx: CliContext, output_format: str, no_cache: bool) -> None:
+def validate(ctx: CliContext, output_format: str, no_cache: bool, allow_missing_env: bool) -> None:
     """Parse, validate, resolve references and render templates; exit 1 on any error."""
-    result, root = compile_for_cli(ctx, use_cache=not no_cache)
+    result, root = compile_for_cli(ctx, not no_cache, allow_missing_env)
     errors = sum(1 for d in result.diagnostics if d.is_error)
     warnings = len(result.diagnostics) - errors
     if output_format == "json":
