@@ -48,6 +48,7 @@ from aiagentics.engine.runs.follow import (
     watch_cancel_requests,
 )
 from aiagentics.engine.runs.loop import run_segment
+from aiagentics.engine.runs.owners import owner_alive
 from aiagentics.engine.runs.records import ACTIVE, TERMINAL, RunRecord, RunState
 from aiagentics.engine.runs.scrub import Scrubber, environment_secrets, tool_secrets
 from aiagentics.engine.runs.snapshot import SnapshotCache, agent_snapshot, initial_messages
@@ -178,7 +179,7 @@ class RunService:
         """Fail the runs a previous process left in progress (requires_action ones stay)."""
         self._stopping = False
         for run in await self.runs.active():
-            if self._owner_alive(run.owner):
+            if owner_alive(run.owner, self.owner):
                 continue
             run.last_seq = await self.runs.last_seq(run.id)
             run.state.error = {
@@ -204,28 +205,6 @@ class RunService:
             self._client = None
         await self.providers.aclose()
         await self.telemetry.aclose()
-
-    def _owner_alive(self, owner: str | None, same_process: bool = False) -> bool:
-        # Another live worker process on this host still drives its own runs. At startup an
-        # owner in this very process is an earlier app instance, gone (same_process=False).
-        # An owner on another host (gateways sharing one PostgreSQL) cannot be checked from
-        # here: it is taken as alive, so that a starting instance never fails the runs
-        # another one is executing, and a cancel is asked of it through the database.
-        if not owner:
-            return False
-        host, _, rest = owner.partition(":")
-        pid_text = rest.partition(":")[0]
-        if not pid_text.isdigit():
-            return False
-        if host != socket.gethostname():
-            return True
-        if int(pid_text) == os.getpid():
-            return same_process and owner != self.owner
-        try:
-            os.kill(int(pid_text), 0)
-        except OSError:
-            return False
-        return True
 
     # -- the event log ---------------------------------------------------------------------
     async def emit(self, run: RunRecord, event: str, data: dict[str, Any]) -> RunEvent:
@@ -434,7 +413,7 @@ class RunService:
             if live is not None and live.status == "cancelled":
                 return live
             run = await self.get(scope, run_id)
-        if run.status in ACTIVE and run.owner != self.owner and self._owner_alive(run.owner, True):
+        if run.status in ACTIVE and run.owner != self.owner and owner_alive(run.owner, self.owner, same_process=True):
             # Another worker process drives it: flag it and wait for that process to stop it.
             return await cancel_elsewhere(self, run_id)
         if run.status in TERMINAL:
