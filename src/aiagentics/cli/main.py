@@ -62,6 +62,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "runs": ("run", "runs", "Look at runs."),
     "traces": ("run", "traces", "Show a run's trace as a tree with timings."),
     "keys": ("keys", "keys", "Manage API keys (create, list, revoke, roll)."),
+    "tools": (
+        "tools",
+        "tools",
+        "Look at the project's Tools (inspect: an MCP Tool's offered tools).",
+    ),
 }
 
 
