@@ -66,9 +66,17 @@ def filter_case(context: Any, case: Any) -> bool:
     return not breaks_sensitive_fields_rule(case.body)
 
 
-# 400 codes that say "this request is well formed, but what is stored refuses it".
+# 400 codes that say "this request is well formed, but what is stored refuses it" (or the
+# gateway's configuration: stdio MCP tools where `allow_stdio_tools` is off).
 STATE_CODES = frozenset(
-    {"resource_missing", "conflicts_with_current", "kv_disabled", "vector_disabled", "kv_scope"}
+    {
+        "resource_missing",
+        "conflicts_with_current",
+        "kv_disabled",
+        "vector_disabled",
+        "kv_scope",
+        "stdio_tools_disabled",
+    }
 )
 
 

@@ -3,6 +3,7 @@ an SDK-built server over streamable HTTP, a server that crashes mid-call, a miss
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -163,3 +164,24 @@ def test_streamable_http_with_a_secret_header(gateway: Gateway, http_server: str
         got = client.get("tools", params={"limit": 100}).json()["data"]
         (remote,) = [t for t in got if t["name"] == "remote"]
         assert "mcp-secret-token" not in str(remote)
+
+
+def test_aia_tools_inspect_starts_the_server_and_prints_its_tools(tmp_path: Path) -> None:
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "aiagentics.toml").write_text('[project]\nname = "p"\n')
+    clock = tmp_path / "tools" / "clock.yaml"
+    spec = (
+        "apiVersion: aiagentics.io/v1\nkind: Tool\nmetadata: {name: clock}\n"
+        "spec:\n  type: mcp\n  command: [%s, --local-timezone, UTC]\n  prefix: clock_\n"
+    )
+    clock.write_text(spec % (BIN / "mcp-server-time"))
+    aia = [str(BIN / "aia"), "-C", str(tmp_path), "tools", "inspect", "clock"]
+    done = subprocess.run([*aia, "--json"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    offered = {t["name"]: t for t in json.loads(done.stdout)}
+    assert set(offered) == {"clock_get_current_time", "clock_convert_time"}
+    assert offered["clock_get_current_time"]["parameters"]["required"] == ["timezone"]
+    clock.write_text(spec % "no-such-mcp-server-command")
+    done = subprocess.run(aia, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "command was not found" in done.stderr

@@ -70,6 +70,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "runs": ("runs", "runs", "List and show runs, cancel one, answer a paused one."),
     "traces": ("run", "traces", "Show a run's trace as a tree with timings."),
     "keys": ("keys", "keys", "Manage API keys (create, list, revoke, roll)."),
+    "tools": (
+        "tools",
+        "tools",
+        "Look at the project's Tools (inspect: an MCP Tool's offered tools).",
+    ),
 }
 
 

@@ -191,9 +191,28 @@ ToolCreate = _body(
     "ToolCreate",
     ToolSpec,
     handler_url=(str | None, Field(None, json_schema_extra={"pattern": HTTP_URL_PATTERN})),
+    url=(
+        str | None,
+        Field(
+            None,
+            validate_default=True,
+            description="mcp streamable_http: the server's endpoint.",
+            json_schema_extra={"pattern": HTTP_URL_PATTERN},
+        ),
+    ),
 )
 ToolUpdate = _partial("ToolUpdate", ToolCreate)
-ToolObject = _object("Tool", "tool", ToolCreate, _Version)
+# The mcp fields appear on mcp tools only (ToolSpec leaves them out of the others' bodies).
+_MCP_ONLY = ("transport", "command", "env", "url", "tools", "prefix")
+ToolObject = _object(
+    "Tool",
+    "tool",
+    ToolCreate,
+    {
+        **_Version,
+        **{f: (ToolCreate.model_fields[f].annotation, None) for f in _MCP_ONLY},
+    },
+)
 ToolList = _list("ToolList", ToolObject)
 
 # -- memory stores ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ bodies all derive from these models.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -151,6 +152,7 @@ class AgentSpec(Strict):
 MCP_TOOL_NAME = r"^[A-Za-z0-9_.\-/]{1,128}$"
 # What a model provider accepts as a function name (OpenAI: ^[a-zA-Z0-9_-]{1,64}$).
 MCP_PREFIX = r"^[A-Za-z0-9_-]{0,40}$"
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _MCP_FIELDS = ("transport", "command", "env", "url", "tools", "prefix")
 
 
@@ -161,15 +163,23 @@ class ToolSpec(Strict):
         json_schema_extra={
             "anyOf": [
                 {"properties": {"type": {"enum": ["client", "webhook"]}}},
-                {"properties": {"handler_url": {"type": "string"}}, "required": ["handler_url"]},
                 {
-                    "properties": {"type": {"const": "mcp"}, "transport": {"const": "stdio"}},
+                    "properties": {"type": {"const": "http"}, "handler_url": {"type": "string"}},
+                    "required": ["handler_url"],
+                },
+                {
+                    "properties": {
+                        "type": {"const": "mcp"},
+                        "transport": {"const": "stdio"},
+                        "command": {"type": "array"},
+                    },
                     "required": ["command"],
                 },
                 {
                     "properties": {
                         "type": {"const": "mcp"},
                         "transport": {"const": "streamable_http"},
+                        "url": {"type": "string"},
                     },
                     "required": ["transport", "url"],
                 },
@@ -200,8 +210,10 @@ class ToolSpec(Strict):
         validate_default=True,
         description="mcp stdio: the server's argv (program, then arguments); never a shell.",
     )
-    env: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], str] = Field(
-        default_factory=dict, description="mcp stdio: extra environment of the server process."
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="mcp stdio: extra environment of the server process.",
+        json_schema_extra={"propertyNames": {"pattern": ENV_NAME}},
     )
     url: str | None = Field(
         None, validate_default=True, description="mcp streamable_http: the server's endpoint."
@@ -229,6 +241,14 @@ class ToolSpec(Strict):
             raise ValueError(f"{info.field_name} must start with http:// or https://")
         return value
 
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not re.fullmatch(ENV_NAME, key):
+                raise ValueError(f"env: {key!r} is not an environment variable name ({ENV_NAME})")
+        return value
+
     @field_validator("command")
     @classmethod
     def _mcp_command(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
@@ -238,10 +258,6 @@ class ToolSpec(Strict):
                 "mcp_command",
                 "a stdio MCP tool needs `command`: the server's argv, e.g. "
                 "[mcp-server-time, --local-timezone, UTC]",
-            )
-        if value is not None and (kind != "mcp" or transport != "stdio"):
-            raise PydanticCustomError(
-                "mcp_field", "`command` is for MCP tools with transport: stdio"
             )
         return value
 
@@ -253,10 +269,6 @@ class ToolSpec(Strict):
             raise PydanticCustomError(
                 "mcp_url", "a streamable_http MCP tool needs `url`, e.g. https://host/mcp"
             )
-        if value is not None and (kind != "mcp" or transport != "streamable_http"):
-            raise PydanticCustomError(
-                "mcp_field", "`url` is for MCP tools with transport: streamable_http"
-            )
         return value
 
     @model_validator(mode="after")
@@ -265,31 +277,8 @@ class ToolSpec(Strict):
             raise ValueError("an http tool needs `handler_url`")
         return self
 
-    @model_validator(mode="after")
-    def _fields_of_the_type(self) -> ToolSpec:
-        # Fields another type owns are errors, not silently unused (`mcp` has no handler).
-        # Values, not `model_fields_set`: a stored body holds every field, defaults too.
-        if self.type == "mcp" and self.handler_url is not None:
-            raise ValueError(
-                "an mcp tool has no `handler_url`: it reaches its server by `command` or `url`"
-            )
-        if self.type != "mcp":
-            extra = [
-                name
-                for name, value, default in (
-                    ("transport", self.transport, "stdio"),
-                    ("env", self.env, {}),
-                    ("tools", self.tools, None),
-                    ("prefix", self.prefix, ""),
-                )
-                if value != default
-            ]
-            if extra:
-                raise ValueError(f"`{extra[0]}` is for tools of type: mcp")
-        elif self.transport == "streamable_http" and self.env:
-            raise ValueError("`env` is for stdio MCP servers (a process the gateway starts)")
-        return self
-
+    # The fields of one type given on another are ignored, not refused: the API's schema
+    # (one anyOf for what each type needs) cannot say "not on this type" for each of them.
     @model_serializer(mode="wrap")
     def _without_other_types_fields(self, handler: SerializerFunctionWrapHandler) -> Any:
         # The mcp fields exist only on mcp tools: the bodies (and spec hashes) of the other
