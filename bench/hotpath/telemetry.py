@@ -41,6 +41,7 @@ AIA = str(Path(sys.executable).with_name("aia"))
 class Sink(BaseHTTPRequestHandler):
     """An OTLP/HTTP receiver that reads and drops every export (a collector's first hop)."""
 
+    protocol_version = "HTTP/1.1"  # keep-alive, as a collector is
     spans_bytes = 0
 
     def do_POST(self) -> None:
@@ -176,8 +177,11 @@ def main() -> None:
             for url, agent in urls.values():  # warm up
                 asyncio.run(burst(url, 100, args.concurrency, get_agent(agent)))
                 asyncio.run(burst(url, 30, args.concurrency, run_agent(agent)))
-            for _ in range(args.rounds):
-                for name, (url, agent) in urls.items():
+            names = list(urls)
+            for round_ in range(args.rounds):
+                # Each round starts with another gateway: no one always runs first.
+                for name in names[round_ % 3 :] + names[: round_ % 3]:
+                    url, agent = urls[name]
                     results[name]["get"].append(
                         asyncio.run(burst(url, args.requests, args.concurrency, get_agent(agent)))
                     )
@@ -188,6 +192,8 @@ def main() -> None:
             for proc in procs:
                 proc.terminate()
                 proc.wait(15)
+    for name, r in results.items():
+        print(name, "per round: GET", [round(x) for x in r["get"]], "runs", [round(x, 1) for x in r["run"]])
     base = {k: statistics.median(v) for k, v in results["bare"].items()}
     print(f"{args.rounds} interleaved rounds, concurrency {args.concurrency}; median of rounds")
     print(f"{'gateway':<8} {'GET /v1/agents/:id req/s':>26} {'ratio':>6} {'runs/s':>9} {'ratio':>6}")
@@ -205,6 +211,8 @@ def main() -> None:
 
 
 class _Echo(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # the gateway's outbound client keeps connections
+
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
         self.send_response(200)
