@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 from httpx_sse import connect_sse
-from tests.e2e.conftest import Gateway, start_gateway
+from tests.e2e.conftest import SHARED, Gateway, start_gateway
 from tests.fakes.provider_server import FakeProviderServer
 from tests.fakes.tool_handler import ToolHandlerServer
 
@@ -63,7 +63,7 @@ def start_world(directory: Path) -> Iterator[RunWorld]:
     ):
         gateway = start_gateway(
             directory,
-            settings={"allow_private_network": True},
+            settings={"allow_private_network": True, **SHARED},
             env={"FAKEAI_KEY": "sk-fake-openai", "FAKECLAUDE_KEY": "sk-fake-claude"},
             config_extra=provider_config(openai, anthropic),
         )
