@@ -73,7 +73,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "tools": (
         "tools",
         "tools",
-        "Look at the project's Tools (inspect: an MCP Tool's offered tools).",
+        "Look at the project's Tools.",
     ),
 }
 
